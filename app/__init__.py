@@ -1,0 +1,99 @@
+"""Application factory: a table of contents, nothing else."""
+from __future__ import annotations
+
+from flask import Flask
+
+from config import config_from_env, local_secret_key
+
+
+def create_app(config_object: type | object | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    configure(app, config_object)
+    register_extensions(app)
+    register_content(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, config_object) -> None:
+    app.config.from_object(config_object or config_from_env())
+    if not app.config.get("SECRET_KEY"):
+        # Only the local default may invent a key; production must be given one.
+        if app.config.get("ENV_NAME") == "production":
+            raise RuntimeError("SECRET_KEY is not set")
+        app.config["SECRET_KEY"] = local_secret_key()
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import babel, csrf, db, login_manager, migrate
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale on the app context; a context that outlives one request
+    # (tests, CLI) would keep the previous request's language.
+    from flask_babel import refresh
+
+    app.before_request(refresh)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from app.auth.loader import load_user  # noqa: F401  (registers the user loader)
+
+
+def register_content(app: Flask) -> None:
+    """Validate scenario and rubric files; refuse to start on any fault (same messages as the CLI)."""
+    from app.services.content import init_catalog
+
+    init_catalog(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
+    from app.auth.routes import bp as auth_bp
+    from app.hr.routes import bp as hr_bp
+    from app.trainee.routes import bp as trainee_bp
+    from app.trainer.routes import bp as trainer_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(trainee_bp, url_prefix="/trainee")
+    app.register_blueprint(trainer_bp, url_prefix="/trainer")
+    app.register_blueprint(hr_bp, url_prefix="/hr")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    from app.security import add_security_headers
+
+    app.after_request(add_security_headers)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.i18n import template_globals
+
+    app.context_processor(template_globals)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

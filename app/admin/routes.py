@@ -1,0 +1,117 @@
+"""Administration: users, roles, cohorts, password resets, the audit log."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.admin.forms import CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.auth.decorators import blueprint_roles
+from app.extensions import db
+from app.models import AuditEvent, Cohort, Role, User
+from app.services import accounts, audit
+
+bp = blueprint_roles(Blueprint("admin", __name__), Role.ADMIN)
+
+
+def _cohort_choices():
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.name)).all()
+    return [(0, "—")] + [(c.id, c.name) for c in cohorts]
+
+
+def _trainer_choices():
+    trainers = db.session.scalars(select(User).where(User.role == Role.TRAINER.value).order_by(User.username)).all()
+    return [(0, "—")] + [(t.id, f"{t.display_name} ({t.username})") for t in trainers]
+
+
+@bp.route("/")
+def home():
+    users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    cohorts = db.session.scalars(select(Cohort).order_by(Cohort.name)).all()
+    return render_template("admin/home.html", users=users, cohorts=cohorts)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserCreateForm()
+    form.cohort_id.choices = _cohort_choices()
+    if form.validate_on_submit():
+        cohort = db.session.get(Cohort, form.cohort_id.data) if form.cohort_id.data else None
+        try:
+            user = accounts.create_user(form.username.data, form.password.data, form.role.data,
+                                        form.display_name.data, cohort)
+        except accounts.AccountError as exc:
+            form.username.errors.append(str(exc))
+        else:
+            db.session.flush()
+            audit.record("user_created", actor=current_user, target=user.username, role=user.role)
+            db.session.commit()
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("admin.home"))
+    return render_template("admin/user_form.html", form=form, title=_("New user")), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    form.cohort_id.choices = _cohort_choices()
+    if not form.is_submitted():
+        form.cohort_id.data = user.cohort_id or 0
+    if form.validate_on_submit():
+        if user.id == current_user.id and (form.role.data != Role.ADMIN.value or not form.active.data):
+            flash(_("You cannot remove your own administrator access."), "error")
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+        before = {"role": user.role, "cohort_id": user.cohort_id, "active": user.active}
+        user.display_name = form.display_name.data
+        user.role = form.role.data
+        user.cohort_id = form.cohort_id.data or None
+        user.active = form.active.data
+        audit.record("user_updated", actor=current_user, target=user.username, before=before,
+                     after={"role": user.role, "cohort_id": user.cohort_id, "active": user.active})
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.home"))
+    return render_template("admin/user_edit.html", form=form, user=user,
+                           reset_form=PasswordResetForm()), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+def user_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        user.set_password(form.password.data)
+        audit.record("password_reset", actor=current_user, target=user.username)
+        db.session.commit()
+        flash(_("Password of %(name)s reset.", name=user.username), "success")
+        return redirect(url_for("admin.home"))
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/cohorts", methods=["GET", "POST"])
+def cohorts():
+    form = CohortForm()
+    form.trainer_id.choices = _trainer_choices()
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        if db.session.scalar(select(Cohort.id).where(Cohort.name == name)):
+            form.name.errors.append(_("A cohort with this name exists."))
+        else:
+            db.session.add(Cohort(name=name, trainer_id=form.trainer_id.data or None))
+            audit.record("cohort_created", actor=current_user, target=name)
+            db.session.commit()
+            flash(_("Cohort created."), "success")
+            return redirect(url_for("admin.cohorts"))
+    rows = db.session.scalars(select(Cohort).order_by(Cohort.name)).all()
+    return render_template("admin/cohorts.html", form=form, cohorts=rows), (400 if form.errors else 200)
+
+
+@bp.route("/audit")
+def audit_log():
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
+    return render_template("admin/audit.html", events=events)

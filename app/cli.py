@@ -1,0 +1,133 @@
+"""`flask` commands: users, scenarios, acts, seed (and drill/score/export from their modules)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import Cohort, Role
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+scenarios_cli = AppGroup("scenarios", help="Validate, list and load scenario and rubric files.")
+acts_cli = AppGroup("acts", help="The speech-act (intent) model.")
+seed_cli = AppGroup("seed", help="Demo data.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(Role.values()), required=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
+@click.option("--cohort", default=None, help="Cohort name (trainees).")
+@click.password_option(help="Password (prompted when not given).")
+def users_create(username, role, display_name, cohort, password):
+    """Create a user with one role."""
+    from sqlalchemy import select
+
+    from app.services import accounts, audit
+
+    cohort_row = None
+    if cohort:
+        cohort_row = db.session.scalar(select(Cohort).where(Cohort.name == cohort))
+        if cohort_row is None:
+            raise click.ClickException(f"no cohort named {cohort!r}")
+    try:
+        user = accounts.create_user(username, password, role, display_name, cohort_row)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record("user_created", target=user.username, role=role, via="cli")
+    db.session.commit()
+    click.echo(f"created {role} {username}")
+
+
+def _dirs() -> tuple[Path, Path]:
+    return Path(current_app.config["SCENARIOS_DIR"]), Path(current_app.config["RUBRICS_DIR"])
+
+
+@scenarios_cli.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+def scenarios_validate(paths):
+    """Check scenario and rubric files; print each fault as `file: field path: reason`.
+
+    Without PATHS every file under scenarios/ and rubrics/ is checked. Exit status 1 on
+    any fault.
+    """
+    from app.core.catalog import build_catalog
+
+    sdir, rdir = _dirs()
+    catalog = build_catalog(sdir, rdir, list(paths) if paths else None)
+    for fault in catalog.faults:
+        click.echo(str(fault), err=True)
+    if catalog.faults:
+        click.echo(f"{len(catalog.faults)} fault(s) in {len({f.file for f in catalog.faults})} file(s)", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {len(catalog.entries)} file(s) valid")
+
+
+@scenarios_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def scenarios_list(as_json):
+    """List the scenarios (id, language, title, difficulty, personas)."""
+    from app.services.content import ContentError, catalog
+
+    try:
+        cat = catalog()
+    except ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = []
+    for e in sorted(cat.of_kind("scenario"), key=lambda e: (e.model.id, e.model.language)):
+        m = e.model
+        rows.append({
+            "id": m.id, "language": m.language, "title": m.title, "difficulty": m.difficulty,
+            "category": m.category, "personas": [p.id for p in getattr(m, "personas", [])],
+            "file": str(e.path), "content_hash": e.content_hash,
+        })
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{r['id']:<24} {r['language']:<6} d{r['difficulty']}  {r['title']}  [{', '.join(r['personas'])}]")
+
+
+@scenarios_cli.command("load")
+def scenarios_load():
+    """Validate all files and store a version for every new scenario/rubric content. Idempotent."""
+    from app.services.content import ContentError, sync_versions
+
+    try:
+        counts = sync_versions()
+    except ContentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{counts['scenarios']} scenario file(s), {counts['rubrics']} rubric file(s), "
+               f"{counts['new_versions']} new version(s)")
+
+
+@acts_cli.command("train")
+def acts_train():
+    """Fit (or load from cache) the intent model for every language."""
+    from app.core.acts import train_all
+
+    _, rdir = _dirs()
+    for line in train_all(rdir / "acts", Path(current_app.config["CACHE_DIR"])):
+        click.echo(line)
+
+
+@seed_cli.command("demo")
+def seed_demo():
+    """Create the demo accounts (one per role) and the demo cohort. Safe to run twice."""
+    from app.services.accounts import ensure_demo_accounts
+
+    if not current_app.config.get("DEMO_ACCOUNTS"):
+        raise click.ClickException("demo accounts are disabled in this configuration (DEMO_ACCOUNTS=0)")
+    click.echo("Demo accounts (local use only):")
+    for username, password, role, created in ensure_demo_accounts():
+        click.echo(f"  {role:<8} {username:<9} password: {password}{'' if created else '  (existed)'}")
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, scenarios_cli, acts_cli, seed_cli):
+        app.cli.add_command(group)

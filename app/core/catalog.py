@@ -1,0 +1,168 @@
+"""Finding, validating and indexing every data file: scenarios, rubrics, act examples, tracks.
+
+File kinds form a small registry; each kind knows its schema and its place on disk. A
+catalog is built in one pass and either holds every file or lists every fault
+(``file: field path: reason``), so the CLI validator and the app's start-up report the
+same messages.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel
+
+from app.core.datafiles import DataFileError, Fault, load_model
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str
+    schema: Callable[[], type[BaseModel]]  # imported lazily: schemas live in their own modules
+    key: Callable[[Any], tuple]  # identity of a loaded item, e.g. (id, language)
+    cross_check: Callable[["Catalog", Path, Any], list[Fault]] | None = None
+
+
+KINDS: dict[str, FileKind] = {}
+
+
+def register_kind(kind: FileKind) -> FileKind:
+    if kind.name in KINDS:
+        raise ValueError(f"file kind {kind.name!r} is registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> FileKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise KeyError(f"unknown file kind {name!r}; known: {', '.join(sorted(KINDS))}") from None
+
+
+@dataclass
+class Entry:
+    kind: str
+    path: Path
+    model: Any
+    content_hash: str
+    raw: dict
+
+
+@dataclass
+class Catalog:
+    entries: list[Entry] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[Entry]:
+        return [e for e in self.entries if e.kind == kind]
+
+    def find(self, kind: str, *key) -> Entry | None:
+        k = get_kind(kind)
+        for e in self.of_kind(kind):
+            if k.key(e.model)[: len(key)] == tuple(key):
+                return e
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return not self.faults
+
+
+def kind_for_path(path: Path, scenarios_dir: Path, rubrics_dir: Path) -> str | None:
+    """Decide a file's kind by where it lives. None for files that are not data files."""
+    if path.suffix not in (".yaml", ".yml", ".json"):
+        return None
+    path = path.resolve()
+    try:
+        rel = path.relative_to(scenarios_dir.resolve())
+        if rel.parts[0] == "prompts":
+            return "customer_prompt" if "customer_prompt" in KINDS else None
+        return "scenario"
+    except ValueError:
+        pass
+    try:
+        rel = path.relative_to(rubrics_dir.resolve())
+    except ValueError:
+        return None
+    top = rel.parts[0] if len(rel.parts) > 1 else None
+    return {None: "rubric", "acts": "acts", "tracks": "track", "prompts": "judge_prompt"}.get(top)
+
+
+def discover(scenarios_dir: Path, rubrics_dir: Path) -> list[tuple[Path, str]]:
+    found = []
+    for root in (scenarios_dir, rubrics_dir):
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                kind = kind_for_path(path, scenarios_dir, rubrics_dir)
+                if kind and kind in KINDS:
+                    found.append((path, kind))
+    return found
+
+
+def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
+                  paths: list[Path] | None = None) -> Catalog:
+    """Load every data file (or only `paths`, for the validator) and run cross-file checks.
+
+    Cross-file checks (a rubric naming an unknown act, a duplicate id) always see the
+    whole catalog, so validating one file still catches its references to others.
+    """
+    scenarios_dir, rubrics_dir = Path(scenarios_dir), Path(rubrics_dir)
+    _ensure_kinds_registered()
+    catalog = Catalog()
+    all_files = discover(scenarios_dir, rubrics_dir)
+    wanted = None
+    if paths is not None:
+        wanted = set()
+        for p in paths:
+            p = Path(p)
+            if not p.exists():
+                catalog.faults.append(Fault(str(p), "", "no such file or directory"))
+                continue
+            targets = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
+            for t in targets:
+                kind = kind_for_path(t, scenarios_dir, rubrics_dir)
+                if kind is None or kind not in KINDS:
+                    if not p.is_dir():
+                        catalog.faults.append(Fault(str(t), "", "not a scenario or rubric data file (wrong folder or extension)"))
+                    continue
+                wanted.add(t.resolve())
+                if all(t.resolve() != f.resolve() for f, _ in all_files):
+                    all_files.append((t, kind))
+    seen: dict[tuple, Path] = {}
+    for path, kind_name in all_files:
+        kind = KINDS[kind_name]
+        try:
+            model, digest = load_model(kind.schema(), path)
+        except DataFileError as exc:
+            if wanted is None or path.resolve() in wanted:
+                catalog.faults.extend(exc.faults)
+            continue
+        key = (kind_name, *kind.key(model))
+        if key in seen:
+            catalog.faults.append(Fault(str(path), "id", f"duplicate of {seen[key]}"))
+            continue
+        seen[key] = path
+        raw = json.loads(model.model_dump_json())
+        catalog.entries.append(Entry(kind_name, path, model, digest, raw))
+    for entry in list(catalog.entries):
+        check = KINDS[entry.kind].cross_check
+        if check and (wanted is None or entry.path.resolve() in wanted):
+            catalog.faults.extend(check(catalog, entry.path, entry.model))
+    if wanted is not None:
+        catalog.entries = [e for e in catalog.entries if e.path.resolve() in wanted]
+    return catalog
+
+
+_registered = False
+
+
+def _ensure_kinds_registered() -> None:
+    """Import the modules that register file kinds (once)."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    import app.core.kinds  # noqa: F401

@@ -1,0 +1,127 @@
+"""The scenario file schema (`scenarios/<id>.yaml`, English versions in `scenarios/en/`).
+
+A scenario holds what the trainee is told, who the customer is, the back-office facts,
+the knowledge points the scorer checks, the red-line facts, the call's state machine and
+the personas. Field descriptions double as the format's documentation
+(`flask scenarios schema` prints them).
+
+Contract shared by the simulator and the scorer: `customer.personal_data`,
+`hidden_facts`, `knowledge_points`, `impossible_promises`, `resolution_items`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.matching import Matcher
+
+LANGUAGES = ("zh-CN", "en")
+# digits may lead: the fixed scenario id `5g_plan_launch` starts with one
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_id(value: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError("must be lower-case letters, digits and '_' (not starting with '_')")
+    return value
+
+
+class CustomerProfile(Strict):
+    name: str = Field(description="how the customer is addressed, e.g. 王女士")
+    age: int = Field(ge=10, le=110)
+    profile: str = Field(description="who the customer is: situation, temperament, history")
+    goal: str = Field(description="what the customer wants out of the call")
+    personal_data: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "stored personal data (phone, id_number, id_last4, address, ...). The customer"
+            " may say these; an agent reading them back to the customer is a red line."
+        ),
+    )
+    identity_answer: str = Field(
+        description="what the customer says when asked to verify identity (the verification items)"
+    )
+
+
+class HiddenFact(Strict):
+    id: str
+    text: str = Field(description="the back-office fact as the agent's system shows it")
+    requires_verification: bool = Field(
+        True, description="account facts: stating them before identity verification is a red line"
+    )
+    disclosed_by: Matcher = Field(
+        default_factory=Matcher, description="when an agent turn counts as stating this fact"
+    )
+    _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+
+class WrongStatement(Strict):
+    pattern: str = Field(description="regex for a wrong figure, step or claim")
+    reason: str = Field(description="why it is wrong (shown as feedback)")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compile(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from None
+        return v
+
+
+class KnowledgePoint(Strict):
+    id: str
+    text: str = Field(description="what the agent should get right, as a trainer reads it")
+    weight: float = Field(1.0, gt=0, description="share of the rubric's knowledge points, relative")
+    stated_by: Matcher = Field(description="when an agent turn states this point correctly")
+    wrong: list[WrongStatement] = Field(
+        default_factory=list, description="wrong versions; each occurrence costs points"
+    )
+    tip: dict[str, str] = Field(default_factory=dict, description="tip per language when missed")
+    _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+
+class ImpossiblePromise(Strict):
+    pattern: str = Field(description="regex for a promise the case facts say cannot be kept")
+    reason: str
+
+    _compile = field_validator("pattern")(classmethod(lambda cls, v: WrongStatement._compile(v)))
+
+
+class ResolutionItem(Strict):
+    id: str
+    text: str = Field(description="a step the resolved call must contain")
+    done_by: Matcher = Field(description="when an agent turn does this step")
+    required: bool = Field(True, description="the customer is not satisfied until it is done")
+    _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+
+class ScenarioBase(Strict):
+    """Identity, trainee-facing text and the scorer's contract fields.
+
+    The simulator issue extends this with `states`, `personas` and end conditions in
+    `Scenario` (see app/core/simulation/).
+    """
+
+    id: str = Field(description="stable id; file name is <id>.yaml; transcripts refer to it")
+    language: Literal["zh-CN", "en"]
+    title: str
+    summary: str = Field(description="one line for lists")
+    difficulty: int = Field(ge=1, le=3, description="1 easy, 2 medium, 3 hard")
+    category: str = Field(description="business area tag, e.g. billing, network, sales")
+    time_limit_minutes: int = Field(15, ge=1, le=120)
+    briefing: str = Field(description="what the trainee is told before the call (shown in test mode too)")
+    background: str = Field("", description="extra notes, practice mode only")
+    customer: CustomerProfile
+    hidden_facts: list[HiddenFact] = Field(default_factory=list)
+    knowledge_points: list[KnowledgePoint] = Field(min_length=1)
+    impossible_promises: list[ImpossiblePromise] = Field(default_factory=list)
+    resolution_items: list[ResolutionItem] = Field(min_length=1)
+
+    _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))

@@ -1,0 +1,71 @@
+"""Users, roles and cohorts."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Optional
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+
+class Role(str, enum.Enum):
+    TRAINEE = "trainee"
+    TRAINER = "trainer"
+    HR = "hr"
+    ADMIN = "admin"
+
+    @classmethod
+    def values(cls) -> list[str]:
+        return [r.value for r in cls]
+
+
+class Cohort(db.Model):
+    """A trainer's training class; trainees belong to at most one."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    trainer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL", use_alter=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trainer: Mapped[Optional["User"]] = relationship(foreign_keys=[trainer_id])
+    members: Mapped[list["User"]] = relationship(
+        back_populates="cohort", foreign_keys="User.cohort_id", order_by="User.username"
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), index=True)
+    cohort_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[Optional[str]] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    cohort: Mapped[Optional[Cohort]] = relationship(back_populates="members", foreign_keys=[cohort_id])
+
+    def set_password(self, password: str) -> None:
+        # scrypt is werkzeug's default: memory-hard, salted.
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return bool(self.active)
+
+    def has_role(self, *roles: str | Role) -> bool:
+        return self.role in {r.value if isinstance(r, Role) else r for r in roles}

@@ -1,0 +1,123 @@
+"""Scenario and rubric content: the validated catalog and its versions in the database."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from app.core.catalog import Catalog, build_catalog
+from app.extensions import db
+from app.models import RubricVersion, ScenarioVersion
+
+_memo: dict[tuple, Catalog] = {}
+_lock = threading.Lock()
+
+
+class ContentError(RuntimeError):
+    """The data files have faults; the message lists them as ``file: field: reason``."""
+
+
+def _fingerprint(*dirs: Path) -> tuple:
+    # Cheap change detection so a long-running test session or dev server reloads edited files.
+    items = []
+    for d in dirs:
+        for p in sorted(d.rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                items.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(items)
+
+
+def load_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path) -> Catalog:
+    """The catalog of these folders, rebuilt only when a file changed. Raises ContentError on faults."""
+    sdir, rdir = Path(scenarios_dir), Path(rubrics_dir)
+    key = (str(sdir), str(rdir), _fingerprint(sdir, rdir))
+    with _lock:
+        catalog = _memo.get(key)
+        if catalog is None:
+            catalog = build_catalog(sdir, rdir)
+            _memo.clear()
+            _memo[key] = catalog
+    if catalog.faults:
+        raise ContentError("data files have faults:\n" + "\n".join(str(f) for f in catalog.faults))
+    return catalog
+
+
+def init_catalog(app: Flask) -> None:
+    """Validate the data files when the app starts to serve (gunicorn, `flask run`).
+
+    Other `flask` commands (validate, db upgrade, ...) must work on broken content, so
+    they only get the faults when they use the catalog.
+    """
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.info_name != "run":
+        return
+    if app.config.get("LOAD_CONTENT_ON_START"):
+        load_catalog(app.config["SCENARIOS_DIR"], app.config["RUBRICS_DIR"])
+
+
+def catalog() -> Catalog:
+    return load_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
+
+
+def _upsert_version(model_cls, id_field: str, entry, extra_key: dict) -> tuple[object, bool]:
+    """Get or create the version row for this file content; make it the current one."""
+    ident = getattr(entry.model, "id")
+    filters = [getattr(model_cls, id_field) == ident] + [getattr(model_cls, k) == v for k, v in extra_key.items()]
+    rows = db.session.scalars(select(model_cls).where(*filters)).all()
+    row = next((r for r in rows if r.content_hash == entry.content_hash), None)
+    created = row is None
+    if created:
+        row = model_cls(
+            **{id_field: ident}, **extra_key,
+            version=max((r.version for r in rows), default=0) + 1,
+            content_hash=entry.content_hash,
+            title=getattr(entry.model, "title", ident),
+            source_path=str(entry.path),
+            data=entry.raw,
+        )
+        db.session.add(row)
+    for r in rows:
+        r.is_current = r is row
+    row.is_current = True
+    return row, created
+
+
+def sync_versions(cat: Catalog | None = None) -> dict[str, int]:
+    """Store a version row for every scenario and rubric file whose content is new. Commits.
+
+    Returns counts: {"scenarios": n_files, "rubrics": n_files, "new_versions": k}.
+    """
+    cat = cat or catalog()
+    new = 0
+    for entry in cat.of_kind("scenario"):
+        _, created = _upsert_version(ScenarioVersion, "scenario_id", entry, {"language": entry.model.language})
+        new += created
+    for entry in cat.of_kind("rubric"):
+        _, created = _upsert_version(RubricVersion, "rubric_id", entry, {})
+        new += created
+    db.session.commit()
+    return {"scenarios": len(cat.of_kind("scenario")), "rubrics": len(cat.of_kind("rubric")), "new_versions": new}
+
+
+def scenario_version(scenario_id: str, language: str) -> ScenarioVersion:
+    """The version row for the scenario file as it is now (created if the file changed)."""
+    entry = catalog().find("scenario", scenario_id, language)
+    if entry is None:
+        raise LookupError(f"no scenario {scenario_id!r} in language {language!r}")
+    row, _ = _upsert_version(ScenarioVersion, "scenario_id", entry, {"language": language})
+    db.session.flush()
+    return row
+
+
+def rubric_version(rubric_id: str) -> RubricVersion:
+    entry = catalog().find("rubric", rubric_id)
+    if entry is None:
+        raise LookupError(f"no rubric {rubric_id!r}")
+    row, _ = _upsert_version(RubricVersion, "rubric_id", entry, {})
+    db.session.flush()
+    return row
