@@ -1,7 +1,10 @@
 """The data-file kinds the catalog knows. Schemas are imported when first needed."""
 from __future__ import annotations
 
-from app.core.catalog import FileKind, register_kind
+from pathlib import Path
+
+from app.core.catalog import Catalog, FileKind, register_kind
+from app.core.datafiles import Fault
 
 
 def _scenario_schema():
@@ -16,12 +19,26 @@ def _rubric_schema():
     return Rubric
 
 
+def _load_rubric(path: Path):
+    from app.core.rubric import load_rubric
+
+    return load_rubric(path)
+
+
 def _acts_schema():
-    from app.core.acts import ActsFile
+    from app.core.acts_data import ActsFile
 
     return ActsFile
 
 
-register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language)))
-register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,)))
+def _scenario_file_name(catalog: Catalog, path: Path, model) -> list[Fault]:
+    # Transcripts and drills refer to scenarios by id; the file name is how people find them.
+    if path.stem != model.id:
+        return [Fault(str(path), "id", f"id {model.id!r} differs from the file name {path.stem!r}")]
+    return []
+
+
+register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language),
+                       cross_check=_scenario_file_name))
+register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
 register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))

@@ -64,6 +64,13 @@ def catalog() -> Catalog:
     return load_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
 
 
+def _title(model) -> str:
+    title = getattr(model, "title", None) or model.id
+    if isinstance(title, dict):  # rubrics carry a title per language
+        title = title.get("zh-CN") or next(iter(title.values()), model.id)
+    return str(title)[:200]
+
+
 def _upsert_version(model_cls, id_field: str, entry, extra_key: dict) -> tuple[object, bool]:
     """Get or create the version row for this file content; make it the current one."""
     ident = getattr(entry.model, "id")
@@ -76,7 +83,7 @@ def _upsert_version(model_cls, id_field: str, entry, extra_key: dict) -> tuple[o
             **{id_field: ident}, **extra_key,
             version=max((r.version for r in rows), default=0) + 1,
             content_hash=entry.content_hash,
-            title=getattr(entry.model, "title", ident),
+            title=_title(entry.model),
             source_path=str(entry.path),
             data=entry.raw,
         )
