@@ -13,6 +13,7 @@ from tests.conftest import make_config
 EXPECTED_TABLES = {
     "users", "cohorts", "scenario_versions", "rubric_versions", "drills", "turns", "scores",
     "criterion_results", "score_adjustments", "certification_attempts", "certification_results",
+    "assignments", "assignment_targets", "case_answers",
     "audit_events", "login_attempts",
 }
 
@@ -46,3 +47,25 @@ def test_app_never_calls_create_all():
     root = Path(__file__).resolve().parent.parent / "app"
     hits = [str(p) for p in root.rglob("*.py") if "create_all(" in p.read_text(encoding="utf-8")]
     assert hits == []
+
+
+def test_0002_upgrades_a_database_that_already_has_drills(tmp_path):
+    """New non-null columns get server defaults, so existing rows survive the upgrade."""
+    from sqlalchemy import text
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.db'}"))
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, username, display_name, password_hash, role, active, created_at) "
+                              "VALUES (1, 'u', 'u', 'x', 'trainee', 1, '2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO scenario_versions (id, scenario_id, language, version, content_hash, title, "
+                              "source_path, data, is_current, loaded_at) VALUES (1, 's', 'zh-CN', 1, 'h', 't', 'p', '{}', 1, "
+                              "'2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO drills (id, trainee_id, scenario_version_id, customer_kind, seed, mode, status, "
+                              "started_at) VALUES (1, 1, 1, 'scripted', 0, 'practice', 'active', '2026-01-01 00:00:00')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT hints_used, report_released FROM drills WHERE id = 1")).one()
+        assert tuple(row) == (0, 1)
+        db.engine.dispose()

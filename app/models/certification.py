@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Float, ForeignKey, String
+from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -44,4 +44,25 @@ class CertificationResult(db.Model):
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     user = relationship("User")
+    attempt = relationship("CertificationAttempt")
+
+
+class CaseAnswer(db.Model):
+    """A written answer to one case analysis of an attempt, and the trainer's mark."""
+
+    __tablename__ = "case_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "case_id", name="uq_case_answers_attempt_case"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("certification_attempts.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    mark: Mapped[Optional[float]] = mapped_column(Float)
+    marked_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    marked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    feedback: Mapped[Optional[str]] = mapped_column(Text)
+    # An LLM's suggested mark with its reasons; advisory only, the trainer's mark counts.
+    suggestion: Mapped[Optional[dict]] = mapped_column(JSON)
+
     attempt = relationship("CertificationAttempt")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -30,8 +31,16 @@ class Drill(db.Model):
     outcome: Mapped[Optional[str]] = mapped_column(String(16))  # resolved | escalated | hung_up | unfinished
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    assignment_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"), index=True)
+    certification_attempt_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("certification_attempts.id", ondelete="SET NULL"), index=True
+    )
+    hints_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Test-mode drills may hold the report back until the trainer releases it.
+    report_released: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
     trainee = relationship("User", foreign_keys=[trainee_id])
+    assignment = relationship("Assignment")
     scenario_version = relationship("ScenarioVersion")
     turns: Mapped[list["Turn"]] = relationship(
         back_populates="drill", order_by="Turn.position", cascade="all, delete-orphan"
@@ -77,6 +86,8 @@ class Score(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic lock for concurrent trainer adjustments.
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     drill: Mapped[Drill] = relationship(back_populates="scores")
     rubric_version = relationship("RubricVersion")
