@@ -1,0 +1,127 @@
+"""The LLM customer against a real OpenAI-compatible server on 127.0.0.1 (tests/fakes)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.datafiles import load_model
+from app.core.llm import LLMClient, LLMResult
+from app.core.simulation import make_engine
+from app.core.simulation.llm_engine import TurnResult
+from app.core.simulation.schema import Scenario
+from tests.fakes.analyser import fake_analyser_for_language
+from tests.fakes.openai_server import FakeOpenAI
+
+ROOT = Path(__file__).resolve().parents[2]
+SC = load_model(Scenario, ROOT / "scenarios/billing_complaint.yaml")[0]
+GREETING = "您好，客服中心，工号1024，很高兴为您服务。非常抱歉给您带来不便。"
+
+
+@pytest.fixture
+def fake():
+    with FakeOpenAI(default_text="你们这个月多扣了我五十块，到底怎么回事？") as server:
+        yield server
+
+
+def engine_for(fake, timeout=2.0):
+    client = LLMClient(fake.base_url, "test-key", "fake-model", timeout=timeout)
+    return make_engine("llm", fake_analyser_for_language, client, prompts_dir=ROOT / "scenarios/prompts")
+
+
+def fallback(events):
+    return next((e["reason"] for e in events if e["type"] == "llm_fallback"), None)
+
+
+def test_normal_reply_is_used_and_recorded(fake):
+    engine = engine_for(fake)
+    fake.queue("normal", text="客户：你们这个月多扣了我五十块，到底怎么回事？")
+    text, state, events = engine.start_turn(SC, "calm", 7)
+    assert text == "你们这个月多扣了我五十块，到底怎么回事？"  # speaker label stripped
+    meta = next(e for e in events if e["type"] == "llm")
+    assert meta["model"] == "fake-model" and meta["seed"] == 7000 and meta["used"] == "llm"
+    assert meta["latency_ms"] >= 0 and meta["prompt_tokens"] > 0 and meta["completion_tokens"] > 0
+    body = fake.requests[-1]
+    assert body["seed"] == 7000 and body["temperature"] == 0.7
+    assert any("扮演来电的客户" in m["content"] for m in body["messages"])
+    fake.queue("normal", text="嗯，你这么说我心里舒服点了。")
+    text, state, events = engine.next_turn(GREETING, state)
+    assert text == "嗯，你这么说我心里舒服点了。" and fallback(events) is None
+    assert state["history"][-1]["text"] == text  # the model's words are what the customer said
+
+
+@pytest.mark.parametrize("behaviour, text, reason", [
+    ("slow", None, "timeout"),
+    ("http_500", None, "http_error"),
+    ("malformed", None, "malformed"),
+    ("normal", "", "empty"),
+    ("normal", "您好，这里是客服中心，工号1024，请问有什么可以帮您？", "role_flip"),
+    ("normal", GREETING, "role_flip"),
+    ("normal", "我知道，是那个视频彩铃会员十五块吧？", "leak"),
+    ("normal", "I am very angry about my bill this month.", "language"),
+    ("normal", "我真的很生气。" * 30, "length"),
+    ("normal", "你们多扣了我八十八块！", "contradiction"),
+])
+def test_bad_replies_fall_back_and_the_drill_goes_on(fake, behaviour, text, reason):
+    engine = engine_for(fake, timeout=1.0)
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    _, state, _ = engine.start_turn(SC, "calm", 7)
+    fake.queue(behaviour, text=text, delay=3.0)
+    reply, state, events = engine.next_turn(GREETING, state)
+    assert fallback(events) == reason
+    assert reply in {v for vs in [*SC.lines.values(), *SC.persona("calm").lines.values()] for v in vs} or reply
+    scripted = make_engine("scripted", fake_analyser_for_language)
+    _, s0 = scripted.start(SC, "calm", 7)
+    expected, _, _ = scripted.next_turn(GREETING, s0, SC)
+    assert reply == expected  # exactly the scripted line
+    fake.queue("normal", text="好，我叫王丽华，手机号 139 0013 9000，身份证后四位 4421。")
+    reply2, state, events = engine.next_turn("为了核实身份，麻烦您提供一下机主姓名和身份证后四位。", state)
+    assert fallback(events) is None and state["verified"] and "4421" in reply2
+
+
+def test_streaming_yields_chunks_then_a_final_result(fake):
+    engine = engine_for(fake)
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    _, state, _ = engine.start_turn(SC, "calm", 7)
+    fake.queue("normal", text="嗯，那你先帮我查一下吧。", chunk_size=3)
+    items = list(engine.stream_turn(GREETING, state))
+    chunks, final = items[:-1], items[-1]
+    assert isinstance(final, TurnResult) and len(chunks) > 1
+    assert "".join(chunks) == final.text and not final.replaced and final.fallback_reason is None
+
+
+@pytest.mark.parametrize("behaviour, text, reason", [
+    ("cut", "嗯，那你先帮我查一下吧，我等着呢。", "malformed"),
+    ("normal", "您好，这里是客服中心，请问有什么可以帮您？", "role_flip"),
+    ("http_500", None, "http_error"),
+])
+def test_failed_stream_is_replaced_by_the_scripted_line(fake, behaviour, text, reason):
+    engine = engine_for(fake)
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    _, state, _ = engine.start_turn(SC, "calm", 7)
+    fake.queue(behaviour, text=text)
+    final = list(engine.stream_turn(GREETING, state))[-1]
+    assert final.replaced and final.fallback_reason == reason
+    assert any(e["type"] == "llm_fallback" and e["reason"] == reason for e in final.events)
+    assert final.state["turn"] == 1 and final.state["history"][-1]["text"] == final.text
+
+
+def test_client_never_raises_and_reports_the_kind(fake):
+    client = LLMClient(fake.base_url, None, "fake-model", timeout=1.0)
+    msgs = [{"role": "user", "content": "hi"}]
+    for behaviour, kind in [("http_500", "http_error"), ("malformed", "malformed"), ("slow", "timeout")]:
+        fake.queue(behaviour, delay=3.0)
+        r = client.chat("t", msgs, temperature=0.0)
+        assert isinstance(r, LLMResult) and r.error_kind == kind and r.text == ""
+    fake.queue("normal", text="not json")
+    assert client.chat("judge", msgs, temperature=0.0, json_mode=True).error_kind == "malformed"
+    fake.queue("normal", text='{"score": 3}')
+    ok = client.chat("judge", msgs, temperature=0.0, json_mode=True)
+    assert ok.ok and ok.text == '{"score": 3}'
+    assert fake.requests[-1]["response_format"] == {"type": "json_object"}
+
+
+def test_unreachable_server_is_an_http_error():
+    client = LLMClient("http://127.0.0.1:9/v1", None, "m", timeout=1.0)
+    r = client.chat("t", [{"role": "user", "content": "hi"}], temperature=0.0)
+    assert r.error_kind in ("http_error", "timeout")

@@ -1,0 +1,162 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests, with scripted behaviour.
+
+    with FakeOpenAI() as fake:
+        fake.queue("normal", text="我想问问账单")
+        fake.queue("http_500")
+        client = LLMClient(fake.base_url, "k", "fake-model", timeout=1)
+        ...
+        fake.requests  # parsed JSON bodies, in order
+
+Behaviours (one per request, queued; `default` when the queue is empty):
+normal (text), slow (sleeps `delay` s, then normal), http_500, malformed (200 with a
+broken JSON body / broken SSE data), cut (stream: half the text, then the connection
+closes without finish_reason; non-stream: truncated body). Role flips, leaks, wrong
+language and over-long replies are just `normal` with such a text.
+Streaming requests (`"stream": true`) are answered as SSE chunks of `chunk_size` chars.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BEHAVIOURS = ("normal", "slow", "http_500", "malformed", "cut")
+
+
+@dataclass
+class Behaviour:
+    kind: str = "normal"
+    text: str = "好的。"
+    delay: float = 0.0
+    chunk_size: int = 4
+
+
+class FakeOpenAI:
+    def __init__(self, default_text: str = "好的。", model: str = "fake-model"):
+        self.default = Behaviour(text=default_text)
+        self.model = model
+        self.requests: list[dict] = []
+        self._queue: deque[Behaviour] = deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- control ------------------------------------------------------------------
+    def queue(self, kind: str, text: str | None = None, delay: float = 3.0, chunk_size: int = 4) -> "FakeOpenAI":
+        if kind not in BEHAVIOURS:
+            raise ValueError(f"unknown behaviour {kind!r}; known: {', '.join(BEHAVIOURS)}")
+        with self._lock:
+            self._queue.append(Behaviour(kind, text if text is not None else self.default.text, delay, chunk_size))
+        return self
+
+    def _next(self) -> Behaviour:
+        with self._lock:
+            return self._queue.popleft() if self._queue else self.default
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> "FakeOpenAI":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with fake._lock:
+                    fake.requests.append(body)
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    return self._send(404, b'{"error": {"message": "not found"}}')
+                try:
+                    fake._serve(self, body, fake._next())
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test): nothing to answer
+
+            def _send(self, status: int, payload: bytes, ctype: str = "application/json"):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    # -- responses ------------------------------------------------------------------
+    def _completion(self, text: str, body: dict) -> dict:
+        return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+                "model": self.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": _tokens(body), "completion_tokens": len(text), "total_tokens": _tokens(body) + len(text)}}
+
+    def _chunk(self, delta: dict, finish: str | None = None) -> bytes:
+        data = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": self.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"
+
+    def _serve(self, h: BaseHTTPRequestHandler, body: dict, b: Behaviour) -> None:
+        if b.kind == "slow":
+            self._stop.wait(b.delay)  # returns early when the server shuts down
+        if b.kind == "http_500":
+            return h._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
+        stream = bool(body.get("stream"))
+        if not stream:
+            if b.kind == "malformed":
+                return h._send(200, b'{"id": "x", "choices": [{"message": ')
+            payload = json.dumps(self._completion(b.text, body), ensure_ascii=False).encode()
+            if b.kind == "cut":
+                h.send_response(200)
+                h.send_header("Content-Type", "application/json")
+                h.send_header("Content-Length", str(len(payload)))
+                h.end_headers()
+                h.wfile.write(payload[: len(payload) // 2])
+                h.close_connection = True
+                return
+            return h._send(200, payload)
+        h.send_response(200)
+        h.send_header("Content-Type", "text/event-stream")
+        h.send_header("Cache-Control", "no-cache")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        if b.kind == "malformed":
+            h.wfile.write(b"data: {not json\n\n")
+            h.wfile.flush()
+            return
+        pieces = [b.text[i:i + b.chunk_size] for i in range(0, len(b.text), b.chunk_size)] or [""]
+        if b.kind == "cut":
+            pieces = pieces[: max(1, len(pieces) // 2)]
+        h.wfile.write(self._chunk({"role": "assistant", "content": ""}))
+        for piece in pieces:
+            h.wfile.write(self._chunk({"content": piece}))
+            h.wfile.flush()
+        if b.kind == "cut":
+            return  # connection closes with no finish_reason and no [DONE]
+        h.wfile.write(self._chunk({}, "stop"))
+        usage = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                 "model": self.model, "choices": [],
+                 "usage": {"prompt_tokens": _tokens(body), "completion_tokens": len(b.text), "total_tokens": _tokens(body) + len(b.text)}}
+        h.wfile.write(b"data: " + json.dumps(usage).encode() + b"\n\n")
+        h.wfile.write(b"data: [DONE]\n\n")
+        h.wfile.flush()
+
+
+def _tokens(body: dict) -> int:
+    return sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
