@@ -149,7 +149,7 @@ def test_missing_path_and_foreign_file(validate, tmp_path):
     stray.write_text("a: 1\n", encoding="utf-8")
     code, out = validate(tmp_path / "nope.yaml", stray)
     assert code == 1
-    assert "no such file" in out and "not a scenario or rubric data file" in out
+    assert "no such file" in out and "not a scenario, rubric" in out
 
 
 def test_list_json(app_factory, content):
@@ -198,3 +198,21 @@ def test_app_refuses_to_start_on_broken_content(content):
     cfg = make_config("sqlite://", SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), LOAD_CONTENT_ON_START=True)
     with pytest.raises(ContentError, match=r"billing_complaint.yaml: title: required field is missing"):
         create_app(cfg)
+
+
+def test_a_scenario_file_outside_the_scenarios_folder(validate, content, tmp_path):
+    """Authors validate drafts before moving them in: the kind is told by the keys."""
+    draft = tmp_path / "drafts" / "billing_complaint.yaml"
+    draft.parent.mkdir()
+    shutil.copy(content[0] / "billing_complaint.yaml", draft)
+    assert validate(draft) == (0, "ok: 1 file(s) valid\n")
+    _edit(draft, lambda d: d["personas"][0].pop("mood"))
+    code, out = validate(draft)
+    assert code == 1 and f"{draft}: personas[0].mood: required field is missing" in out
+
+
+def test_broken_prompt_template(validate, content):
+    path = content[0] / "prompts" / "customer.zh-CN.yaml"
+    _edit(path, lambda d: d.update(bogus=1))
+    code, out = validate(path)
+    assert code == 1 and f"{path}: bogus: unknown field" in out

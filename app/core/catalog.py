@@ -98,6 +98,34 @@ def kind_for_path(path: Path, scenarios_dir: Path, rubrics_dir: Path) -> str | N
     return {None: "rubric", "acts": "acts", "tracks": "track", "prompts": "judge_prompt"}.get(top)
 
 
+# Top-level keys that tell a file's kind when it lies outside scenarios/ and rubrics/
+# (a scenario drafted elsewhere, a fixture): the first kind whose keys are all present wins.
+SIGNATURE_KEYS = (
+    ("scenario", {"states", "personas"}),
+    ("rubric", {"dimensions", "criteria"}),
+    ("acts", {"examples", "acts"}),
+    ("track", {"exam", "drills"}),
+)
+
+
+def guess_kind(path: Path) -> str | None:
+    """The kind of a data file outside the content folders, judged by its top-level keys."""
+    if path.suffix not in (".yaml", ".yml", ".json"):
+        return None
+    try:
+        from app.core.datafiles import read_raw
+
+        data, _ = read_raw(path)
+    except DataFileError:
+        return "scenario"  # unreadable: report its fault as a scenario file would get it
+    if not isinstance(data, dict):
+        return "scenario"
+    for kind, keys in SIGNATURE_KEYS:
+        if keys <= data.keys() and kind in KINDS:
+            return kind
+    return None
+
+
 def discover(scenarios_dir: Path, rubrics_dir: Path) -> list[tuple[Path, str]]:
     found = []
     for root in (scenarios_dir, rubrics_dir):
@@ -107,6 +135,11 @@ def discover(scenarios_dir: Path, rubrics_dir: Path) -> list[tuple[Path, str]]:
                 if kind and kind in KINDS:
                     found.append((path, kind))
     return found
+
+
+def _inside(path: Path, *dirs: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(d.resolve()) for d in dirs)
 
 
 def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
@@ -131,9 +164,11 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
             targets = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
             for t in targets:
                 kind = kind_for_path(t, scenarios_dir, rubrics_dir)
+                if kind is None and not _inside(t, scenarios_dir, rubrics_dir):
+                    kind = guess_kind(t)
                 if kind is None or kind not in KINDS:
                     if not p.is_dir():
-                        catalog.faults.append(Fault(str(t), "", "not a scenario or rubric data file (wrong folder or extension)"))
+                        catalog.faults.append(Fault(str(t), "", "not a scenario, rubric, act-example or track file (unknown folder, extension or top-level keys)"))
                     continue
                 wanted.add(t.resolve())
                 if all(t.resolve() != f.resolve() for f, _ in all_files):
@@ -148,10 +183,13 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
                 catalog.faults.extend(exc.faults)
             continue
         key = (kind_name, *kind.key(model))
-        if key in seen:
-            catalog.faults.append(Fault(str(path), "id", f"duplicate of {seen[key]}"))
-            continue
-        seen[key] = path
+        # Files outside the content folders are drafts checked on their own: a draft of an
+        # existing scenario shares its id by design.
+        if _inside(path, scenarios_dir, rubrics_dir):
+            if key in seen:
+                catalog.faults.append(Fault(str(path), "id", f"duplicate of {seen[key]}"))
+                continue
+            seen[key] = path
         raw = json.loads(model.model_dump_json())
         catalog.entries.append(Entry(kind_name, path, model, digest, raw))
     for entry in list(catalog.entries):

@@ -38,7 +38,34 @@ def _scenario_file_name(catalog: Catalog, path: Path, model) -> list[Fault]:
     return []
 
 
+def _customer_prompt_schema():
+    from app.core.simulation.prompts import CustomerPrompt
+
+    return CustomerPrompt
+
+
+def _track_schema():
+    from app.core.certification import Track
+
+    return Track
+
+
+def _load_track(path: Path):
+    from app.core.certification import load_track
+
+    return load_track(path)
+
+
+def _track_cross_check(catalog: Catalog, path: Path, model) -> list[Fault]:
+    from app.core.certification import catalog_cross_check
+
+    return catalog_cross_check(catalog, path, model)
+
+
 register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language),
                        cross_check=_scenario_file_name))
 register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
 register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))
+register_kind(FileKind("customer_prompt", _customer_prompt_schema, key=lambda m: (m.language,)))
+register_kind(FileKind("track", _track_schema, key=lambda m: (m.id,), loader=_load_track,
+                       cross_check=_track_cross_check))
