@@ -1,0 +1,136 @@
+"""What the criterion kinds look at: agent turns with their speech acts, and the call's
+events (identity verified, first account fact stated, first change made).
+
+Built once per scoring run. Only agent turns are analysed; customer turns are read
+solely for the verification answer and the mood trajectory.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Protocol
+
+from app.core.matching import compile_pattern
+from app.core.scenario import ScenarioBase
+from app.core.transcript import Transcript, Turn
+
+from .report import Evidence
+
+QUOTE_CHARS = 80
+
+
+class AnalysisLike(Protocol):
+    acts: frozenset[str]
+    forbidden: tuple[str, ...]
+
+
+Analyse = Callable[[str], AnalysisLike]
+
+
+@dataclass(frozen=True)
+class AgentTurn:
+    index: int
+    text: str
+    acts: frozenset[str]
+    forbidden: tuple[str, ...]
+
+
+def search(patterns: Iterable[str], text: str) -> tuple[int, int] | None:
+    """Span of the earliest hit of any pattern (ties: the first pattern), else None."""
+    best = None
+    for p in patterns:
+        m = compile_pattern(p).search(text)
+        if m and (best is None or m.start() < best[0]):
+            best = m.span()
+    return best
+
+
+def evidence(turn: int, text: str, span: tuple[int, int] | None = None) -> Evidence:
+    """Evidence quoting the matched span, or the start of the turn when no span is known.
+
+    The quote is always a literal substring of the turn text.
+    """
+    if span is not None and span[1] > span[0]:
+        return Evidence(turn=turn, quote=text[span[0]:span[1]], span=span)
+    return Evidence(turn=turn, quote=text[:QUOTE_CHARS])
+
+
+@dataclass
+class Context:
+    transcript: Transcript
+    scenario: ScenarioBase
+    rubric: Any  # app.core.rubric.Rubric (not imported: rubric imports the kinds lazily)
+    language: str
+    agent: list[AgentTurn]
+    verification_request: int | None = None  # agent turn completing the ≥ N-item request
+    verified_at: int | None = None  # customer turn answering it; later turns are verified
+    account_facts: list[tuple[int, str, tuple[int, int] | None]] = field(default_factory=list)
+    changes: list[tuple[int, tuple[int, int] | None]] = field(default_factory=list)
+
+    @property
+    def lang(self) -> str:
+        """'zh-CN' or 'en': the language of feedback and tips."""
+        return "zh-CN" if self.language.lower().startswith("zh") else "en"
+
+    def customer_turns(self) -> list[tuple[int, Turn]]:
+        return [(i, t) for i, t in enumerate(self.transcript.turns) if t.speaker == "customer"]
+
+    def is_verified_at(self, turn: int) -> bool:
+        return self.verified_at is not None and turn > self.verified_at
+
+    def event(self, name: str) -> int | None:
+        """Turn number of a named event, None when it never happens."""
+        if name == "verification":
+            return self.verified_at
+        if name == "first_account_fact":
+            return self.account_facts[0][0] if self.account_facts else None
+        if name == "first_change":
+            return self.changes[0][0] if self.changes else None
+        if name == "first_gated":
+            gated = [t for t, *_ in self.account_facts] + [t for t, _ in self.changes]
+            return min(gated) if gated else None
+        raise ValueError(f"unknown event {name!r}")
+
+
+def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, analyse: Analyse) -> Context:
+    """Analyse every agent turn once and locate the events the kinds and red lines use."""
+    turns = [(i, t.text) for i, t in enumerate(transcript.turns) if t.speaker == "agent"]
+    # A bound IntentModel.analyse is run as one batch (its analyse_many): the classifier's
+    # per-call overhead, not the text, dominates the cost of a turn.
+    many = getattr(getattr(analyse, "__self__", None), "analyse_many", None)
+    analyses = list(many([text for _, text in turns])) if callable(many) else [analyse(text) for _, text in turns]
+    agent = [AgentTurn(i, text, frozenset(a.acts), tuple(getattr(a, "forbidden", ()) or ()))
+             for (i, text), a in zip(turns, analyses)]
+    ctx = Context(transcript, scenario, rubric, transcript.effective_language(scenario.language), agent)
+    _locate_verification(ctx)
+    for turn in agent:
+        for fact in scenario.hidden_facts:
+            if fact.requires_verification and fact.disclosed_by.matches(turn.text, turn.acts):
+                ctx.account_facts.append((turn.index, fact.id, fact.disclosed_by.first_span(turn.text)))
+        span = search(rubric.red_lines.change_patterns, turn.text)
+        if span is not None:
+            ctx.changes.append((turn.index, span))
+    ctx.account_facts.sort(key=lambda x: (x[0], x[1]))
+    return ctx
+
+
+def _locate_verification(ctx: Context) -> None:
+    # Verification = the agent has asked for at least `min_items` distinct identity items
+    # (phone, name, ID digits, SMS code ...) and the customer has answered after that.
+    cfg = ctx.rubric.verification
+    asked: set[str] = set()
+    for turn in ctx.agent:
+        requested = "identity_request" in turn.acts or search(cfg.request_patterns, turn.text) is not None
+        if not requested:
+            continue
+        asked |= {name for name, pat in sorted(cfg.items.items()) if compile_pattern(pat).search(turn.text)}
+        if len(asked) >= cfg.min_items:
+            answer = next((i for i, t in enumerate(ctx.transcript.turns)
+                           if i > turn.index and t.speaker == "customer"), None)
+            if answer is not None:
+                ctx.verification_request, ctx.verified_at = turn.index, answer
+            return
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)

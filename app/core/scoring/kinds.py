@@ -1,0 +1,205 @@
+"""Criterion kinds: the registry `KINDS = {name: Kind(params schema, check)}`.
+
+A rubric criterion names a kind and gives its `params`; the rubric loader validates the
+params against the kind's schema, the scorer calls `check(ctx, criterion, params)`.
+Every check is a pure function of the analysed agent turns (plus, for the mood kind,
+the customer turns), so scores are deterministic. Kinds that *expand* (knowledge points,
+resolution items) return one result per scenario item, sharing the criterion's points.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.matching import _check_patterns, compile_pattern
+
+from .context import AgentTurn, Context, evidence, search
+from .messages import msg, where
+from .registry import Registry
+from .report import CriterionResult, Evidence
+
+# The speech acts of app/core/acts.py (ACTS). Kept here so rubric validation does not
+# depend on the trained model being importable; a test keeps the two lists equal.
+KNOWN_ACTS = (
+    "greeting", "self_id", "identity_request", "restate", "open_question", "closed_question",
+    "empathy", "apology", "explanation", "solution_offer", "time_commitment", "confirm_result",
+    "closing", "upsell", "blame_customer", "rude", "jargon", "forbidden_word",
+)
+EVENTS = Literal["verification", "first_account_fact", "first_change", "first_gated"]
+MAX_EVIDENCE = 5  # enough to find the turns; the rest adds noise to the report
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MatchParams(Params):
+    acts: list[str] = Field(default_factory=list, description="a turn counts if ANY of these acts is recognised")
+    patterns: list[str] = Field(default_factory=list, description="... or ANY of these regexes matches")
+
+    @field_validator("acts")
+    @classmethod
+    def _acts(cls, v: list[str]) -> list[str]:
+        for i, act in enumerate(v):
+            if act not in KNOWN_ACTS:
+                raise ValueError(f"item {i}: unknown act {act!r} (known: {', '.join(KNOWN_ACTS)})")
+        return v
+
+    _pats = field_validator("patterns")(classmethod(lambda cls, v: _check_patterns(v)))
+
+    def hit(self, turn: AgentTurn) -> tuple[bool, tuple[int, int] | None]:
+        span = search(self.patterns, turn.text)
+        if span is not None:
+            return True, span
+        return bool(set(self.acts) & turn.acts), None
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    params: type[Params]
+    check: Callable[[Context, Any, Any], list[CriterionResult]]
+    expands: bool = False  # one result per scenario item; such criteria cannot be judgeable
+    doc: str = ""
+
+
+KINDS: Registry[Kind] = Registry("criterion kind")
+
+
+def kind(name: str, params: type[Params], expands: bool = False):
+    def deco(fn):
+        KINDS.add(name, Kind(name, params, fn, expands, (fn.__doc__ or "").strip()))
+        return fn
+    return deco
+
+
+def lookup_kind(name: str) -> Kind:
+    return KINDS.get(name)
+
+
+def _result(ctx: Context, crit: Any, score: float, maximum: float, ev: list[Evidence], feedback: str,
+            *, id: str | None = None, tip: str | None = None, applicable: bool = True) -> CriterionResult:
+    ev = sorted(ev, key=lambda e: (e.turn, e.span or (0, 0)))[:MAX_EVIDENCE]
+    return CriterionResult(
+        id=id or crit.id, dimension=crit.dimension, kind=crit.kind, score=score, max=maximum,
+        evidence=tuple(ev), feedback=feedback, tip=tip if tip is not None else crit.tip_for(ctx.lang),
+        applicable=applicable,
+    )
+
+
+def apportion(total: float, weights: list[float]) -> list[float]:
+    """Split `total` by `weights` in tenths (largest remainder) so the parts sum exactly."""
+    tenths = round(total * 10)
+    exact = [tenths * w / sum(weights) for w in weights]
+    parts = [int(x) for x in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[: tenths - sum(parts)]:
+        parts[i] += 1
+    return [p / 10 for p in parts]
+
+
+# --- act present ----------------------------------------------------------------------
+
+
+class PresentParams(MatchParams):
+    window: Literal["first_agent_turns", "before", "after", "anywhere"] = "anywhere"
+    n: int = Field(1, ge=1, description="how many first agent turns (window first_agent_turns)")
+    event: EVENTS | None = Field(None, description="the event of window before/after")
+    min_count: int = Field(1, ge=1, description="turns needed for full points; fewer give a share")
+
+
+def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
+    if p.window == "first_agent_turns":
+        return ctx.agent[: p.n]
+    if p.window in ("before", "after"):
+        at = ctx.event(p.event or "verification")
+        if at is None:  # the event never happens: the whole call is "before" it
+            return ctx.agent if p.window == "before" else []
+        return [t for t in ctx.agent if (t.index < at if p.window == "before" else t.index > at)]
+    return ctx.agent
+
+
+@kind("act_present", PresentParams)
+def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResult]:
+    """Full points when `min_count` agent turns in the window show one of `acts` or match one of `patterns`."""
+    hits = [(t, span) for t in _in_window(ctx, p) for ok, span in [p.hit(t)] if ok]
+    ev = [evidence(t.index, t.text, span) for t, span in hits]
+    title = crit.title_for(ctx.lang)
+    count = len(hits)
+    if count >= p.min_count:
+        return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, "present.ok", title=title, where=where(ctx.lang, [e.turn for e in ev])))]
+    if count:
+        share = crit.points * count / p.min_count
+        fb = msg(ctx.lang, "present.partial", title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
+        return [_result(ctx, crit, share, crit.points, ev, fb)]
+    window = msg(ctx.lang, f"window.{p.window}", n=p.n, event=msg(ctx.lang, f"event.{p.event or 'verification'}"))
+    return [_result(ctx, crit, 0.0, crit.points, [], msg(ctx.lang, "present.missing", title=title, window=window))]
+
+
+# --- act absent / penalty per occurrence -----------------------------------------------
+
+
+class AbsentParams(MatchParams):
+    per_occurrence: float = Field(gt=0, description="points lost per occurrence")
+    floor: float = Field(0.0, ge=0, description="the score never goes below this")
+
+
+def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]:
+    """Each regex match is one occurrence; a recognised act with no regex match counts once.
+
+    Forbidden words found by the intent model count one each when `forbidden_word` is listed.
+    """
+    spans: list[tuple[int, int] | None] = sorted(
+        {m.span() for pat in p.patterns for m in compile_pattern(pat).finditer(turn.text)})
+    if "forbidden_word" in p.acts and turn.forbidden:
+        for word in sorted(set(turn.forbidden)):
+            pos = turn.text.find(word)
+            span = (pos, pos + len(word)) if pos >= 0 else None
+            if not any(s and span and s[0] <= span[0] < s[1] for s in spans):
+                spans.append(span)
+    elif not spans and set(p.acts) & turn.acts:
+        spans.append(None)
+    return spans
+
+
+@kind("act_absent", AbsentParams)
+def act_absent(ctx: Context, crit: Any, p: AbsentParams) -> list[CriterionResult]:
+    """Starts from full points and loses `per_occurrence` for each occurrence, down to `floor`."""
+    ev = [evidence(t.index, t.text, span) for t in ctx.agent for span in occurrences(p, t)]
+    title = crit.title_for(ctx.lang)
+    if not ev:
+        return [_result(ctx, crit, crit.points, crit.points, [], msg(ctx.lang, "absent.ok", title=title))]
+    score = max(p.floor, crit.points - p.per_occurrence * len(ev))
+    fb = msg(ctx.lang, "absent.hit", title=title, count=len(ev), where=where(ctx.lang, [e.turn for e in ev]),
+             lost=f"{crit.points - score:g}")
+    return [_result(ctx, crit, score, crit.points, ev, fb)]
+
+
+# --- order: verification before account facts and changes ------------------------------
+
+
+class OrderParams(Params):
+    gated: list[Literal["account_fact", "change"]] = Field(
+        default_factory=lambda: ["account_fact", "change"], description="what must wait for verification")
+    unverified_share: float = Field(0.0, ge=0, le=1, description="share given when nothing was gated and nobody verified")
+
+
+@kind("order", OrderParams)
+def order(ctx: Context, crit: Any, p: OrderParams) -> list[CriterionResult]:
+    """Identity verified (rubric `verification`) before every account fact / change the call contains."""
+    gated = ([(t, s) for t, _, s in ctx.account_facts] if "account_fact" in p.gated else []) + (
+        ctx.changes if "change" in p.gated else [])
+    text = {t.index: t.text for t in ctx.agent}
+    early = sorted({t for t, _ in gated if not ctx.is_verified_at(t)})
+    if early:
+        ev = [evidence(t, text[t], s) for t, s in gated if t in early]
+        return [_result(ctx, crit, 0.0, crit.points, ev, msg(ctx.lang, "order.bad", where=where(ctx.lang, early)))]
+    if ctx.verification_request is None:
+        n = ctx.rubric.verification.min_items
+        return [_result(ctx, crit, crit.points * p.unverified_share, crit.points, [], msg(ctx.lang, "order.unverified", n=n))]
+    req = ctx.verification_request
+    ev = [evidence(req, text[req], search(ctx.rubric.verification.request_patterns, text[req]))]
+    key = "order.ok" if gated else "order.ok_nogate"
+    return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, key, where=where(ctx.lang, [req])))]

@@ -1,0 +1,95 @@
+"""Feedback and red-line wording per language (zh-CN, en), kept as data.
+
+Criterion titles, tips and model phrasings live in the rubric files; these are the
+sentence frames the criterion kinds fill in. `msg()` fails loudly on a missing key so a
+new kind cannot ship with half its wording.
+"""
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "sep": "、",
+        "turns": "第{turns}轮",
+        "present.ok": "{title}：做到了（{where}）。",
+        "present.partial": "{title}：只做到 {count}/{need} 次（{where}）。",
+        "present.missing": "{title}：{window}没有做到。",
+        "window.first_agent_turns": "开场前{n}句话中",
+        "window.before": "在{event}之前",
+        "window.after": "在{event}之后",
+        "window.anywhere": "整通电话中",
+        "event.verification": "身份核实",
+        "event.first_account_fact": "说出账户信息",
+        "event.first_change": "办理业务",
+        "event.first_gated": "说出账户信息或办理业务",
+        "absent.ok": "{title}：没有出现，满分。",
+        "absent.hit": "{title}：出现 {count} 次（{where}），扣 {lost} 分。",
+        "order.ok": "先核实身份（{where}）再涉及账户信息或办理业务。",
+        "order.ok_nogate": "已核实身份（{where}），通话中没有涉及账户信息。",
+        "order.bad": "{where}在身份核实完成之前说出了账户信息或办理了业务。",
+        "order.unverified": "没有按要求核实身份（至少{n}项，并等客户回答）。",
+        "kp.ok": "讲对了：{text}",
+        "kp.missing": "没有讲到：{text}",
+        "kp.wrong": "讲错了（{where}）：{reason}；扣 {lost} 分。",
+        "res.ok": "已完成：{text}",
+        "res.missing": "没有做到：{text}",
+        "end.ok": "通话以理想状态结束（{state}）。",
+        "end.bad": "通话结束时状态不理想（{state}）。",
+        "end.na": "记录里没有通话结束状态：本项不适用，分值按比例分给本维度其他项。",
+        "mood.up": "客户情绪由“{first}”变为“{last}”，安抚有效。",
+        "mood.flat": "客户情绪没有明显改善（{first}→{last}）。",
+        "mood.down": "客户情绪变差（{first}→{last}）。",
+        "mood.na": "无法判断客户情绪：本项不适用，分值按比例分给本维度其他项。",
+        "flag.disclosed_before_verification": "在身份核实完成之前说出了账户信息或办理了业务",
+        "flag.impossible_promise": "作出了按案情无法兑现的承诺：{reason}",
+        "flag.personal_data_read_back": "向来电者念出了系统登记的个人信息（{what}）",
+        "flag.insulted_customer": "对客户使用了侮辱性或攻击性言语",
+        "tip.model": "{tip} 示范：“{model}”",
+    },
+    "en": {
+        "sep": ", ",
+        "turns": "turn {turns}",
+        "present.ok": "{title}: done ({where}).",
+        "present.partial": "{title}: only {count} of {need} ({where}).",
+        "present.missing": "{title}: not done {window}.",
+        "window.first_agent_turns": "in the first {n} agent turn(s)",
+        "window.before": "before {event}",
+        "window.after": "after {event}",
+        "window.anywhere": "anywhere in the call",
+        "event.verification": "identity verification",
+        "event.first_account_fact": "stating account facts",
+        "event.first_change": "making a change",
+        "event.first_gated": "stating account facts or making a change",
+        "absent.ok": "{title}: none, full points.",
+        "absent.hit": "{title}: {count} occurrence(s) ({where}), minus {lost}.",
+        "order.ok": "Identity verified ({where}) before any account fact or change.",
+        "order.ok_nogate": "Identity verified ({where}); no account facts were needed.",
+        "order.bad": "{where}: account facts stated or a change made before identity verification was complete.",
+        "order.unverified": "Identity not verified as required (at least {n} items, answered by the caller).",
+        "kp.ok": "Correct: {text}",
+        "kp.missing": "Not covered: {text}",
+        "kp.wrong": "Wrong ({where}): {reason}; minus {lost}.",
+        "res.ok": "Done: {text}",
+        "res.missing": "Not done: {text}",
+        "end.ok": "The call ended in a good state ({state}).",
+        "end.bad": "The call ended in a poor state ({state}).",
+        "end.na": "No end state recorded: not applicable, its points go to the rest of the dimension.",
+        "mood.up": "Customer mood went from '{first}' to '{last}': the calming worked.",
+        "mood.flat": "Customer mood did not improve ({first} -> {last}).",
+        "mood.down": "Customer mood got worse ({first} -> {last}).",
+        "mood.na": "Customer mood cannot be judged: not applicable, its points go to the rest of the dimension.",
+        "flag.disclosed_before_verification": "account facts stated or a change made before identity verification was complete",
+        "flag.impossible_promise": "a promise the case facts say cannot be kept: {reason}",
+        "flag.personal_data_read_back": "stored personal data read back to the caller ({what})",
+        "flag.insulted_customer": "insulting or abusive words to the customer",
+        "tip.model": "{tip} Try: \"{model}\"",
+    },
+}
+
+
+def msg(lang: str, key: str, **values: object) -> str:
+    return MESSAGES[lang][key].format(**values)
+
+
+def where(lang: str, turns: list[int]) -> str:
+    """'第3、5轮' / 'turn 3, 5' for evidence turns."""
+    return msg(lang, "turns", turns=MESSAGES[lang]["sep"].join(str(t) for t in sorted(set(turns))))

@@ -1,0 +1,210 @@
+"""The transcript interchange format, version 1 (`../shared/formats/TRANSCRIPT.md`).
+
+One conversation per UTF-8 JSON file: a drill export, an imported real call, the input
+of `flask score`. Other tools rely on the format exactly, so the schema is strict:
+unknown top-level keys, unknown turn keys, unknown speakers and empty texts are faults,
+and a file is either read whole or rejected whole (never half-imported).
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Collection, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from app.core.datafiles import DataFileError, Fault, parse_model
+
+FORMAT = "transcript/1"
+# BCP 47 in the shape the product uses (zh-CN, en, en-GB, yue-Hant-HK); not a full parser.
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _iso8601(value: str | None) -> str | None:
+    # Kept as the original string so that read -> write round-trips byte for byte.
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 date-time, e.g. 2026-11-22T09:30:00+08:00") from None
+    return value
+
+
+class AgentInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, description="trainee login or external agent id")
+    name: str | None = Field(None, description="display name, optional")
+
+
+class Turn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    speaker: Literal["agent", "customer"]
+    text: str = Field(description="what was said; non-empty")
+    at: str | None = Field(None, description="ISO 8601 time of the turn")
+    meta: dict[str, Any] | None = Field(
+        None, description="free object kept as is (simulator state, mood, STT confidence)"
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _non_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text must not be empty")
+        return v
+
+    _at = field_validator("at")(classmethod(lambda cls, v: _iso8601(v)))
+
+
+class Transcript(BaseModel):
+    """A validated transcript/1 document. Turn numbers are 0-based positions in `turns`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    format: Literal["transcript/1"]
+    scenario: str = Field(description="id of a scenario in scenarios/")
+    language: str | None = Field(None, description="BCP 47; defaults to the scenario's")
+    persona: str | None = None
+    agent: AgentInfo | None = None
+    started_at: str | None = None
+    turns: list[Turn] = Field(min_length=1)
+
+    @field_validator("scenario")
+    @classmethod
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("known_scenarios")
+        if known is not None and v not in known:
+            listed = ", ".join(sorted(known)) or "none"
+            raise ValueError(f"unknown scenario {v!r} (known: {listed})")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _lang(cls, v: str | None) -> str | None:
+        if v is not None and not LANG_RE.match(v):
+            raise ValueError("not a BCP 47 language tag, e.g. zh-CN or en")
+        return v
+
+    _started = field_validator("started_at")(classmethod(lambda cls, v: _iso8601(v)))
+
+    def agent_turns(self) -> list[tuple[int, Turn]]:
+        return [(i, t) for i, t in enumerate(self.turns) if t.speaker == "agent"]
+
+    def effective_language(self, scenario_language: str) -> str:
+        return self.language or scenario_language
+
+
+def read_transcript(
+    source: Path | str | bytes,
+    known_scenarios: Collection[str] | None,
+    name: str | None = None,
+) -> Transcript:
+    """Read one transcript/1 file (a path, or the raw bytes of an upload).
+
+    Guarantees: returns a fully validated `Transcript` or raises `DataFileError` whose
+    faults name the file (`name`, else the path, else ``<upload>``) and the JSON path of
+    each fault (``turns[3].speaker``). `known_scenarios=None` skips the scenario-id check
+    (only for tools that have no scenario directory).
+    """
+    if isinstance(source, bytes):
+        raw, file = source, name or "<upload>"
+    else:
+        path = Path(source)
+        file = name or str(path)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DataFileError([Fault(file, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFileError([Fault(file, "", f"not UTF-8 text (byte {exc.start})")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFileError(
+            [Fault(file, "", f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        ) from None
+    if isinstance(data, dict) and data.get("format", FORMAT) != FORMAT:
+        # Say this first: a newer format version would otherwise produce a pile of faults.
+        raise DataFileError([Fault(file, "format", f"unsupported format {data['format']!r}; expected {FORMAT!r}")])
+    context = {"known_scenarios": frozenset(known_scenarios) if known_scenarios is not None else None}
+    return parse_model(Transcript, data, file, context=context)
+
+
+def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
+    """The JSON object of the format: optional fields that are unset are left out."""
+    out: dict[str, Any] = {"format": FORMAT, "scenario": transcript.scenario}
+    for key in ("language", "persona"):
+        value = getattr(transcript, key)
+        if value is not None:
+            out[key] = value
+    if transcript.agent is not None:
+        out["agent"] = transcript.agent.model_dump(exclude_none=True)
+    if transcript.started_at is not None:
+        out["started_at"] = transcript.started_at
+    out["turns"] = [t.model_dump(exclude_none=True) for t in transcript.turns]
+    return out
+
+
+def write_transcript(transcript: Transcript, path: Path | str | None = None) -> str:
+    """Serialise as transcript/1 JSON (UTF-8, 2-space indent, trailing newline).
+
+    Deterministic: the same transcript always gives the same text. Writes it to `path`
+    when given; returns the text either way. `read_transcript` accepts the output.
+    """
+    text = json.dumps(transcript_to_dict(transcript), ensure_ascii=False, indent=2) + "\n"
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+def make_transcript(
+    scenario: str,
+    turns: list[tuple[str, str] | dict[str, Any]],
+    *,
+    file: str = "<drill>",
+    **fields: Any,
+) -> Transcript:
+    """Build a validated transcript from (speaker, text) pairs or turn dicts (drill exports).
+
+    Raises `DataFileError` (file ``<drill>``) on the same faults as `read_transcript`.
+    """
+    items = [t if isinstance(t, dict) else {"speaker": t[0], "text": t[1]} for t in turns]
+    data = {"format": FORMAT, "scenario": scenario, **fields, "turns": items}
+    return parse_model(Transcript, data, file)
+
+
+LABELS = {
+    "zh-CN": {"agent": "客服", "customer": "客户", "scenario": "场景", "language": "语言",
+              "persona": "客户类型", "trainee": "坐席", "started": "开始时间"},
+    "en": {"agent": "Agent", "customer": "Customer", "scenario": "Scenario", "language": "Language",
+           "persona": "Persona", "trainee": "Agent id", "started": "Started"},
+}
+
+
+def render_text(transcript: Transcript, language: str | None = None, title: str | None = None) -> str:
+    """A plain-text rendering for download and review: a header, then ``[n] Speaker: text``.
+
+    Turn numbers are the same 0-based numbers the score evidence refers to.
+    """
+    lang = language or transcript.language or "zh-CN"
+    labels = LABELS["zh-CN" if lang.startswith("zh") else "en"]
+    lines = [f"{labels['scenario']}: {title or transcript.scenario}"]
+    if transcript.language:
+        lines.append(f"{labels['language']}: {transcript.language}")
+    if transcript.persona:
+        lines.append(f"{labels['persona']}: {transcript.persona}")
+    if transcript.agent:
+        who = transcript.agent.id + (f" ({transcript.agent.name})" if transcript.agent.name else "")
+        lines.append(f"{labels['trainee']}: {who}")
+    if transcript.started_at:
+        lines.append(f"{labels['started']}: {transcript.started_at}")
+    lines.append("")
+    for i, turn in enumerate(transcript.turns):
+        stamp = f" {turn.at}" if turn.at else ""
+        lines.append(f"[{i}]{stamp} {labels[turn.speaker]}: {turn.text}")
+    return "\n".join(lines) + "\n"
