@@ -128,6 +128,49 @@ def seed_demo():
         click.echo(f"  {role:<8} {username:<9} password: {password}{'' if created else '  (existed)'}")
 
 
+# --- flask drill / flask score: the commands live beside their core; these callables give
+# them the app's content and models when they run (never at start-up).
+
+def _scenario_lookup(scenario_id: str, language: str):
+    from app.services.content import catalog
+
+    entry = catalog().find("scenario", scenario_id, language)
+    if entry is None:
+        known = sorted({e.model.id for e in catalog().of_kind("scenario") if e.model.language == language})
+        raise LookupError(f"known in {language}: {', '.join(known)}")
+    return entry.model
+
+
+def _analyser_for_language(language: str):
+    from app.services.engines import analyser_factory
+
+    return analyser_factory()(language)
+
+
+def _llm_client_factory():
+    from app.services.engines import _llm_client, llm_configured
+
+    return _llm_client(current_app.config) if llm_configured() else None
+
+
+def _score_transcript_dict(transcript: dict) -> dict:
+    """Score a finished terminal drill exactly as `flask score` would score its export."""
+    from app.core.rubric import load_rubric_by_id
+    from app.core.scoring.files import score_file
+
+    sdir, rdir = _dirs()
+    raw = json.dumps(transcript, ensure_ascii=False).encode("utf-8")
+    rubric = load_rubric_by_id("standard-100", rdir)
+    _, report = score_file(raw, rubric, sdir, lambda lang: _analyser_for_language(lang).analyse, name="<drill>")
+    return report.to_output()
+
+
 def register(app: Flask) -> None:
+    from app.scoring_cli import score_command
+    from app.simulation_cli import drill_command
+
     for group in (users_cli, scenarios_cli, acts_cli, seed_cli):
         app.cli.add_command(group)
+    app.cli.add_command(score_command, "score")
+    app.cli.add_command(drill_command(_scenario_lookup, _analyser_for_language, _llm_client_factory,
+                                      scorer=_score_transcript_dict))
