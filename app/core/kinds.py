@@ -62,6 +62,12 @@ def _track_cross_check(catalog: Catalog, path: Path, model) -> list[Fault]:
     return catalog_cross_check(catalog, path, model)
 
 
+def _judge_prompt_schema():
+    from app.core.scoring.judge import JudgePrompt
+
+    return JudgePrompt
+
+
 register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language),
                        cross_check=_scenario_file_name))
 register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
@@ -69,3 +75,4 @@ register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))
 register_kind(FileKind("customer_prompt", _customer_prompt_schema, key=lambda m: (m.language,)))
 register_kind(FileKind("track", _track_schema, key=lambda m: (m.id,), loader=_load_track,
                        cross_check=_track_cross_check))
+register_kind(FileKind("judge_prompt", _judge_prompt_schema, key=lambda m: (m.language, m.version)))

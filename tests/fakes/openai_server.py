@@ -6,6 +6,7 @@
         client = LLMClient(fake.base_url, "k", "fake-model", timeout=1)
         ...
         fake.requests  # parsed JSON bodies, in order
+        fake.reset()   # empty queue and requests (a server shared by several tests)
 
 Behaviours (one per request, queued; `default` when the queue is empty):
 normal (text), slow (sleeps `delay` s, then normal), http_500, malformed (200 with a
@@ -50,6 +51,14 @@ class FakeOpenAI:
             raise ValueError(f"unknown behaviour {kind!r}; known: {', '.join(BEHAVIOURS)}")
         with self._lock:
             self._queue.append(Behaviour(kind, text if text is not None else self.default.text, delay, chunk_size))
+        return self
+
+    def reset(self) -> "FakeOpenAI":
+        """Forget queued behaviours and recorded requests, so one server can serve many
+        tests (starting and stopping one costs ~0.5 s: the server's shutdown poll)."""
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
         return self
 
     def _next(self) -> Behaviour:

@@ -46,6 +46,20 @@ def redistribute(results: list[CriterionResult]) -> list[CriterionResult]:
     return out
 
 
+def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult, ...]) -> tuple[dict[str, DimensionScore], float]:
+    """Dimension scores and the total from (already rounded) criterion results.
+
+    A dimension's score is the sum of its criteria clamped to [0, max], rounded half-up
+    to 0.1; the total is the sum of the dimensions. Shared with the LLM judge, which
+    re-tallies after combining verdicts, so both always add up the same way.
+    """
+    dimensions = {}
+    for dim in rubric.dimensions:
+        raw = sum(r.score for r in results if r.dimension == dim.id)
+        dimensions[dim.id] = DimensionScore(score=round1(min(dim.max, max(0.0, raw))), max=dim.max)
+    return dimensions, round1(sum(d.score for d in dimensions.values()))
+
+
 def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rubric, analyse: Analyse) -> ScoreReport:
     """Score one transcript against a scenario with a rubric.
 
@@ -62,10 +76,7 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
     for crit in rubric.criteria:
         results.extend(lookup_kind(crit.kind).check(ctx, crit, crit.parsed_params))
     results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in redistribute(results)]
-    dimensions = {}
-    for dim in rubric.dimensions:
-        raw = sum(r.score for r in results if r.dimension == dim.id)
-        dimensions[dim.id] = DimensionScore(score=round1(min(dim.max, max(0.0, raw))), max=dim.max)
+    dimensions, total = tally(rubric, results)
     return ScoreReport(
         scenario=scenario.id,
         rubric=rubric.id,
@@ -73,7 +84,7 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
         rubric_sha256=rubric.sha256,
         scorer=SCORER,
         language=ctx.language,
-        total=round1(sum(d.score for d in dimensions.values())),
+        total=total,
         max=rubric.max,
         dimensions=dimensions,
         criteria=tuple(results),
