@@ -1,0 +1,359 @@
+"""Speech-act (intent) recognition for agent turns: classifier plus rules, Flask-free.
+
+`load_intent_model(language)` returns a fitted `IntentModel`, trained once on the
+train split of ``rubrics/acts/<language>.yaml`` and cached on disk and in memory;
+`IntentModel.analyse(text)` returns an `Analysis` (acts, per-act scores, forbidden
+words and the numbers, IDs and times the scorer checks). Nothing trains per request.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import MultiLabelBinarizer
+
+from app.core import numbers
+from app.core.acts_data import (
+    ACTS, LANGUAGES, ActExample, acts_path, load_examples, split_examples,
+)
+from app.core.acts_rules import forbidden_words, has_time_commitment
+
+__all__ = [
+    "ACTS", "CLASSIFIER_ACTS", "RULE_ACTS", "Analysis", "IntentModel", "evaluate",
+    "fit_intent_model", "forget_loaded_models", "load_intent_model", "split_examples", "train_all",
+]
+
+# Bump when features, labels or rules change in a way that makes old pickles wrong.
+CODE_VERSION = "acts-4"
+RULE_ACTS: tuple[str, ...] = ("forbidden_word",)
+CLASSIFIER_ACTS: tuple[str, ...] = tuple(a for a in ACTS if a not in RULE_ACTS)
+DEFAULT_THRESHOLD = 0.5
+_THRESHOLD_GRID = tuple(round(float(t), 2) for t in np.arange(0.2, 0.71, 0.05))
+RANDOM_STATE = 0
+# Chosen by 5-fold cross-validation on the whole file (see benchmarks/intent_bench.py --cv).
+_C = {"zh-CN": 20.0, "en": 100.0}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one agent utterance does and the facts it mentions.
+
+    `acts` is the final decision (classifier ∪ rules; forbidden_word only by rule);
+    `scores` are the classifier's probabilities for CLASSIFIER_ACTS, rounded to 4
+    decimals. Every tuple keeps the order of appearance in the text.
+    """
+
+    acts: frozenset[str]
+    scores: dict[str, float] = field(default_factory=dict)
+    forbidden: tuple[str, ...] = ()
+    staff_ids: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    id_fragments: tuple[str, ...] = ()
+    amounts: tuple[float, ...] = ()
+    data_gb: tuple[float, ...] = ()
+    durations: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict; `acts` listed in canonical ACTS order."""
+        return {
+            "acts": [a for a in ACTS if a in self.acts],
+            "scores": dict(self.scores),
+            "forbidden": list(self.forbidden),
+            "staff_ids": list(self.staff_ids),
+            "phones": list(self.phones),
+            "id_fragments": list(self.id_fragments),
+            "amounts": list(self.amounts),
+            "data_gb": list(self.data_gb),
+            "durations": list(self.durations),
+        }
+
+
+# Upper-case runs such as APN, SINR, VoLTE, eNodeB are the surest sign of jargon, and a
+# trainee will use acronyms the data never saw; a marker makes "has an acronym" a
+# feature of its own. Everyday ones a customer knows are not counted.
+_ACRONYM = re.compile(r"(?<![A-Za-z])(?=[A-Za-z]*[A-Z][A-Za-z]*[A-Z])[A-Za-z]{2,}(?![A-Za-z])")
+_EVERYDAY = frozenset({"SIM", "ID", "OK", "VIP", "HD", "TV", "APP", "PIN", "SMS", "USB", "PM", "AM",
+                       "GB", "MB", "TB", "GHZ", "IPHONE", "WIFI", "WI", "FI", "CNY", "RMB"})
+_SENTENCE = re.compile(r"[^.!?;。！？；]+[.!?;。！？；]*")
+_DIGIT = re.compile(r"\d")
+
+
+def _acronyms(text: str) -> int:
+    return sum(1 for m in _ACRONYM.finditer(text) if m.group(0).upper() not in _EVERYDAY)
+
+
+def char_text(text: str) -> str:
+    """Text for character n-grams: lower-cased, digits folded to 0 (24小时 ~ 48小时),
+    plus one Ⓐ per unfamiliar acronym."""
+    return _DIGIT.sub("0", text.lower()) + " " + "Ⓐ" * _acronyms(text)
+
+
+def word_text(text: str) -> str:
+    """Text for English word n-grams: `char_text` plus marker words for how each sentence
+    opens ("zzsis", "zzswhat") and, for questions, "zzqis"/"zzqhow". The first word
+    is what separates open from closed questions, and a bag of words loses it."""
+    marks = []
+    for sentence in _SENTENCE.findall(text):
+        words = re.findall(r"[A-Za-z]+", sentence)
+        if not words:
+            continue
+        first = words[0].lower()
+        marks.append("zzs" + first)
+        if sentence.rstrip().endswith("?"):
+            marks.append("zzq" + first)
+    marks += ["zzacronym"] * _acronyms(text)
+    return _DIGIT.sub("0", text.lower()) + " " + " ".join(marks)
+
+
+def _features(language: str):
+    # Chinese has no spaces, so character n-grams are the words; 1-3 covers 您好, 工号,
+    # 对吗, 不好意思. English gets word uni/bigrams (with the sentence-opening markers)
+    # plus character 3-5-grams within words, robust to inflection and typos.
+    if language == "zh-CN":
+        return TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                               preprocessor=char_text)
+    return FeatureUnion([
+        ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                                  preprocessor=word_text, token_pattern=r"(?u)\b\w[\w']*\b|[?!]")),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                  min_df=2, preprocessor=char_text)),
+    ])
+
+
+def build_pipeline(language: str) -> Pipeline:
+    """An unfitted, deterministic vectoriser + one-vs-rest logistic regression."""
+    clf = LogisticRegression(C=_C[language], class_weight="balanced", solver="liblinear",
+                             max_iter=2000, random_state=RANDOM_STATE)
+    return Pipeline([("features", _features(language)), ("clf", OneVsRestClassifier(clf))])
+
+
+def _tune_thresholds(language: str, texts: list[str], y: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Per-act threshold maximising F1 on out-of-fold predictions of the training set.
+
+    Ties go to the threshold nearest 0.5 so that a flat F1 curve keeps the default.
+    """
+    folds = KFold(n_splits=5, shuffle=True, random_state=RANDOM_STATE)
+    proba = cross_val_predict(build_pipeline(language), texts, y, cv=folds, method="predict_proba")
+    thresholds = {}
+    for j, act in enumerate(labels):
+        best = (-1.0, 0.0, DEFAULT_THRESHOLD)
+        for t in _THRESHOLD_GRID:
+            pred = proba[:, j] >= t
+            tp = float(np.sum(pred & (y[:, j] == 1)))
+            denom = float(pred.sum() + y[:, j].sum())
+            f1 = 2 * tp / denom if denom else 0.0
+            best = max(best, (round(f1, 6), -abs(t - DEFAULT_THRESHOLD), t))
+        thresholds[act] = float(best[2])
+    return thresholds
+
+
+class IntentModel:
+    """A fitted act classifier for one language, plus the rules for that language."""
+
+    def __init__(self, language: str, pipeline: Pipeline, labels: list[str],
+                 thresholds: dict[str, float], n_train: int, cache_key: str = ""):
+        self.language = language
+        self.pipeline = pipeline
+        self.labels = list(labels)
+        self.thresholds = dict(thresholds)
+        self.n_train = n_train
+        self.cache_key = cache_key
+
+    def analyse(self, text: str) -> Analysis:
+        """Analyse one utterance; never trains, never touches the disk."""
+        return self.analyse_many([text])[0]
+
+    def analyse_many(self, texts: Iterable[str]) -> list[Analysis]:
+        """Analyse utterances in one vectorised pass; same results as `analyse` one by one."""
+        texts = [t or "" for t in texts]
+        if not texts:
+            return []
+        proba = self.pipeline.predict_proba(texts)
+        return [self._decide(text, row) for text, row in zip(texts, proba)]
+
+    def _decide(self, text: str, row: np.ndarray) -> Analysis:
+        scores = {act: round(float(p), 4) for act, p in zip(self.labels, row)}
+        acts = {act for act, p in zip(self.labels, row) if p >= self.thresholds.get(act, DEFAULT_THRESHOLD)}
+        forbidden = forbidden_words(text, self.language)
+        staff = numbers.staff_ids(text)
+        acts.discard("forbidden_word")
+        if not numbers.time_expressions(text):
+            # The act is defined by a concrete time; "I'll call you back" without one is
+            # a promise the scorer must not credit as a time commitment.
+            acts.discard("time_commitment")
+        if forbidden:
+            acts.add("forbidden_word")
+        if staff:
+            acts.add("self_id")
+        if has_time_commitment(text, self.language):
+            acts.add("time_commitment")
+        return Analysis(
+            acts=frozenset(acts), scores=scores, forbidden=forbidden, staff_ids=staff,
+            phones=numbers.phones(text), id_fragments=numbers.id_fragments(text),
+            amounts=numbers.amounts(text), data_gb=numbers.data_volumes_gb(text),
+            durations=numbers.durations(text),
+        )
+
+
+def fit_intent_model(language: str, examples: list[ActExample], tune: bool = True,
+                     cache_key: str = "") -> IntentModel:
+    """Fit a model on exactly `examples` (deterministic: same examples, same model)."""
+    texts = [ex.text for ex in examples]
+    binarizer = MultiLabelBinarizer(classes=list(CLASSIFIER_ACTS))
+    y = binarizer.fit_transform([[a for a in ex.acts if a in CLASSIFIER_ACTS] for ex in examples])
+    labels = list(binarizer.classes_)
+    thresholds = (_tune_thresholds(language, texts, y, labels) if tune
+                  else {a: DEFAULT_THRESHOLD for a in labels})
+    pipeline = build_pipeline(language).fit(texts, y)
+    return IntentModel(language, pipeline, labels, thresholds, len(examples), cache_key)
+
+
+def default_cache_dir() -> Path:
+    """$HOTLINE_CACHE_DIR, else instance/cache under the current directory."""
+    return Path(os.environ.get("HOTLINE_CACHE_DIR") or Path("instance") / "cache")
+
+
+def _cache_key(raw: bytes) -> str:
+    h = hashlib.sha256(raw)
+    h.update(f"\nsklearn={sklearn.__version__}\ncode={CODE_VERSION}".encode())
+    return h.hexdigest()
+
+
+_MEMO: dict[tuple[str, str, str], IntentModel] = {}
+
+
+def forget_loaded_models() -> None:
+    """Drop the in-process memo (tests; a long-lived process never needs this)."""
+    _MEMO.clear()
+
+
+def _read_cache(path: Path, key: str) -> IntentModel | None:
+    # The cache dir is our own instance folder, written only by this function's twin,
+    # so unpickling it is as trusted as the code. Any failure means "retrain".
+    try:
+        with path.open("rb") as fh:
+            model = pickle.load(fh)
+    except Exception:
+        return None
+    if isinstance(model, IntentModel) and model.cache_key == key:
+        return model
+    return None
+
+
+def _write_cache(path: Path, model: IntentModel) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a concurrent reader never sees half a pickle.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cache_file(language: str, key: str, cache_dir: Path | str | None = None) -> Path:
+    """The pickle that holds the model for this language and cache key."""
+    return Path(cache_dir or default_cache_dir()) / f"intent-{language}-{key[:20]}.pkl"
+
+
+def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts"),
+                      cache_dir: Path | str | None = None) -> IntentModel:
+    """The fitted model for `language`, trained on the train split of its data file.
+
+    Order of lookup: in-process memo, then the pickle in `cache_dir` (keyed by the
+    data file's bytes, the scikit-learn version and CODE_VERSION), then training,
+    which validates the file (DataFileError on faults) and writes the pickle. A
+    missing, corrupt or stale pickle is retrained and overwritten, never an error.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})")
+    path = acts_path(language, acts_dir)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raw = b""  # let load_examples report the unreadable file as a DataFileError
+    key = _cache_key(raw)
+    memo_key = (language, str(Path(acts_dir).resolve()), key)
+    if memo_key in _MEMO:
+        return _MEMO[memo_key]
+    target = cache_file(language, key, cache_dir)
+    model = _read_cache(target, key)
+    if model is None:
+        data, _ = load_examples(language, acts_dir)
+        train, _ = split_examples(data.examples)
+        model = fit_intent_model(language, train, cache_key=key)
+        _write_cache(target, model)
+    _MEMO[memo_key] = model
+    return model
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    precision = tp / (tp + fp) if tp + fp else (1.0 if not fn else 0.0)
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def score_predictions(gold: list[frozenset[str] | set[str]], predicted: list[frozenset[str]]) -> dict:
+    """Per-act precision/recall/F1/support and macro-F1 (classifier acts, rule acts)."""
+    per_act = {}
+    for act in ACTS:
+        tp = sum(1 for g, p in zip(gold, predicted) if act in g and act in p)
+        fp = sum(1 for g, p in zip(gold, predicted) if act not in g and act in p)
+        fn = sum(1 for g, p in zip(gold, predicted) if act in g and act not in p)
+        per_act[act] = {**_prf(tp, fp, fn), "support": tp + fn}
+
+    def macro(acts: tuple[str, ...]) -> float:
+        f1s = [per_act[a]["f1"] for a in acts if per_act[a]["support"]]
+        return round(sum(f1s) / len(f1s), 4) if f1s else 0.0
+
+    exact = sum(1 for g, p in zip(gold, predicted) if set(g) == set(p))
+    return {"per_act": per_act, "macro_f1": macro(CLASSIFIER_ACTS), "rule_macro_f1": macro(RULE_ACTS),
+            "exact_match": round(exact / len(gold), 4) if gold else 0.0}
+
+
+def evaluate(language: str, acts_dir: Path | str = Path("rubrics/acts"),
+             cache_dir: Path | str | None = None) -> dict:
+    """Held-out figures of the production model (trained on the train split only).
+
+    `macro_f1` averages F1 over CLASSIFIER_ACTS (the final decision, so the self_id
+    and time_commitment rules count too); `rule_macro_f1` over RULE_ACTS.
+    """
+    data, _ = load_examples(language, acts_dir)
+    train, heldout = split_examples(data.examples)
+    model = load_intent_model(language, acts_dir, cache_dir)
+    predicted = [a.acts for a in model.analyse_many([ex.text for ex in heldout])]
+    result = score_predictions([frozenset(ex.acts) for ex in heldout], predicted)
+    return {"language": language, "n_train": len(train), "n_heldout": len(heldout),
+            "thresholds": dict(model.thresholds), **result}
+
+
+def train_all(acts_dir: Path | str = Path("rubrics/acts"), cache_dir: Path | str | None = None) -> list[str]:
+    """Train (or load from cache) every language's model; one summary line per language."""
+    lines = []
+    for language in LANGUAGES:
+        if not acts_path(language, acts_dir).exists():
+            lines.append(f"{language}: no data file at {acts_path(language, acts_dir)}, skipped")
+            continue
+        model = load_intent_model(language, acts_dir, cache_dir)
+        report = evaluate(language, acts_dir, cache_dir)
+        lines.append(
+            f"{language}: trained on {model.n_train} examples, held-out macro-F1 "
+            f"{report['macro_f1']:.3f} on {report['n_heldout']}, "
+            f"cache {cache_file(language, model.cache_key, cache_dir)}")
+    return lines

@@ -1,0 +1,100 @@
+"""Rule-decided parts of speech-act recognition: forbidden words, staff IDs, time promises.
+
+Rules beat a classifier here because the service norms are lexical ("never say 应该")
+and a trainee must be able to see exactly which word triggered a finding. The rules
+are deliberately narrow: each pattern comes with near-misses in the tests
+(有什么可以帮您, 什么时候, 您知道吗, 这是我们应该做的, 尽可能, "what time").
+"""
+from __future__ import annotations
+
+import re
+
+from app.core.numbers import staff_ids, time_expressions
+
+# (reported word, pattern). Order matters only for readability; findings are sorted
+# by position in the utterance.
+_ZH_FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("喂", re.compile(r"喂(?![养奶食药])")),
+    # 什么 as a bare "what?": it opens its clause (optionally after 啊/嗯/哈/呃/哦) and is
+    # followed by punctuation or the end, or it is the interrogating "你说什么?".
+    ("什么", re.compile(
+        r"(?:^|(?<=[。！？!?，,；;…\s]))(?:[啊嗯哈呃哦诶]\s*[？?！!，,]?\s*)?什么\s*(?=[？?！!，,。…]|$)"
+        r"|[你您]说什么\s*(?=[？?！!]|$)")),
+    # "您不知道也没关系" speaks about the customer, so 不知道 right after 您 is allowed.
+    ("不知道", re.compile(r"(?<!您)(?<!您也)(?<!您要是)不知道")),
+    # "这是我们应该做的/应该的" is a set phrase of courtesy, not a hedge.
+    ("应该", re.compile(r"应该(?!做的|的[。！，,!\s]|的$)")),
+    ("好像", re.compile(r"好像")),
+    ("不可能", re.compile(r"不可能")),
+)
+
+_EN_FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("what?", re.compile(
+        r"(?:^|(?<=[.!?,;]\s)|(?<=[.!?,;]))\s*(?:(?:sorry|huh|eh|uh|um|hm+)[,\s]+)?what\s*[?!]",
+        re.IGNORECASE)),
+    ("i don't know", re.compile(r"\bI\s+(?:really\s+|just\s+)?(?:don'?t|do\s+not|dunno)\s+know\b|\bI\s+dunno\b|\bI\s+have\s+no\s+idea\b",
+                                re.IGNORECASE)),
+    ("should be", re.compile(r"\bshould\s+be\b", re.IGNORECASE)),
+    ("probably", re.compile(r"\bprobably\b", re.IGNORECASE)),
+    ("i guess", re.compile(r"\bI\s+guess\b", re.IGNORECASE)),
+    ("seems like", re.compile(r"\bseems?\s+like\b|\bseems\s+to\s+be\b", re.IGNORECASE)),
+    ("impossible", re.compile(r"\bimpossible\b", re.IGNORECASE)),
+)
+
+FORBIDDEN_RULES = {"zh-CN": _ZH_FORBIDDEN, "en": _EN_FORBIDDEN}
+
+
+def forbidden_words(text: str, language: str) -> tuple[str, ...]:
+    """Forbidden words found in `text`, in order of appearance, one entry per occurrence.
+
+    Raises KeyError for a language without rules.
+    """
+    hits = []
+    for word, pattern in FORBIDDEN_RULES[language]:
+        hits.extend((m.start(), word) for m in pattern.finditer(text))
+    return tuple(word for _, word in sorted(hits))
+
+
+# A time expression is a promise only when a commitment verb is close after it
+# ("24小时内给您回复", "within 2 hours we will call you back") or just before it
+# ("we'll call you back within 2 hours"). "流量日包24小时内有效" names a rule, not a
+# promise, so 有效 is not a commitment verb.
+_ZH_COMMIT = re.compile(
+    r"回复|回电|回拨|答复|回访|回个电话|联系您|联系|通知|告知|处理|解决|恢复|修复|到账|退回|退还|返还|"
+    r"上门|寄出|寄到|送到|完成|办好|开通|生效|给您|打给您|打电话|发送|反馈|安排"
+)
+_EN_COMMIT = re.compile(
+    r"\b(?:call(?:s|ing)?|ring|give\s+you|get\s+back|back|answer|reply|respond|contact(?:\s+you)?|"
+    r"update|let\s+you\s+know|notify|inform|fix(?:ed)?|resolve[ds]?|resolution|restore[ds]?|"
+    r"refund(?:ed)?|credit(?:ed)?|arrive[s]?|visit|send(?:ing)?|sent|be\s+there|text|email|activate[ds]?|"
+    r"complete[ds]?|done|finish(?:ed)?|processed|hear|receive|take\s+effect|result|in\s+touch|reach)\b",
+    re.IGNORECASE,
+)
+_EN_PROMISE = re.compile(r"\b(?:will|'ll|shall|promise|guarantee|going\s+to|commit)\b", re.IGNORECASE)
+_WINDOW_AFTER = 16
+_WINDOW_AFTER_EN = 24
+_WINDOW_BEFORE_EN = 60
+
+
+def has_time_commitment(text: str, language: str) -> bool:
+    """True when a concrete duration or clock time comes with a commitment verb.
+
+    zh-CN: the verb must follow within 16 characters of the time ("3个工作日内退回").
+    en: a promise word (will/'ll/promise/going to) must occur in the utterance, and a
+    commitment verb within 60 characters before or 24 after the time.
+    """
+    for start, end, _ in time_expressions(text):
+        after = text[end:end + (_WINDOW_AFTER if language == "zh-CN" else _WINDOW_AFTER_EN)]
+        if language == "zh-CN":
+            if _ZH_COMMIT.search(after):
+                return True
+            continue
+        before = text[max(0, start - _WINDOW_BEFORE_EN):start]
+        if _EN_PROMISE.search(text) and (_EN_COMMIT.search(after) or _EN_COMMIT.search(before)):
+            return True
+    return False
+
+
+def has_self_id(text: str) -> bool:
+    """True when the agent gives a staff number (工号1024, 工号三七二一, "staff ID 2087")."""
+    return bool(staff_ids(text))
