@@ -1,20 +1,97 @@
-"""The trainee's pages: home, scenario list, drills, reports."""
+"""The trainee's pages: home, starting a drill, the drill itself and its JSON endpoints."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import json
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.auth.decorators import blueprint_roles
-from app.extensions import db
-from app.models import Drill, Role
+from app.i18n import content_language
+from app.models import Role
+from app.models.base import utcnow
+from app.services import drills
+from app.services.drills import DrillError
+from app.services.engines import available_kinds
+from app.trainee.forms import StartDrillForm, TurnRequest
+from app.trainee.messages import message_for
 
 bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
 
 @bp.route("/")
 def home():
-    drills = db.session.scalars(
-        select(Drill).where(Drill.trainee_id == current_user.id).order_by(Drill.started_at.desc()).limit(20)
-    ).all()
-    return render_template("trainee/home.html", drills=drills)
+    return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),
+                           scenarios=drills.scenarios_in(content_language()))
+
+
+@bp.route("/start/<scenario_id>", methods=["GET", "POST"])
+def start(scenario_id: str):
+    scenario = drills.find_scenario(scenario_id, content_language()) or abort(404)
+    form = StartDrillForm.for_scenario(scenario, available_kinds())
+    if form.validate_on_submit():
+        try:
+            drill = drills.start_drill(current_user, scenario.id, scenario.language, form.persona.data,
+                                       form.customer.data, form.seed.data)
+        except DrillError as exc:
+            form.persona.errors.append(message_for(exc))
+        else:
+            return redirect(url_for(".drill", drill_id=drill.id))
+    return render_template("trainee/start.html", form=form, scenario=scenario), (400 if form.errors else 200)
+
+
+@bp.route("/drills/<int:drill_id>")
+def drill(drill_id: int):
+    drill = _own_drill(drill_id)
+    scenario = drills.scenario_of(drill)
+    # The timer counts down from what the server says is left, so a reload (or a wrong
+    # client clock) does not reset it.
+    left = drill.started_at + timedelta(minutes=scenario.time_limit_minutes) - utcnow()
+    return render_template("trainee/drill.html", drill=drill, scenario=scenario, turns=drills.turns_of(drill),
+                           pending=drills.pending_agent_turn(drill) is not None,
+                           seconds_left=max(0, int(left.total_seconds())))
+
+
+@bp.route("/drills/<int:drill_id>/turns", methods=["POST"])
+def post_turn(drill_id: int):
+    """JSON in, JSON out (or NDJSON when `stream` is true). Errors: 400/409/503 with `error`."""
+    drill = _own_drill(drill_id)
+    try:
+        turn = TurnRequest.parse(request.get_json(silent=True))
+        if turn.stream:
+            events = drills.stream_pending(drill) if turn.retry else drills.stream_agent_turn(drill, turn.text, turn.after)
+            return _ndjson(events)
+        result = drills.answer_pending(drill) if turn.retry else drills.post_agent_turn(drill, turn.text, turn.after)
+    except DrillError as exc:
+        return _error(exc)
+    return jsonify(turns=[drills.turn_json(t) for t in result.turns], drill=drills.drill_json(result.drill))
+
+
+@bp.route("/drills/<int:drill_id>/end", methods=["POST"])
+def end(drill_id: int):
+    drill = drills.end_drill(_own_drill(drill_id), by="trainee")
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(drill=drills.drill_json(drill))
+    return redirect(url_for(".drill", drill_id=drill.id))
+
+
+def _own_drill(drill_id: int):
+    # Another trainee's drill is answered exactly like a missing one: 404, no hint it exists.
+    return drills.drill_for_trainee(current_user.id, drill_id) or abort(404)
+
+
+def _error(exc: DrillError):
+    return jsonify(error=message_for(exc), code=exc.code, status=exc.status), exc.status
+
+
+def _ndjson(events):
+    def lines():
+        for event in events:
+            if event.get("type") == "error":
+                event = {**event, "message": message_for(DrillError(event["code"], event["message"]))}
+            yield json.dumps(event, ensure_ascii=False) + "\n"
+
+    # No proxy buffering: the point of streaming is that the first words show at once.
+    return Response(stream_with_context(lines()), mimetype="application/x-ndjson",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -1,0 +1,443 @@
+"""Drills: start a call, play agent turns against the simulated customer, end it.
+
+Every function here commits what it promises before it returns (or before it yields the
+first customer chunk), so the database alone holds a drill's progress and any worker can
+serve its next turn. The agent's turn is committed before the customer's reply is
+computed: a crash or an engine failure never loses what the trainee said, and the next
+request answers the dangling turn instead of storing it twice.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Drill, Turn
+from app.models.base import utcnow
+from app.services.content import catalog, scenario_version
+from app.services.engines import analyser_factory, available_kinds, engine_for, scenario_of_version
+
+log = logging.getLogger(__name__)
+
+MODES = ("practice", "test")
+SEED_MAX = 2**31 - 1
+
+
+class DrillError(Exception):
+    """A request the drill cannot take. `code` names the case for translated messages;
+    `status` is the HTTP status a view should answer with."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, **params: Any):
+        super().__init__(message)
+        self.code, self.message, self.params = code, message, params
+
+
+class DrillConflict(DrillError):
+    """The drill moved on (ended, or another request sent a turn): reload and continue."""
+
+    status = 409
+
+
+class CustomerUnavailable(DrillError):
+    """The engine failed; the agent turn is stored and a later request retries the reply."""
+
+    status = 503
+
+
+@dataclass
+class TurnResult:
+    """The stored turns of one exchange and the drill's status after it."""
+
+    drill: Drill
+    agent: Turn | None
+    customer: Turn | None
+
+    @property
+    def turns(self) -> list[Turn]:
+        return [t for t in (self.agent, self.customer) if t is not None]
+
+    @property
+    def ended(self) -> bool:
+        return self.drill.status == "ended"
+
+
+# --- input ------------------------------------------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_turn_text(text: Any, max_chars: int | None = None) -> str:
+    """The agent's text with control characters removed and whitespace collapsed.
+
+    Raises DrillError `not_text`, `empty` or `too_long` (over MAX_TURN_CHARS after cleaning).
+    """
+    if max_chars is None:
+        max_chars = int(current_app.config.get("MAX_TURN_CHARS", 2000))
+    if not isinstance(text, str):
+        raise DrillError("not_text", "the turn must be a text string")
+    # Line breaks and tabs become spaces (an utterance is one line); other control
+    # characters (NUL, escapes, bidi overrides' C0/C1 kin) are dropped.
+    text = "".join(
+        " " if ch in "\r\n\t\v\f\u2028\u2029" else ch
+        for ch in text
+        if ch in "\r\n\t\v\f\u2028\u2029" or unicodedata.category(ch) != "Cc"
+    )
+    text = _SPACE.sub(" ", text).strip()
+    if not text:
+        raise DrillError("empty", "the turn is empty")
+    if len(text) > max_chars:
+        raise DrillError("too_long", f"the turn is longer than {max_chars} characters", max_chars=max_chars)
+    return text
+
+
+# --- queries ------------------------------------------------------------------------------
+
+def drill_for_trainee(trainee_id: int, drill_id: int) -> Drill | None:
+    """The drill if it exists and belongs to this trainee; None otherwise (views answer 404)."""
+    return db.session.scalar(select(Drill).where(Drill.id == drill_id, Drill.trainee_id == trainee_id))
+
+
+def recent_drills(trainee_id: int, limit: int = 20) -> list[Drill]:
+    return list(db.session.scalars(
+        select(Drill).where(Drill.trainee_id == trainee_id).order_by(Drill.started_at.desc(), Drill.id.desc())
+        .limit(limit)
+    ))
+
+
+def turns_of(drill: Drill) -> list[Turn]:
+    """The drill's turns as stored now (not a possibly stale relationship collection)."""
+    return list(db.session.scalars(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position)))
+
+
+def turn_at(drill: Drill, position: int) -> Turn | None:
+    return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id, Turn.position == position))
+
+
+def last_turn(drill: Drill) -> Turn:
+    return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position.desc()).limit(1))
+
+
+def resume_state(drill: Drill, before: int | None = None) -> dict:
+    """The simulator state after the last answered turn (before position `before`, if
+    given): what the next reply starts from. Only customer turns carry a state."""
+    query = select(Turn.state).where(Turn.drill_id == drill.id, Turn.state.is_not(None))
+    if before is not None:
+        query = query.where(Turn.position < before)
+    state = db.session.scalar(query.order_by(Turn.position.desc()).limit(1))
+    if state is None:
+        raise LookupError(f"drill {drill.id} has no stored simulator state")
+    return state
+
+
+def pending_agent_turn(drill: Drill) -> Turn | None:
+    """The last turn if it is an agent turn of an active drill still waiting for its reply."""
+    last = last_turn(drill)
+    return last if last is not None and last.speaker == "agent" and drill.status == "active" else None
+
+
+def scenario_of(drill: Drill):
+    """The typed scenario of the exact version the drill was started on."""
+    return scenario_of_version(drill.scenario_version)
+
+
+def scenarios_in(language: str) -> list:
+    """The playable scenarios of a language, easiest first."""
+    entries = [e.model for e in catalog().of_kind("scenario") if e.model.language == language]
+    return sorted(entries, key=lambda s: (s.difficulty, s.title))
+
+
+def find_scenario(scenario_id: str, language: str):
+    """The scenario as the file is now, or None."""
+    entry = catalog().find("scenario", scenario_id, language)
+    return entry.model if entry is not None else None
+
+
+# --- start and end --------------------------------------------------------------------------
+
+def start_drill(trainee, scenario_id: str, language: str, persona: str, customer_kind: str,
+                seed: int | None = None, mode: str = "practice") -> Drill:
+    """Create and commit a drill on the scenario version as the file is now, with the
+    customer's opening line stored as turn 0 (with its simulator state).
+
+    Raises DrillError for an unknown scenario, persona, customer kind or mode, or a bad seed.
+    """
+    if mode not in MODES:
+        raise DrillError("bad_mode", f"unknown mode {mode!r}")
+    if customer_kind not in available_kinds():
+        raise DrillError("bad_kind", f"customer kind {customer_kind!r} is not available")
+    if seed is None:
+        seed = secrets.randbelow(SEED_MAX)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
+        raise DrillError("bad_seed", f"the seed must be a whole number from 0 to {SEED_MAX}", max=SEED_MAX)
+    try:
+        version = scenario_version(scenario_id, language)
+    except LookupError:
+        db.session.rollback()
+        raise DrillError("unknown_scenario", f"no scenario {scenario_id!r} in {language}") from None
+    scenario = scenario_of_version(version)
+    if persona not in {p.id for p in scenario.personas}:
+        db.session.rollback()
+        raise DrillError("unknown_persona", f"scenario {scenario_id!r} has no persona {persona!r}")
+    try:
+        text, state, events = engine_for(customer_kind).start_turn(scenario, persona, seed)
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("customer engine %s failed to open %s", customer_kind, scenario_id)
+        raise CustomerUnavailable("customer_unavailable",
+                                  f"the simulated customer did not answer ({type(exc).__name__})") from exc
+    drill = Drill(
+        trainee_id=trainee.id, scenario_version_id=version.id, persona=persona, customer_kind=customer_kind,
+        llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
+        seed=seed, mode=mode, status="active",
+    )
+    drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
+                            meta={"engine": customer_kind, "events": events}))
+    db.session.add(drill)
+    db.session.commit()
+    return drill
+
+
+def end_drill(drill: Drill, by: str = "trainee") -> Drill:
+    """End an active drill as `unfinished` (the customer did not end it) and commit.
+
+    Ending an ended drill changes nothing. `on_drill_ended` runs once per drill, after
+    the commit, whoever ended it.
+    """
+    if _mark_ended(drill, "unfinished"):
+        db.session.commit()
+        log.info("drill %s ended by %s", drill.id, by)
+        on_drill_ended(drill)
+    else:
+        db.session.rollback()
+    db.session.refresh(drill)
+    return drill
+
+
+def _mark_ended(drill: Drill, outcome: str) -> bool:
+    # A conditional UPDATE, so two requests ending the same drill cannot both "win"
+    # and the end hook runs once.
+    result = db.session.execute(
+        update(Drill).where(Drill.id == drill.id, Drill.status == "active")
+        .values(status="ended", outcome=outcome, ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def on_drill_ended(drill: Drill) -> None:
+    """Called once after a drill's end is committed: score it with the standard rubric.
+
+    A scoring failure is logged and leaves the ended drill intact (it can be scored again
+    later); it never fails the request that ended the call.
+    """
+    from app.services import scoring
+
+    try:
+        scoring.score_drill(drill)
+    except Exception:
+        db.session.rollback()
+        log.exception("scoring drill %s failed; the drill stays ended and unscored", drill.id)
+
+
+# --- turns --------------------------------------------------------------------------------
+
+def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnResult:
+    """Store the agent's turn (committed first), then compute, store and commit the reply.
+
+    `after` is the position of the last turn the client had seen: a resend of a turn
+    that is already stored returns the stored exchange instead of adding a duplicate.
+    Without it, the same text as a dangling agent turn retries that turn's reply.
+    Ends the drill when the customer ends the call. Raises DrillError (400) on bad text,
+    DrillConflict (409) when the drill ended or moved on, CustomerUnavailable (503) when
+    the engine fails; in that case the agent turn stays stored and the drill resumable.
+    """
+    agent = _accept_agent_turn(drill, text, after)
+    return _answer(drill, agent)
+
+
+def answer_pending(drill: Drill) -> TurnResult:
+    """Compute and store the reply to a dangling agent turn (after a failure or restart).
+
+    Returns an empty result when nothing is pending. Raises CustomerUnavailable if the
+    engine fails again.
+    """
+    agent = pending_agent_turn(drill)
+    return _answer(drill, agent) if agent is not None else TurnResult(drill, None, None)
+
+
+def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iterator[dict]:
+    """Like post_agent_turn, for a streamed response.
+
+    Validation and the agent turn's commit happen before this returns, so input errors
+    raise here (not mid-stream). The iterator yields ``{"type": "agent", "turn"}``, then
+    ``{"type": "chunk", "text"}`` pieces of the reply as the engine produces them, then
+    ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
+    ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
+    """
+    agent = _accept_agent_turn(drill, text, after)
+    return _stream_answer(drill, agent)
+
+
+def stream_pending(drill: Drill) -> Iterator[dict]:
+    """answer_pending for a streamed response (same events as stream_agent_turn)."""
+    agent = pending_agent_turn(drill)
+    if agent is None:
+        return iter([{"type": "drill", "drill": drill_json(drill)}])
+    return _stream_answer(drill, agent)
+
+
+def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> Turn:
+    """The stored agent turn this request is about: new (committed), or the one a resend
+    or retry refers to."""
+    text = clean_turn_text(text)
+    db.session.refresh(drill)
+    if drill.status != "active":
+        raise DrillConflict("ended", "the call has ended")
+    last = last_turn(drill)
+    if after is not None and after != last.position:
+        sent = turn_at(drill, after + 1)
+        if sent is not None and sent.speaker == "agent" and sent.text == text:
+            return sent  # the same submit again (double click, network retry)
+        raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
+    if last.speaker == "agent":
+        if last.text == text:
+            return last
+        raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
+    return _insert_agent_turn(drill, last.position + 1, text)
+
+
+def _insert_agent_turn(drill: Drill, position: int, text: str) -> Turn:
+    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={})
+    db.session.add(turn)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request took this position first (double submit on two workers).
+        db.session.rollback()
+        other = turn_at(drill, position)
+        if other is not None and other.speaker == "agent" and other.text == text:
+            return other
+        raise DrillConflict("moved_on", "another turn was sent at the same time") from None
+    return turn
+
+
+def _answer(drill: Drill, agent: Turn) -> TurnResult:
+    existing = turn_at(drill, agent.position + 1)
+    if existing is not None:
+        return TurnResult(drill, agent, existing)
+    try:
+        engine, scenario, state = _reply_inputs(drill, agent)
+        reply = engine.next_turn(agent.text, state, scenario=scenario)
+    except Exception as exc:
+        raise _unavailable(drill, agent, exc) from exc
+    return _store_reply(drill, agent, reply)
+
+
+def _stream_answer(drill: Drill, agent: Turn) -> Iterator[dict]:
+    yield {"type": "agent", "turn": turn_json(agent)}
+    existing = turn_at(drill, agent.position + 1)
+    if existing is None:
+        try:
+            engine, scenario, state = _reply_inputs(drill, agent)
+            reply = None
+            if hasattr(engine, "stream_turn"):
+                for piece in engine.stream_turn(agent.text, state, scenario=scenario):
+                    if isinstance(piece, str):
+                        yield {"type": "chunk", "text": piece}
+                    else:
+                        reply = piece
+            if reply is None:
+                reply = engine.next_turn(agent.text, state, scenario=scenario)
+                yield {"type": "chunk", "text": reply[0]}
+            result = _store_reply(drill, agent, reply)
+        except DrillError as exc:
+            yield {"type": "error", "code": exc.code, "message": exc.message}
+            return
+        except Exception as exc:
+            err = _unavailable(drill, agent, exc)
+            yield {"type": "error", "code": err.code, "message": err.message}
+            return
+        existing = result.customer
+    else:
+        yield {"type": "chunk", "text": existing.text}
+    yield {"type": "customer", "turn": turn_json(existing), "drill": drill_json(drill)}
+
+
+def _reply_inputs(drill: Drill, agent: Turn):
+    # The engine gets the drill's own scenario version, not whatever the file says now.
+    return engine_for(drill.customer_kind), scenario_of(drill), resume_state(drill, before=agent.position)
+
+
+def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailable:
+    db.session.rollback()
+    log.exception("customer engine %s failed on drill %s turn %s", drill.customer_kind, drill.id, agent.position)
+    return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
+
+
+def _reply_meta(drill: Drill, events: list[dict]) -> dict:
+    """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
+    meta = {"engine": drill.customer_kind, "events": events}
+    llm = next((e for e in events if e.get("type") == "llm"), None)
+    if llm is not None:
+        meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
+    fallback = next((e for e in events if e.get("type") == "llm_fallback"), None)
+    if fallback is not None:
+        meta["fallback"] = fallback.get("reason")
+    return meta
+
+
+def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
+    # Engines answer (text, state, events); the LLM engine's streamed final is an object.
+    text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
+    customer = Turn(drill_id=drill.id, position=agent.position + 1, speaker="customer", text=text,
+                    state=state, meta=_reply_meta(drill, list(events or [])))
+    db.session.add(customer)
+    agent.meta = {**(agent.meta or {}), "acts": _acts(drill, agent.text)}
+    outcome = state.get("outcome") if isinstance(state, dict) else None
+    ended = bool(outcome) and _mark_ended(drill, outcome)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another worker answered this turn first; its reply is the reply.
+        db.session.rollback()
+        stored = turn_at(drill, agent.position + 1)
+        if stored is None:
+            raise
+        db.session.refresh(drill)
+        return TurnResult(drill, agent, stored)
+    db.session.refresh(drill)
+    if ended:
+        on_drill_ended(drill)
+    return TurnResult(drill, agent, customer)
+
+
+def _acts(drill: Drill, text: str) -> list[str]:
+    """The agent turn's recognised speech acts, kept for trainers and the scorer."""
+    try:
+        model = analyser_factory()(drill.scenario_version.language)
+        analysis = getattr(model, "analyse", model)(text)
+    except Exception:  # the acts are a convenience; the reply must not fail for them
+        log.exception("act recognition failed on drill %s", drill.id)
+        return []
+    acts = analysis.get("acts") if isinstance(analysis, dict) else getattr(analysis, "acts", ())
+    return sorted(acts or ())
+
+
+# --- JSON shapes for the browser ----------------------------------------------------------
+
+def turn_json(turn: Turn) -> dict:
+    return {"position": turn.position, "speaker": turn.speaker, "text": turn.text}
+
+
+def drill_json(drill: Drill) -> dict:
+    return {"id": drill.id, "status": drill.status, "outcome": drill.outcome}

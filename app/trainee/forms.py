@@ -1,0 +1,57 @@
+"""The trainee's forms: starting a drill, and the JSON body of a turn request."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SubmitField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from app.services.drills import SEED_MAX, DrillError
+
+KIND_LABELS = {"scripted": _l("Scripted customer"), "llm": _l("AI customer (language model)")}
+
+
+class StartDrillForm(FlaskForm):
+    persona = RadioField(_l("Customer persona"), validators=[DataRequired()])
+    customer = RadioField(_l("Customer"), validators=[DataRequired()], default="scripted")
+    seed = IntegerField(_l("Seed (optional, replays the same call)"),
+                        validators=[Optional(), NumberRange(min=0, max=SEED_MAX)])
+    submit = SubmitField(_l("Start the call"))
+
+    @classmethod
+    def for_scenario(cls, scenario, kinds: list[str]) -> "StartDrillForm":
+        """The form with this scenario's personas and the customer kinds available now."""
+        form = cls()
+        form.persona.choices = [(p.id, p.label) for p in scenario.personas]
+        if form.persona.data is None:
+            form.persona.data = scenario.personas[0].id
+        form.customer.choices = [(k, KIND_LABELS.get(k, k)) for k in kinds]
+        return form
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """A POSTed turn: `{"text": str, "after": int?, "stream": bool?}` or `{"retry": true}`."""
+
+    text: str | None
+    after: int | None
+    retry: bool
+    stream: bool
+
+    @classmethod
+    def parse(cls, body: Any) -> "TurnRequest":
+        """Raises DrillError `bad_request` for anything but that shape."""
+        if not isinstance(body, dict):
+            raise DrillError("bad_request", "send a JSON object")
+        after, retry, stream = body.get("after"), body.get("retry", False), body.get("stream", False)
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+            raise DrillError("bad_request", "`after` must be a turn position")
+        if not isinstance(retry, bool) or not isinstance(stream, bool):
+            raise DrillError("bad_request", "`retry` and `stream` must be true or false")
+        text = body.get("text")
+        if not retry and text is None:
+            raise DrillError("empty", "the turn is empty")
+        return cls(text=text, after=after, retry=retry, stream=stream)

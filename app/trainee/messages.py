@@ -1,0 +1,27 @@
+"""Translated, trainee-facing messages for the drill service's error codes."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from app.services.drills import DrillError
+
+
+def message_for(exc: DrillError) -> str:
+    """The message to show for a DrillError, in the interface language."""
+    messages = {
+        "bad_request": _("The request was not understood. Reload the page and try again."),
+        "not_text": _("Send your turn as text."),
+        "empty": _("Type what you want to say first."),
+        "too_long": _("Your turn is too long: at most %(max_chars)s characters.",
+                      max_chars=exc.params.get("max_chars", "")),
+        "ended": _("This call has ended."),
+        "moved_on": _("The conversation has changed in another window. Reload the page to continue."),
+        "reply_pending": _("The customer has not answered your previous turn yet. Reload the page to get the answer."),
+        "customer_unavailable": _("The customer did not answer. Your turn is saved; try again."),
+        "unknown_scenario": _("This scenario does not exist in your language."),
+        "unknown_persona": _("Choose one of this scenario's customers."),
+        "bad_kind": _("This kind of customer is not available."),
+        "bad_seed": _("The seed must be a whole number from 0 to %(max)s.", max=exc.params.get("max", "")),
+        "bad_mode": _("Unknown drill mode."),
+    }
+    return messages.get(exc.code, exc.message)

@@ -1,0 +1,278 @@
+"""The trainee's drill in the browser: start, turns (plain and streamed), reload, end,
+ownership, roles and bad input."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask import g
+
+from app.models import Drill
+from app.services import drills, engines
+
+GOOD = [
+    "您好，这里是客服中心，工号1024，很高兴为您服务。非常理解您的心情，为了查询账单，麻烦您提供一下机主姓名和身份证后四位，核实一下身份。",
+    "谢谢王女士，身份核实好了。我帮您查了，多出的50元是视频彩铃会员15元和超套流量费35元。",
+    "彩铃是10月3日回复短信Y订购的，您不知情的话我马上帮您退订彩铃，15元给您退回，3个工作日内退回话费账户。",
+    "流量是10月12日到15日出差期间用了13.5G，超出3.5G按每G10元计费。我再帮您开通80%和95%的用量提醒，还给您提交了工单，24小时内回访。",
+    "已经为您退订彩铃并办理了退费，请问还有其他可以帮您的吗？感谢您的来电，祝您生活愉快。",
+]
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture
+def trainee(login_as):
+    return login_as("trainee")
+
+
+@pytest.fixture
+def drill_url(client, trainee):
+    r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "scripted", "seed": "7"})
+    assert r.status_code == 302, r.data[:500]
+    return r.headers["Location"]
+
+
+def post_turn(client, url, **body):
+    return client.post(url + "/turns", json=body, headers=JSON)
+
+
+def ndjson(response):
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines() if line.strip()]
+
+
+def test_home_lists_scenarios_with_personas(client, trainee):
+    html = client.get("/trainee/").get_data(as_text=True)
+    assert "账单异常投诉处理" in html and "billing" in html
+    assert "讲理型" in html and "激动型" in html
+    assert "/trainee/start/billing_complaint" in html
+
+
+def test_start_page_offers_personas_and_only_configured_customers(client, trainee):
+    html = client.get("/trainee/start/billing_complaint").get_data(as_text=True)
+    assert 'value="calm"' in html and 'value="furious"' in html
+    assert 'value="scripted"' in html and 'value="llm"' not in html
+    assert client.get("/trainee/start/no_such_scenario").status_code == 404
+
+
+def test_start_form_rejects_bad_choices(client, trainee):
+    r = client.post("/trainee/start/billing_complaint", data={"persona": "nobody", "customer": "scripted"})
+    assert r.status_code == 400
+    r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "llm"})
+    assert r.status_code == 400
+    r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "scripted", "seed": "-3"})
+    assert r.status_code == 400
+    assert Drill.query.count() == 0
+
+
+def test_full_call_in_the_browser(client, drill_url):
+    page = client.get(drill_url).get_data(as_text=True)
+    opening = drills.turns_of(Drill.query.one())[0]
+    assert opening.speaker == "customer" and opening.text in page
+    assert "背景资料" in page and "后台可查" in page  # practice mode shows the background
+    assert 'id="turn-form"' in page and "drill.js" in page
+
+    r = post_turn(client, drill_url, text=GOOD[0], after=0)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert [(t["position"], t["speaker"]) for t in body["turns"]] == [(1, "agent"), (2, "customer")]
+    assert body["drill"]["status"] == "active"
+
+    r = post_turn(client, drill_url, text=GOOD[1], after=2, stream=True)
+    assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
+    events = ndjson(r)
+    assert [e["type"] for e in events] == ["agent", "chunk", "customer"]
+    assert events[0]["turn"]["position"] == 3 and events[2]["turn"]["position"] == 4
+    assert "".join(e["text"] for e in events if e["type"] == "chunk") == events[2]["turn"]["text"]
+
+    # A reload shows the drill where it was.
+    page = client.get(drill_url).get_data(as_text=True)
+    assert GOOD[1] in page and events[2]["turn"]["text"] in page
+    assert len(re.findall(r'data-position="\d+"', page)) == 5
+    assert 'data-pending="0"' in page
+
+    for i, line in enumerate(GOOD[2:]):
+        r = post_turn(client, drill_url, text=line, after=4 + 2 * i)
+        assert r.status_code == 200, r.get_json()
+    assert r.get_json()["drill"] == {"id": int(drill_url.rsplit("/", 1)[1]), "status": "ended", "outcome": "resolved"}
+    page = client.get(drill_url).get_data(as_text=True)
+    assert 'id="turn-form"' not in page and "已解决" in page
+    r = post_turn(client, drill_url, text="还在吗", after=10)
+    assert r.status_code == 409 and r.get_json()["code"] == "ended"
+
+
+def test_end_call(client, drill_url):
+    post_turn(client, drill_url, text=GOOD[0])
+    r = client.post(drill_url + "/end", headers=JSON, json={})
+    assert r.status_code == 200 and r.get_json()["drill"]["outcome"] == "unfinished"
+    page = client.get(drill_url).get_data(as_text=True)
+    assert GOOD[0] in page and "未完成" in page and 'id="end-form"' not in page
+    # Without JavaScript the end button is a plain form post.
+    assert client.post(drill_url + "/end").status_code == 302
+
+
+def test_another_trainee_gets_404(client, drill_url, auth, make_user):
+    other = make_user("trainee")
+    auth.logout()
+    auth.login(other.username)
+    assert client.get(drill_url).status_code == 404
+    assert post_turn(client, drill_url, text=GOOD[0]).status_code == 404
+    assert client.post(drill_url + "/end", headers=JSON).status_code == 404
+    assert client.get("/trainee/drills/999999").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["trainer", "hr", "admin"])
+def test_other_roles_get_403(client, drill_url, auth, make_user, role):
+    user = make_user(role)
+    auth.logout()
+    auth.login(user.username)
+    for url in ("/trainee/", "/trainee/start/billing_complaint", drill_url):
+        assert client.get(url).status_code == 403, url
+    assert post_turn(client, drill_url, text=GOOD[0]).status_code == 403
+    assert client.post(drill_url + "/end", headers=JSON).status_code == 403
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"text": ""}, "empty"),
+    ({"text": "   \x00 "}, "empty"),
+    ({}, "empty"),
+    ({"text": 12}, "not_text"),
+    ({"text": "好" * 2001}, "too_long"),
+    ({"text": "您好", "after": "x"}, "bad_request"),
+    ({"text": "您好", "stream": "yes"}, "bad_request"),
+    ([1, 2], "bad_request"),
+])
+def test_bad_input_is_a_400_json_with_a_message(client, drill_url, body, code):
+    r = client.post(drill_url + "/turns", json=body, headers=JSON)
+    assert r.status_code == 400
+    data = r.get_json()
+    assert data["code"] == code and data["error"] and "Traceback" not in data["error"]
+    r = client.post(drill_url + "/turns", data="not json", headers={**JSON, "Content-Type": "application/json"})
+    assert r.status_code == 400 and r.get_json()["code"] == "bad_request"
+    page = client.get(drill_url).get_data(as_text=True)
+    assert len(re.findall(r'data-position="\d+"', page)) == 1
+
+
+def test_too_long_message_names_the_limit(client, drill_url):
+    r = post_turn(client, drill_url, text="好" * 2001)
+    assert "2000" in r.get_json()["error"]
+
+
+def test_engine_failure_is_503_and_the_page_retries(client, drill_url, monkeypatch):
+    real = engines.engine_for("scripted")
+
+    class Down:
+        def next_turn(self, *a, **kw):
+            raise ConnectionError("engine down")
+
+    monkeypatch.setattr(drills, "engine_for", lambda kind: Down())
+    r = post_turn(client, drill_url, text=GOOD[0], after=0)
+    assert r.status_code == 503 and r.get_json()["code"] == "customer_unavailable"
+    r = post_turn(client, drill_url, text=GOOD[0], after=0, stream=True)
+    assert [e["type"] for e in ndjson(r)] == ["agent", "error"]
+    page = client.get(drill_url).get_data(as_text=True)
+    assert GOOD[0] in page and 'data-pending="1"' in page
+
+    monkeypatch.setattr(drills, "engine_for", lambda kind: real)
+    r = post_turn(client, drill_url, retry=True, stream=True)
+    events = ndjson(r)
+    assert [e["type"] for e in events] == ["agent", "chunk", "customer"] and events[-1]["turn"]["position"] == 2
+    assert post_turn(client, drill_url, retry=True).get_json()["turns"] == []  # nothing left to answer
+    assert 'data-pending="0"' in client.get(drill_url).get_data(as_text=True)
+
+
+def test_double_submit_returns_the_stored_exchange(client, drill_url):
+    first = post_turn(client, drill_url, text=GOOD[0], after=0).get_json()
+    again = post_turn(client, drill_url, text=GOOD[0], after=0).get_json()
+    assert again["turns"] == first["turns"]
+    r = post_turn(client, drill_url, text="另一句", after=0)
+    assert r.status_code == 409 and r.get_json()["code"] == "moved_on"
+
+
+def test_test_mode_hides_the_background(app, client, trainee):
+    drill = drills.start_drill(trainee, "billing_complaint", "zh-CN", "furious", "scripted", seed=1, mode="test")
+    page = client.get(f"/trainee/drills/{drill.id}").get_data(as_text=True)
+    assert "任务说明" in page and "后台可查" not in page
+
+
+def test_drill_pages_have_no_inline_script_or_style(client, drill_url):
+    for url in ("/trainee/", "/trainee/start/billing_complaint", drill_url):
+        html = client.get(url).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert " style=" not in html and "<style" not in html, url
+
+
+class TestCsrf:
+    @pytest.fixture
+    def app(self, app_factory):
+        app = app_factory(WTF_CSRF_ENABLED=True)
+        with app.app_context():
+            yield app
+
+    @pytest.fixture
+    def drill_url(self, client, trainee):
+        drill = drills.start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=2)
+        return f"/trainee/drills/{drill.id}"
+
+    @pytest.fixture
+    def login_as(self, client, make_user):
+        def do(role):
+            user = make_user(role)
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            r = client.post("/login", data={"username": user.username, "password": "password-123", "csrf_token": token})
+            assert r.status_code == 302
+            # The test's app context outlives requests, and Flask-WTF caches the token on
+            # `g`; a real request starts without it (login resets the session's token).
+            g.pop("csrf_token", None)
+            return user
+        return do
+
+    def test_json_turn_needs_the_csrf_header(self, client, drill_url):
+        r = client.post(drill_url + "/turns", json={"text": GOOD[0]}, headers=JSON)
+        assert r.status_code == 400 and "error" in r.get_json()
+        page = client.get(drill_url).get_data(as_text=True)
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+        r = client.post(drill_url + "/turns", json={"text": GOOD[0]}, headers={**JSON, "X-CSRFToken": token})
+        assert r.status_code == 200, r.get_json()
+        r = client.post(drill_url + "/end", json={}, headers={**JSON, "X-CSRFToken": token})
+        assert r.status_code == 200 and r.get_json()["drill"]["status"] == "ended"
+
+
+class TestLlmCustomer:
+    """The llm customer through the page, against a real OpenAI-compatible server on 127.0.0.1."""
+
+    @pytest.fixture
+    def fake(self):
+        from tests.fakes.openai_server import FakeOpenAI
+
+        with FakeOpenAI(default_text="你们这个月多扣了我五十块，到底怎么回事？") as server:
+            yield server
+
+    @pytest.fixture
+    def app(self, app_factory, fake):
+        app = app_factory(OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="test-key", OPENAI_MODEL="fake-model",
+                          OPENAI_TIMEOUT=2.0)
+        with app.app_context():
+            yield app
+
+    def test_streamed_llm_reply_and_fallback(self, client, trainee, fake):
+        assert 'value="llm"' in client.get("/trainee/start/billing_complaint").get_data(as_text=True)
+        r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "llm", "seed": "5"})
+        url = r.headers["Location"]
+        drill = Drill.query.one()
+        assert drill.customer_kind == "llm" and drill.llm_model == "fake-model"
+
+        fake.queue("normal", text="嗯，你这么说我心里舒服点了。")
+        events = ndjson(post_turn(client, url, text="您好，客服中心，工号1024。非常抱歉给您带来不便。", after=0, stream=True))
+        assert [e["type"] for e in events][:2] == ["agent", "chunk"] and events[-1]["type"] == "customer"
+        assert len([e for e in events if e["type"] == "chunk"]) > 1  # it really streamed
+        turn = drills.turns_of(drill)[2]
+        assert turn.text == events[-1]["turn"]["text"]
+        assert turn.meta["llm"]["model"] == "fake-model" and "fallback" not in turn.meta
+
+        fake.queue("http_500")
+        r = post_turn(client, url, text="请问您能提供一下机主姓名和身份证后四位吗？我帮您核实身份。", after=2)
+        assert r.status_code == 200  # the LLM failing never fails the drill
+        turn = drills.turns_of(drill)[4]
+        assert turn.meta["fallback"] == "http_error" and turn.text == r.get_json()["turns"][1]["text"]
