@@ -1,0 +1,2 @@
+"""The trainee blueprint: `routes` defines it; each module adds one area's pages."""
+from app.trainee import certification, reports  # noqa: F401

@@ -1,13 +1,23 @@
-"""The trainer's pages: review queue, cohorts, analytics, scenario library."""
+"""The trainer's pages: cohorts and recent drills, score reports, downloads, real-call uploads.
+
+A trainer sees drills of trainees in the cohorts they lead and external calls they
+uploaded; any other drill is answered like a missing one (404).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from io import BytesIO
+
+from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
+from app.i18n import content_language
 from app.models import Cohort, Role
+from app.services import scoring
+from app.services.score_report import build_report, export_drill
+from app.trainer.forms import EXTERNAL, UploadForm
 
 bp = blueprint_roles(Blueprint("trainer", __name__), Role.TRAINER)
 
@@ -17,4 +27,59 @@ def home():
     cohorts = db.session.scalars(
         select(Cohort).where(Cohort.trainer_id == current_user.id).order_by(Cohort.name)
     ).all()
-    return render_template("trainer/home.html", cohorts=cohorts)
+    return render_template("trainer/home.html", cohorts=cohorts,
+                           drills=scoring.recent_drills_for_trainer(current_user))
+
+
+def _visible(drill_id: int):
+    return scoring.drill_for_trainer(current_user, drill_id) or abort(404)
+
+
+@bp.route("/drills/<int:drill_id>/report")
+def drill_report(drill_id: int):
+    # Trainers see the report even while it is held back from the trainee.
+    view = build_report(_visible(drill_id), content_language(), released=True)
+    return render_template("trainer/drill_report.html", view=view)
+
+
+@bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")
+def download(drill_id: int, fmt: str):
+    out = export_drill(_visible(drill_id), fmt, current_user, content_language())
+    return send_file(BytesIO(out.data), mimetype=out.mimetype, as_attachment=True, download_name=out.filename)
+
+
+def _upload_form() -> tuple[UploadForm, dict]:
+    trainees = {u.id: u for u in scoring.cohort_trainees(current_user)}
+    return UploadForm.for_trainees(trainees.values()), trainees
+
+
+def _import(form: UploadForm, trainees: dict, files: list) -> list[scoring.ImportResult]:
+    trainee = trainees.get(form.trainee_id.data) if form.trainee_id.data != EXTERNAL else None
+    agent = form.external_agent.data if trainee is None else None
+    return scoring.import_files(files, current_user, trainee, agent)
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    """No-JS path: every chosen file in one post; the page lists each file's result."""
+    form, trainees = _upload_form()
+    results = _import(form, trainees, form.uploads()) if form.validate_on_submit() else []
+    status = 400 if form.errors else 200
+    return render_template("trainer/upload.html", form=form, results=results), status
+
+
+@bp.route("/upload/file", methods=["POST"])
+def upload_file():
+    """One file per request for the progress display: JSON `{file, ok, total, max,
+    flags, report_url}` (201) or `{file, ok: false, faults}` (422); form errors 400."""
+    form, trainees = _upload_form()
+    files = form.uploads() if form.validate_on_submit() else []
+    if len(files) != 1:
+        return jsonify(ok=False, errors=form.errors or {"files": ["exactly one file per request"]}), 400
+    result = _import(form, trainees, files)[0]
+    if not result.ok:
+        return jsonify(file=result.file, ok=False, faults=result.faults), 422
+    score = result.score
+    return jsonify(file=result.file, ok=True, drill_id=result.drill.id, total=score.total, max=score.max_total,
+                   flags=[f["id"] for f in score.flags],
+                   report_url=url_for(".drill_report", drill_id=result.drill.id)), 201

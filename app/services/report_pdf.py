@@ -1,0 +1,108 @@
+"""The score report and transcript as a PDF (reportlab).
+
+Chinese renders through reportlab's built-in CID font STSong-Light (the PDF viewer
+supplies the glyphs), so no font file is shipped or downloaded.
+"""
+from __future__ import annotations
+
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+FONT = "STSong-Light"
+RED = colors.HexColor("#b42318")
+
+if FONT not in pdfmetrics.getRegisteredFontNames():
+    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=14, wordWrap="CJK")
+    return {
+        "base": base,
+        "h1": ParagraphStyle("h1", parent=base, fontSize=16, leading=22, spaceAfter=6),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=12, leading=17, spaceBefore=8, spaceAfter=4),
+        "small": ParagraphStyle("small", parent=base, fontSize=8.5, leading=12, textColor=colors.HexColor("#6b7785")),
+        "flag": ParagraphStyle("flag", parent=base, textColor=RED),
+    }
+
+
+def _p(text, style) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def _marked(segments) -> str:
+    """Paragraph markup of a turn: quoted evidence underlined and coloured, like <mark> on the page."""
+    return "".join(f'<u><font color="#b54708">{escape(s.text)}</font></u>' if s.mark else escape(s.text)
+                   for s in segments)
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+def _score_part(view, st) -> list:
+    out = [_p(_("Total: %(total)s / %(max)s", total=_num(view.score.total), max=_num(view.score.max_total)), st["h2"])]
+    rows = [[_p(d.title, st["base"]), _p(f"{_num(d.score)} / {_num(d.max)}", st["base"])] for d in view.dimensions]
+    if rows:
+        table = Table(rows, colWidths=[110 * mm, 50 * mm])
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea"))]))
+        out.append(table)
+    if view.flags:
+        out.append(_p(_("Red-line flags"), st["h2"]))
+        for f in view.flags:
+            turns = ", ".join(f"#{n}" for n in f.get("turns", []))
+            out.append(_p(f"{f.get('reason', f.get('id'))} ({turns})", st["flag"]))
+    out.append(_p(_("Criteria"), st["h2"]))
+    rows = [[_p(_("Criterion"), st["small"]), _p(_("Points"), st["small"]), _p(_("Feedback and tip"), st["small"])]]
+    tip_label, evidence_label = _("Tip"), _("Evidence")
+    for c in view.criteria:
+        text = c.feedback + (f"\n{tip_label}: {c.tip}" if c.tip and c.applicable and not c.full else "")
+        quotes = "; ".join(f"#{e['turn']} “{e['quote']}”" for e in c.evidence)
+        if quotes:
+            text += f"\n{evidence_label}: {quotes}"
+        rows.append([_p(c.title, st["base"]), _p(f"{_num(c.score)} / {_num(c.max)}", st["base"]),
+                     Paragraph(escape(text).replace("\n", "<br/>"), st["base"])])
+    table = Table(rows, colWidths=[45 * mm, 20 * mm, 105 * mm], repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    out.append(table)
+    return out
+
+
+def render_pdf(view, language: str) -> bytes:
+    """A4 PDF: title, agent and date, then score, dimensions, flags, criteria (when the
+    view has a score), then the numbered transcript with evidence quotes underlined."""
+    st = _styles()
+    drill = view.drill
+    agent = drill.trainee.display_name if drill.trainee else (drill.external_agent or "")
+    agent_label, started_label = _("Agent"), _("Started")
+    story = [
+        _p(_("Score report") + f" · {drill.scenario_version.title}", st["h1"]),
+        _p(f"{agent_label}: {agent} · {started_label}: {drill.started_at:%Y-%m-%d %H:%M} UTC · #{drill.id}", st["small"]),
+        Spacer(1, 4 * mm),
+    ]
+    if view.score is not None:
+        story += _score_part(view, st)
+    else:
+        story.append(_p(_("This drill has not been scored yet."), st["base"]))
+    story.append(_p(_("Transcript"), st["h2"]))
+    speakers = {"agent": _("Agent"), "customer": _("Customer")}
+    for t in view.turns:
+        style = st["flag"] if t.flagged else st["base"]
+        story.append(Paragraph(f"[{t.number}] {escape(speakers.get(t.speaker, t.speaker))}: "
+                               + _marked(t.segments), style))
+    buf = BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=16 * mm, title=_("Score report"),
+                            invariant=1)
+    doc.build(story)
+    return buf.getvalue()

@@ -1,0 +1,230 @@
+"""The score report as pages and downloads show it, and the download writers.
+
+`build_report` turns a drill and its latest machine score into plain view objects
+(titles in the reader's language, evidence quotes located in the transcript so the
+page can wrap them in <mark>). Downloads are a registry of named writers
+(`EXPORTS`); `export_drill` runs one and audits it, the view only streams the bytes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from app.core.transcript import render_text, write_transcript
+from app.extensions import db
+from app.models import Drill, Score, Turn
+from app.services import audit
+from app.services.scoring import drill_transcript, latest_score, previous_attempts
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    mark: bool = False
+
+
+@dataclass
+class TurnView:
+    number: int
+    speaker: str
+    text: str
+    segments: list[Segment]
+    flagged: bool = False
+
+
+@dataclass
+class DimensionView:
+    id: str
+    title: str
+    score: float
+    max: float
+
+    @property
+    def percent(self) -> int:
+        """0-100 in steps of 5, for the CSS width classes of the bars."""
+        if self.max <= 0:
+            return 0
+        return int(round(max(0.0, min(1.0, self.score / self.max)) * 20)) * 5
+
+
+@dataclass
+class CriterionView:
+    id: str
+    title: str
+    dimension: str
+    score: float
+    max: float
+    feedback: str
+    tip: str
+    evidence: list[dict]
+    applicable: bool = True
+
+    @property
+    def full(self) -> bool:
+        return self.score >= self.max
+
+
+@dataclass
+class ReportView:
+    drill: Drill
+    turns: list[TurnView]
+    score: Score | None = None
+    released: bool = True
+    dimensions: list[DimensionView] = field(default_factory=list)
+    criteria: list[CriterionView] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)
+    attempts: list[tuple[Drill, Score | None]] = field(default_factory=list)
+
+    @property
+    def total(self) -> float | None:
+        return self.score.total if self.score else None
+
+
+def _title(texts: Any, language: str, fallback: str) -> str:
+    if isinstance(texts, dict):
+        return texts.get(language) or texts.get("zh-CN") or next(iter(texts.values()), fallback)
+    return str(texts or fallback)
+
+
+def _spans(text: str, evidence: list[dict]) -> list[tuple[int, int]]:
+    """Character spans of the quotes in `text`, merged; a quote not found is skipped."""
+    spans = []
+    for ev in evidence:
+        quote, span = ev.get("quote") or "", ev.get("span")
+        if span and len(span) == 2 and text[span[0]:span[1]] == quote and span[1] > span[0]:
+            spans.append((span[0], span[1]))
+        elif quote and quote in text:
+            start = text.index(quote)
+            spans.append((start, start + len(quote)))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def segments(text: str, evidence: list[dict]) -> list[Segment]:
+    """The text cut into plain and quoted (marked) pieces; joined they give `text` back."""
+    out, pos = [], 0
+    for start, end in _spans(text, evidence):
+        if start > pos:
+            out.append(Segment(text[pos:start]))
+        out.append(Segment(text[start:end], True))
+        pos = end
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out
+
+
+def _turn_views(drill: Drill, report: dict | None) -> list[TurnView]:
+    turns = db.session.scalars(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position)).all()
+    cited: dict[int, list[dict]] = {}
+    flagged: set[int] = set()
+    if report:
+        for crit in report.get("criteria", []):
+            for ev in crit.get("evidence", []):
+                cited.setdefault(ev.get("turn"), []).append(ev)
+        flagged = {n for f in report.get("flags", []) for n in f.get("turns", [])}
+    return [TurnView(t.position, t.speaker, t.text, segments(t.text, cited.get(t.position, [])),
+                     t.position in flagged) for t in turns]
+
+
+def build_report(drill: Drill, language: str, released: bool = True) -> ReportView:
+    """Everything the report page shows. Without a score (not scored yet) or when the
+    report is held back (`released` false) only the transcript and attempts are filled."""
+    score = latest_score(drill) if released else None
+    report = score.report if score else None
+    view = ReportView(drill=drill, turns=_turn_views(drill, report), score=score, released=released,
+                      attempts=previous_attempts(drill))
+    if not report:
+        return view
+    rubric = (score.rubric_version.data if score.rubric_version else None) or {}
+    dim_titles = {d["id"]: d.get("title") for d in rubric.get("dimensions", [])}
+    crit_titles = {c["id"]: c.get("title") for c in rubric.get("criteria", [])}
+    view.dimensions = [DimensionView(k, _title(dim_titles.get(k), language, k), v["score"], v["max"])
+                       for k, v in report.get("dimensions", {}).items()]
+    for c in report.get("criteria", []):
+        base = c["id"].split(".")[0]  # expanded kinds give one result per scenario item: id.item
+        view.criteria.append(CriterionView(
+            id=c["id"], title=_title(crit_titles.get(base), language, base), dimension=c["dimension"],
+            score=c["score"], max=c["max"], feedback=c.get("feedback", ""), tip=c.get("tip", ""),
+            evidence=c.get("evidence", []), applicable=c.get("applicable", True)))
+    view.flags = list(report.get("flags", []))
+    return view
+
+
+# --- downloads -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    mimetype: str
+    filename: str
+
+
+Writer = Callable[[Drill, "Score | None", str], bytes]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    mimetype: str
+    extension: str
+    write: Writer
+
+
+EXPORTS: dict[str, ExportFormat] = {}
+
+
+def register_export(name: str, mimetype: str, extension: str):
+    """Register a writer `(drill, score_or_None, language) -> bytes`; refuses duplicates."""
+    def decorator(write: Writer) -> Writer:
+        if name in EXPORTS:
+            raise ValueError(f"export format {name!r} is registered twice")
+        EXPORTS[name] = ExportFormat(name, mimetype, extension, write)
+        return write
+    return decorator
+
+
+def export_format(name: str) -> ExportFormat:
+    try:
+        return EXPORTS[name]
+    except KeyError:
+        raise KeyError(f"unknown export format {name!r}; known: {', '.join(sorted(EXPORTS))}") from None
+
+
+@register_export("json", "application/json", "json")
+def _json(drill: Drill, score: Score | None, language: str) -> bytes:
+    # Exactly transcript/1: the score is not part of the format, so it is not added here.
+    return write_transcript(drill_transcript(drill)).encode("utf-8")
+
+
+@register_export("txt", "text/plain", "txt")
+def _text(drill: Drill, score: Score | None, language: str) -> bytes:
+    return render_text(drill_transcript(drill), language, drill.scenario_version.title).encode("utf-8")
+
+
+@register_export("pdf", "application/pdf", "pdf")
+def _pdf(drill: Drill, score: Score | None, language: str) -> bytes:
+    from app.services.report_pdf import render_pdf  # reportlab loads only when a PDF is asked for
+
+    return render_pdf(build_report(drill, language, released=score is not None), language)
+
+
+def export_drill(drill: Drill, fmt: str, actor, language: str, with_score: bool = True) -> Download:
+    """Render a download of the drill and record an `export` audit entry; commits.
+
+    `with_score` false leaves the score out of the PDF (report held back by the trainer).
+    Raises KeyError for an unknown format.
+    """
+    spec = export_format(fmt)
+    score = latest_score(drill) if with_score else None
+    data = spec.write(drill, score, language)
+    audit.record("export", actor, f"drill:{drill.id}", format=fmt, score_id=score.id if score else None)
+    db.session.commit()
+    name = f"drill-{drill.id}-{drill.scenario_version.scenario_id}.{spec.extension}"
+    return Download(data, spec.mimetype, name)
