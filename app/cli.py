@@ -166,11 +166,13 @@ def _score_transcript_dict(transcript: dict) -> dict:
 
 
 def register(app: Flask) -> None:
+    from app.export_cli import export_group
     from app.scoring_cli import score_command
     from app.simulation_cli import drill_command
 
     for group in (users_cli, scenarios_cli, acts_cli, seed_cli):
         app.cli.add_command(group)
     app.cli.add_command(score_command, "score")
+    app.cli.add_command(export_group)
     app.cli.add_command(drill_command(_scenario_lookup, _analyser_for_language, _llm_client_factory,
                                       scorer=_score_transcript_dict))

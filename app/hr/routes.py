@@ -1,19 +1,88 @@
-"""HR's pages: certification results and exports (read-only)."""
+"""HR's pages: certification results, each person's evidence, exports (read-only).
+
+HR reads results, attempts and drill reports; nothing here changes a score or a mark
+(every route is GET). Exports and certificates are audited by the services.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
+from io import BytesIO
+
+from flask import Blueprint, Response, abort, render_template, request, send_file, stream_with_context
+from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
-from app.models import CertificationResult, Role
+from app.i18n import content_language
+from app.models import CertificationResult, Cohort, Drill, Role, User
+from app.services import certification, exports, scoring
+from app.services.score_report import build_report, export_drill
 
 bp = blueprint_roles(Blueprint("hr", __name__), Role.HR)
+PER_PAGE = 100
+
+
+def _filter() -> exports.ResultFilter:
+    try:
+        return exports.ResultFilter.parse(request.args)
+    except exports.FilterError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.route("/")
 def home():
-    by_grade = db.session.execute(
-        select(CertificationResult.grade, func.count(CertificationResult.id)).group_by(CertificationResult.grade)
-    ).all()
-    return render_template("hr/home.html", by_grade=dict(by_grade))
+    f = _filter()
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template("hr/results.html", f=f, page=page, per_page=PER_PAGE,
+                           rows=exports.results_page(f, page, PER_PAGE), count=exports.count_results(f),
+                           cohorts=db.session.scalars(select(Cohort.name).order_by(Cohort.name)).all(),
+                           tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats())
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    attempts = [(a, certification.attempt_drills(a), certification.case_answers(a))
+                for a in certification.attempts_of(user.id)]
+    results = db.session.scalars(select(CertificationResult).where(CertificationResult.user_id == user.id)
+                                 .order_by(CertificationResult.awarded_at.desc())).all()
+    return render_template("hr/person.html", person=user, attempts=attempts, results=results,
+                           latest_score=scoring.latest_score)
+
+
+@bp.route("/drills/<int:drill_id>/report")
+def drill_report(drill_id: int):
+    drill = db.session.get(Drill, drill_id) or abort(404)
+    return render_template("hr/drill_report.html", view=build_report(drill, content_language(), released=True))
+
+
+@bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")
+def drill_download(drill_id: int, fmt: str):
+    drill = db.session.get(Drill, drill_id) or abort(404)
+    out = export_drill(drill, fmt, _actor(), content_language(), with_score=True)
+    return send_file(BytesIO(out.data), mimetype=out.mimetype, as_attachment=True, download_name=out.filename)
+
+
+@bp.route("/export/<any(csv, xlsx, xapi):export_format>")
+def export(export_format: str):
+    f = _filter()
+    try:
+        exports.check_known(f)
+    except exports.FilterError as exc:
+        abort(400, description=str(exc))
+    out = exports.export(export_format, f, _actor())
+    return Response(stream_with_context(out.chunks), mimetype=out.mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{out.filename}"', "X-Row-Count": str(out.rows),
+        "Cache-Control": "no-store"})
+
+
+@bp.route("/results/<int:result_id>/certificate.pdf")
+def certificate(result_id: int):
+    result = db.session.get(CertificationResult, result_id) or abort(404)
+    data = exports.certificate_pdf(result, _actor())
+    return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=False,
+                     download_name=f"{exports.certificate_number(result)}.pdf")
+
+
+def _actor():
+    return current_user

@@ -1,0 +1,352 @@
+"""Certification results for HR: the filter, the results query, and the export writers.
+
+Exports are a registry of named writers (`csv`, `xlsx`, `xapi`); each takes a
+`ResultFilter` and yields bytes, reading the database in chunks (`yield_per`, a
+server-side cursor on PostgreSQL) so memory stays flat however many rows match.
+`export()` counts the rows and audits the export before the first byte is sent.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Iterator, Mapping
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.core.certification import GRADES
+from app.extensions import db
+from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User
+from app.services import audit, content
+
+CHUNK = 1000
+CERTIFIED = tuple(g for g in GRADES if g != "retake")
+COLUMNS = ("result_id", "username", "name", "cohort", "track", "grade", "total", "exam", "drills", "cases",
+           "awarded_at", "attempt_id")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ResultFilter:
+    cohort: str | None = None
+    track: str | None = None
+    grade: str | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive: results awarded on that day count
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str | None]) -> "ResultFilter":
+        """From form/CLI strings; empty means no filter. FilterError names the bad field."""
+        def text(name):
+            v = (values.get(name) or "").strip()
+            return v or None
+
+        def day(name):
+            v = text(name)
+            if v is None:
+                return None
+            try:
+                return date.fromisoformat(v)
+            except ValueError:
+                raise FilterError(f"{name}: {v!r} is not a date (YYYY-MM-DD)") from None
+
+        grade = text("grade")
+        if grade is not None and grade not in GRADES:
+            raise FilterError(f"grade: {grade!r} is not one of {', '.join(GRADES)}")
+        since, until = day("since"), day("until")
+        if since and until and since > until:
+            raise FilterError(f"since: {since} is after until {until}")
+        return cls(text("cohort"), text("track"), grade, since, until)
+
+    def args(self) -> dict[str, str]:
+        """Query-string form, for links that keep the filter."""
+        return {k: str(v) for k, v in asdict(self).items() if v is not None}
+
+
+def check_known(f: ResultFilter) -> ResultFilter:
+    """`f` itself when its cohort and track exist; FilterError naming the unknown one."""
+    if f.cohort and db.session.scalar(select(Cohort.id).where(Cohort.name == f.cohort)) is None:
+        raise FilterError(f"cohort: no cohort named {f.cohort!r}")
+    if f.track and content.catalog().find("track", f.track) is None:
+        known = ", ".join(e.model.id for e in content.catalog().of_kind("track"))
+        raise FilterError(f"track: no track {f.track!r} (known: {known})")
+    return f
+
+
+def _bounds(f: ResultFilter):
+    lo = datetime.combine(f.since, time.min, timezone.utc) if f.since else None
+    hi = datetime.combine(f.until + timedelta(days=1), time.min, timezone.utc) if f.until else None
+    return lo, hi
+
+
+def results_query(f: ResultFilter):
+    """Columns of each result matching `f`, newest first (plain rows, no ORM objects,
+    so a long export does not fill the session's identity map)."""
+    A, R = CertificationAttempt, CertificationResult
+    q = (select(R.id.label("result_id"), User.username, User.display_name.label("name"),
+                Cohort.name.label("cohort"), R.track_id.label("track"), R.grade, R.total,
+                A.exam_score.label("exam"), A.drill_score.label("drills"), A.case_score.label("cases"),
+                R.awarded_at, R.attempt_id, R.user_id)
+         .join(User, R.user_id == User.id).outerjoin(Cohort, User.cohort_id == Cohort.id)
+         .join(A, R.attempt_id == A.id))
+    lo, hi = _bounds(f)
+    q = q.where(*[c for c in (
+        Cohort.name == f.cohort if f.cohort else None, R.track_id == f.track if f.track else None,
+        R.grade == f.grade if f.grade else None, R.awarded_at >= lo if lo else None,
+        R.awarded_at < hi if hi else None) if c is not None])
+    return q.order_by(R.awarded_at.desc(), R.id.desc())
+
+
+def count_results(f: ResultFilter) -> int:
+    return db.session.scalar(select(func.count()).select_from(results_query(f).order_by(None).subquery()))
+
+
+def results_page(f: ResultFilter, page: int = 1, per_page: int = 100) -> list:
+    return db.session.execute(results_query(f).limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+
+
+def _stream(query) -> Iterator:
+    return db.session.execute(query.execution_options(yield_per=CHUNK))
+
+
+def _cell(value):
+    """Plain value for CSV/XLSX; a text that a spreadsheet would run as a formula gets a
+    leading apostrophe (names are typed by people)."""
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value.tzinfo else value.isoformat()
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _row(r) -> list:
+    return [_cell(getattr(r, c)) for c in COLUMNS]
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Writer:
+    name: str
+    mimetype: str
+    extension: str
+    write: Callable[[ResultFilter], Iterator[bytes]]
+    count: Callable[[ResultFilter], int]
+
+
+_WRITERS: dict[str, Writer] = {}
+
+
+def register_writer(name: str, mimetype: str, extension: str, count: Callable[[ResultFilter], int] = count_results):
+    def decorator(write):
+        if name in _WRITERS:
+            raise ValueError(f"export format {name!r} is already registered")
+        _WRITERS[name] = Writer(name, mimetype, extension, write, count)
+        return write
+    return decorator
+
+
+def writer(name: str) -> Writer:
+    try:
+        return _WRITERS[name]
+    except KeyError:
+        raise LookupError(f"unknown export format {name!r} (known: {', '.join(sorted(_WRITERS))})") from None
+
+
+def formats() -> list[str]:
+    return sorted(_WRITERS)
+
+
+@dataclass
+class Export:
+    chunks: Iterator[bytes]
+    filename: str
+    mimetype: str
+    rows: int
+
+
+def export(name: str, f: ResultFilter, actor) -> Export:
+    """Count the rows, audit the export (`export`, format, filter, rows) and commit, then
+    return the lazy byte stream. LookupError for an unknown format."""
+    w = writer(name)
+    rows = w.count(f)
+    audit.record("export", actor, "certifications", format=name, filter=f.args(), rows=rows)
+    db.session.commit()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Export(w.write(f), f"certifications-{stamp}.{w.extension}", w.mimetype, rows)
+
+
+@register_writer("csv", "text/csv; charset=utf-8", "csv")
+def write_csv(f: ResultFilter) -> Iterator[bytes]:
+    buf = io.StringIO()
+    out = csv.writer(buf)
+    # The BOM makes Excel read the UTF-8 Chinese names correctly.
+    yield ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode()
+    for n, r in enumerate(_stream(results_query(f)), 1):
+        out.writerow(_row(r))
+        if n % CHUNK == 0:
+            yield buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode()
+
+
+@register_writer("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
+def write_xlsx(f: ResultFilter) -> Iterator[bytes]:
+    from openpyxl import Workbook
+
+    # write_only streams rows to disk as they are appended; the finished zip is then
+    # read back in chunks, so neither step holds the sheet in memory.
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("certifications")
+    ws.append(list(COLUMNS))
+    for r in _stream(results_query(f)):
+        ws.append(_row(r))
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(fd)
+    try:
+        wb.save(path)
+        with open(path, "rb") as fh:
+            while chunk := fh.read(64 * 1024):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+# --- xAPI --------------------------------------------------------------------------------------
+
+VERBS = {v: f"http://adlnet.gov/expapi/verbs/{v}" for v in ("completed", "passed", "failed")}
+
+
+def _attempts_query(f: ResultFilter):
+    """Marked attempts matching the filter (by finish date and the attempt's grade)."""
+    A = CertificationAttempt
+    q = (select(A.id, A.user_id, A.track_id, A.grade, A.total, A.finished_at, User.username)
+         .join(User, A.user_id == User.id).outerjoin(Cohort, User.cohort_id == Cohort.id)
+         .where(A.status == "marked"))
+    lo, hi = _bounds(f)
+    q = q.where(*[c for c in (
+        Cohort.name == f.cohort if f.cohort else None, A.track_id == f.track if f.track else None,
+        A.grade == f.grade if f.grade else None, A.finished_at >= lo if lo else None,
+        A.finished_at < hi if hi else None) if c is not None])
+    return q.order_by(A.id)
+
+
+def _drills_query(f: ResultFilter):
+    """Ended drills of those attempts, each with its newest score."""
+    attempts = _attempts_query(f).with_only_columns(CertificationAttempt.id).order_by(None).subquery()
+    newest = select(func.max(Score.id)).where(Score.drill_id == Drill.id).correlate(Drill).scalar_subquery()
+    return (select(Drill.id, Drill.ended_at, Drill.certification_attempt_id, ScenarioVersion.scenario_id,
+                   User.username, Score.total, Score.max_total)
+            .join(User, Drill.trainee_id == User.id).join(ScenarioVersion, Drill.scenario_version_id == ScenarioVersion.id)
+            .join(Score, Score.id == newest)
+            .where(Drill.status == "ended", Drill.certification_attempt_id.in_(select(attempts.c.id)))
+            .order_by(Drill.id))
+
+
+def _count_xapi(f: ResultFilter) -> int:
+    a = db.session.scalar(select(func.count()).select_from(_attempts_query(f).order_by(None).subquery()))
+    d = db.session.scalar(select(func.count()).select_from(_drills_query(f).order_by(None).subquery()))
+    return a + d
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _statement(base: str, home: str, username: str, verb: str, obj: str, name: str,
+               raw: float, max_: float, when, success: bool | None = None, extra: dict | None = None) -> dict:
+    # Actor is an account on this app, never an email: the LMS gets no personal address.
+    result = {"score": {"scaled": round(raw / max_, 4) if max_ else 0.0, "raw": raw, "min": 0, "max": max_},
+              "completion": True}
+    if success is not None:
+        result["success"] = success
+    stmt = {"actor": {"objectType": "Agent", "account": {"homePage": home, "name": username}},
+            "verb": {"id": VERBS[verb], "display": {"en-US": verb}},
+            "object": {"objectType": "Activity", "id": base + obj, "definition": {"name": {"en-US": name}}},
+            "result": result, "timestamp": _iso(when)}
+    if extra:
+        stmt["context"] = {"extensions": {base + "ext/" + k: v for k, v in extra.items()}}
+    return stmt
+
+
+@register_writer("xapi", "application/json", "json", count=_count_xapi)
+def write_xapi(f: ResultFilter) -> Iterator[bytes]:
+    """A JSON array of statements: one per marked attempt (passed/failed), one per
+    completed drill of those attempts."""
+    base = current_app.config.get("XAPI_BASE_IRI") or "https://hotline-coach.example/xapi/"
+    base = base if base.endswith("/") else base + "/"
+    home = base.rsplit("/xapi/", 1)[0] + "/" if "/xapi/" in base else base
+    maxima = {e.model.id: e.model.total for e in content.catalog().of_kind("track")}
+    first = True
+    yield b"["
+    for a in _stream(_attempts_query(f)):
+        s = _statement(base, home, a.username, "failed" if a.grade == "retake" else "passed",
+                       f"certification/{a.track_id}", f"Certification {a.track_id}", a.total or 0.0, maxima.get(a.track_id, 200.0),
+                       a.finished_at, success=a.grade != "retake", extra={"grade": a.grade, "attempt": a.id})
+        yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
+        first = False
+    for d in _stream(_drills_query(f)):
+        s = _statement(base, home, d.username, "completed", f"scenario/{d.scenario_id}", f"Drill {d.scenario_id}",
+                       d.total, d.max_total, d.ended_at, extra={"drill": d.id, "attempt": d.certification_attempt_id})
+        yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
+        first = False
+    yield b"\n]\n"
+
+
+# --- the certificate ------------------------------------------------------------------------------
+
+def certificate_number(result: CertificationResult) -> str:
+    """Stable and unique: track, award date and the result's id."""
+    return f"HC-{result.track_id.upper()}-{result.awarded_at:%Y%m%d}-{result.id:06d}"
+
+
+def certificate_pdf(result: CertificationResult, actor) -> bytes:
+    """A one-page A4 landscape certificate (Chinese via reportlab's built-in CID font
+    STSong-Light, so no font file is needed). Audited as an `export` (format pdf); commits."""
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from app.i18n import label
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    entry = content.catalog().find("track", result.track_id)
+    title = entry.model.title if entry else {"zh-CN": result.track_id, "en": result.track_id}
+    band = next((b for b in entry.model.grades if b.grade == result.grade), None) if entry else None
+    grade_text = f"{band.title['zh-CN']} / {band.title['en']}" if band else str(label(result.grade))
+    number = certificate_number(result)
+    buf = io.BytesIO()
+    w, h = landscape(A4)
+    c = canvas.Canvas(buf, pagesize=(w, h))
+    c.setTitle(f"{number} {result.user.display_name}")
+    c.setLineWidth(3)
+    c.rect(30, 30, w - 60, h - 60)
+    lines = [(28, "岗位技能认证证书"), (16, "Certificate of Skills"), (24, result.user.display_name),
+             (16, f"{title['zh-CN']} · {title['en']}"), (16, f"等级 Grade: {grade_text}"),
+             (14, f"总分 Total: {result.total:g} / {entry.model.total:g}" if entry else f"Total: {result.total:g}"),
+             (12, f"日期 Date: {result.awarded_at:%Y-%m-%d}"), (10, f"证书编号 No.: {number}")]
+    y = h - 120
+    for size, text in lines:
+        c.setFont("STSong-Light", size)
+        c.drawCentredString(w / 2, y, text)
+        y -= size * 2.4
+    c.showPage()
+    c.save()
+    audit.record("export", actor, f"certification_result:{result.id}", format="pdf", number=number, rows=1)
+    db.session.commit()
+    return buf.getvalue()

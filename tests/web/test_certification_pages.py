@@ -1,0 +1,37 @@
+"""The trainee's certification flow in the browser: start, exam, drills, cases."""
+from __future__ import annotations
+
+import re
+
+from app.extensions import db
+from app.models import CaseAnswer, CertificationAttempt
+from app.services import certification as cert
+
+
+def test_trainee_flow_through_exam_and_cases(client, login_as):
+    trainee = login_as("trainee")
+    assert "core" in client.get("/trainee/certification/").text
+    page = client.get("/trainee/certification/core")
+    assert page.status_code == 200
+    assert client.post("/trainee/certification/core/start").status_code == 302
+    assert client.post("/trainee/certification/core/start").status_code == 303  # one open attempt
+    attempt = db.session.query(CertificationAttempt).filter_by(user_id=trainee.id).one()
+    exam = client.get("/trainee/certification/core/exam")
+    assert exam.text.count('type="radio"') >= 50 * 2 and 'type="checkbox"' in exam.text
+    track = cert.get_track("core")
+    form = {}
+    for qid in attempt.details["questions"]:
+        form[qid] = list(track.question(qid).answer)
+    assert client.post("/trainee/certification/core/exam", data=form).status_code == 302
+    db.session.refresh(attempt)
+    assert attempt.exam_score == 100
+    assert client.post("/trainee/certification/core/exam", data=form).status_code == 409
+    sid = attempt.details["drills"][0]
+    started = client.post(f"/trainee/certification/core/drills/{sid}")
+    assert started.status_code == 302 and re.search(r"/trainee/drills/\d+$", started.headers["Location"])
+    for cid in attempt.details["cases"]:
+        assert client.post(f"/trainee/certification/core/cases/{cid}", data={"answer": "先核实身份"}).status_code == 302
+    assert db.session.query(CaseAnswer).filter_by(attempt_id=attempt.id).count() == 2
+    assert client.post(f"/trainee/certification/core/cases/{cid}", data={"answer": "again"}).status_code == 303
+    assert client.post("/trainee/certification/core/finish").status_code == 303  # incomplete: flashed
+    assert client.get("/trainee/certification/nope").status_code == 404
