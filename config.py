@@ -75,6 +75,9 @@ class Config:
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
     MAX_TURN_CHARS = 2000
+    # Points off a practice drill's total per hint, unless an assignment sets its own.
+    HINT_PENALTY = float(os.environ.get("HINT_PENALTY", "2"))
+    XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://hotline-coach.example/xapi/")
 
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", True)
     LOAD_CONTENT_ON_START = _env_bool("LOAD_CONTENT_ON_START", True)

@@ -4,8 +4,9 @@
                                     the zh catalog, compile the .mo the app loads
     python scripts/i18n.py --check  exit 1 listing every UI string without a translation
 
-Translations live in `app/translations/zh.yaml` (English message → Chinese), a file
-people can review; the .po/.mo files are generated from it and committed.
+Translations live in `app/translations/zh.yaml` and `app/translations/zh.d/*.yaml`
+(English message → Chinese), files people can review; the .po/.mo files are generated
+from them and committed.
 """
 from __future__ import annotations
 
@@ -36,7 +37,14 @@ def extract() -> None:
 def build(check_only: bool) -> int:
     with POT.open("rb") as fh:
         template = read_po(fh)
-    table = yaml.safe_load(TABLE.read_text(encoding="utf-8")) or {}
+    table = {}
+    # zh.yaml plus one fragment per area in zh.d/, so parallel work never edits one file.
+    for path in [TABLE, *sorted((TDIR / "zh.d").glob("*.yaml"))]:
+        for key, value in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if key in table and table[key] != value:
+                print(f"{path.name}: {key!r} is translated differently elsewhere", file=sys.stderr)
+                return 1
+            table[key] = value
     missing = [m.id for m in template if m.id and m.id not in table]
     if missing:
         print("untranslated UI strings (add them to app/translations/zh.yaml):", file=sys.stderr)

@@ -1,0 +1,2 @@
+"""The trainer blueprint: `routes` defines it; each module adds one area's pages."""
+from app.trainer import analytics, assignments, library, marking, review  # noqa: F401

@@ -31,10 +31,48 @@ def _routes(app, ids):
     return out
 
 
+class _DrillOfNewestTrainee:
+    """A drill id made when the URL is built, which is after the test has logged in: the
+    drill belongs to the newest trainee, i.e. the logged-in one in the trainee run (so the
+    owner gets 200, as the table expects); other roles are refused before ownership counts."""
+
+    def __init__(self):
+        self.id = None
+
+    def __int__(self):
+        if self.id is None:
+            from sqlalchemy import select
+
+            from app.extensions import db
+            from app.models import User
+            from app.services.drills import start_drill
+
+            trainee = db.session.scalar(select(User).where(User.role == "trainee").order_by(User.id.desc()))
+            self.id = start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=1).id
+            # Trainer pages show drills of the trainer's cohorts only: the newest trainer
+            # (the logged-in one in the trainer run) leads the drill owner's cohort.
+            from app.models import Cohort
+
+            trainer = db.session.scalar(select(User).where(User.role == "trainer").order_by(User.id.desc()))
+            if trainer is not None:
+                trainee.cohort = Cohort(name="matrix-cohort", trainer_id=trainer.id)
+                db.session.commit()
+        return self.id
+
+
 @pytest.fixture
 def ids(app, make_user):
+    from app.extensions import db
+    from app.models import CertificationAttempt, CertificationResult
+
     target = make_user("trainee", username="matrix-target")
-    return {"user_id": target.id}
+    attempt = CertificationAttempt(user_id=target.id, track_id="core", status="marked", total=150.0, grade="good")
+    result = CertificationResult(user_id=target.id, attempt=attempt, track_id="core", grade="good", total=150.0)
+    db.session.add(result)
+    db.session.commit()
+    return {"user_id": target.id, "drill_id": _DrillOfNewestTrainee(), "scenario_id": "billing_complaint",
+            "fmt": "json", "track_id": "core", "export_format": "csv", "result_id": result.id,
+            "language": "zh-CN", "rubric_id": "standard-100"}
 
 
 def _url(app, endpoint, values):
