@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # Bump when features, labels or rules change in a way that makes old pickles wrong.
-CODE_VERSION = "acts-4"
+CODE_VERSION = "acts-5"
 RULE_ACTS: tuple[str, ...] = ("forbidden_word",)
 CLASSIFIER_ACTS: tuple[str, ...] = tuple(a for a in ACTS if a not in RULE_ACTS)
 DEFAULT_THRESHOLD = 0.5
@@ -171,6 +171,8 @@ class IntentModel:
         self.thresholds = dict(thresholds)
         self.n_train = n_train
         self.cache_key = cache_key
+        self._weights: np.ndarray | None = None
+        self._bias: np.ndarray | None = None
 
     def analyse(self, text: str) -> Analysis:
         """Analyse one utterance; never trains, never touches the disk."""
@@ -181,8 +183,18 @@ class IntentModel:
         texts = [t or "" for t in texts]
         if not texts:
             return []
-        proba = self.pipeline.predict_proba(texts)
-        return [self._decide(text, row) for text, row in zip(texts, proba)]
+        return [self._decide(text, row) for text, row in zip(texts, self._proba(texts))]
+
+    def _proba(self, texts: list[str]) -> np.ndarray:
+        # Same numbers as pipeline.predict_proba (one-vs-rest logistic regression is a
+        # sigmoid per label), but one sparse matrix product instead of 17 estimator
+        # calls, each with its own input validation: ~3x faster for a single turn.
+        if getattr(self, "_weights", None) is None:
+            estimators = self.pipeline.named_steps["clf"].estimators_
+            self._weights = np.vstack([e.coef_.ravel() for e in estimators]).T
+            self._bias = np.array([e.intercept_[0] for e in estimators])
+        X = self.pipeline.named_steps["features"].transform(texts)
+        return 1.0 / (1.0 + np.exp(-(X @ self._weights + self._bias)))
 
     def _decide(self, text: str, row: np.ndarray) -> Analysis:
         scores = {act: round(float(p), 4) for act, p in zip(self.labels, row)}
@@ -266,6 +278,15 @@ def _write_cache(path: Path, model: IntentModel) -> None:
         raise
 
 
+def _prune_cache(keep: Path, language: str) -> None:
+    # Every edit of the data file makes a new key; drop the older pickles of this
+    # language so the cache does not grow without bound. Readers that have one open
+    # keep their copy (unlinking does not disturb an open file).
+    for old in keep.parent.glob(f"intent-{language}-*.pkl"):
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
 def cache_file(language: str, key: str, cache_dir: Path | str | None = None) -> Path:
     """The pickle that holds the model for this language and cache key."""
     return Path(cache_dir or default_cache_dir()) / f"intent-{language}-{key[:20]}.pkl"
@@ -298,6 +319,7 @@ def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts")
         train, _ = split_examples(data.examples)
         model = fit_intent_model(language, train, cache_key=key)
         _write_cache(target, model)
+        _prune_cache(target, language)
     _MEMO[memo_key] = model
     return model
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -327,7 +326,12 @@ def test_analysis_fields_and_dict(models):
 
 def test_analyse_many_matches_analyse(models):
     texts = ["I'm sorry, what?", "Thanks for calling, goodbye.", "Is it red or green?"]
-    assert models["en"].analyse_many(texts) == [models["en"].analyse(t) for t in texts]
+    model = models["en"]
+    results = model.analyse_many(texts)
+    assert results == [model.analyse(t) for t in texts]
+    reference = model.pipeline.predict_proba(texts)  # the fast path must agree with sklearn
+    for result, row in zip(results, reference):
+        assert result.scores == {act: round(float(p), 4) for act, p in zip(model.labels, row)}
 
 
 def test_forbidden_word_only_by_rule(models):
@@ -380,7 +384,10 @@ def test_second_load_reads_the_cache_without_training(models, model_cache, monke
 def test_cold_cache_trains_once_then_memo_and_disk(tmp_path, monkeypatch):
     forget_loaded_models()
     calls = _counting_fit(monkeypatch)
+    stale = tmp_path / "intent-en-0000stale.pkl"
+    stale.write_bytes(b"old model")
     first = load_intent_model("en", ACTS_DIR, tmp_path)
+    assert not stale.exists()  # older pickles of the language are pruned
     path = cache_file("en", first.cache_key, tmp_path)
     mtime = path.stat().st_mtime_ns
     load_intent_model("en", ACTS_DIR, tmp_path)
