@@ -165,9 +165,13 @@ def find_scenario(scenario_id: str, language: str):
 # --- start and end --------------------------------------------------------------------------
 
 def start_drill(trainee, scenario_id: str, language: str, persona: str, customer_kind: str,
-                seed: int | None = None, mode: str = "practice") -> Drill:
+                seed: int | None = None, mode: str = "practice", *, assignment_id: int | None = None,
+                report_released: bool = True) -> Drill:
     """Create and commit a drill on the scenario version as the file is now, with the
     customer's opening line stored as turn 0 (with its simulator state).
+
+    `assignment_id` links the drill to the assignment it is done for; `report_released`
+    false holds the report back until the trainer releases it (both set in the same commit).
 
     Raises DrillError for an unknown scenario, persona, customer kind or mode, or a bad seed.
     """
@@ -198,7 +202,7 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     drill = Drill(
         trainee_id=trainee.id, scenario_version_id=version.id, persona=persona, customer_kind=customer_kind,
         llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
-        seed=seed, mode=mode, status="active",
+        seed=seed, mode=mode, status="active", assignment_id=assignment_id, report_released=report_released,
     )
     drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
                             meta={"engine": customer_kind, "events": events}))
@@ -344,6 +348,13 @@ def _answer(drill: Drill, agent: Turn) -> TurnResult:
 
 
 def _stream_answer(drill: Drill, agent: Turn) -> Iterator[dict]:
+    # The view returns before the stream is read, and Flask tears its app context down in
+    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows.
+    return _stream_events(drill.id, agent.id)
+
+
+def _stream_events(drill_id: int, agent_id: int) -> Iterator[dict]:
+    drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
     yield {"type": "agent", "turn": turn_json(agent)}
     existing = turn_at(drill, agent.position + 1)
     if existing is None:

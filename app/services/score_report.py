@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.core.transcript import render_text, write_transcript
 from app.extensions import db
 from app.models import Drill, Score, Turn
 from app.services import audit
+from app.services.progress import hint_penalty_per_hint
 from app.services.scoring import drill_transcript, latest_score, previous_attempts
 
 
@@ -76,10 +78,20 @@ class ReportView:
     criteria: list[CriterionView] = field(default_factory=list)
     flags: list[dict] = field(default_factory=list)
     attempts: list[tuple[Drill, Score | None]] = field(default_factory=list)
+    # Hints cost points in the view only: the stored machine score keeps its total.
+    hints_used: int = 0
+    hint_penalty: float = 0.0  # points off in all: hints_used x the drill's price per hint
 
     @property
     def total(self) -> float | None:
         return self.score.total if self.score else None
+
+    @property
+    def total_after_hints(self) -> float | None:
+        """The machine total less the hint penalty, never below 0."""
+        if self.score is None:
+            return None
+        return max(0.0, round(self.score.total - self.hint_penalty, 1))
 
 
 def _title(texts: Any, language: str, fallback: str) -> str:
@@ -139,7 +151,10 @@ def build_report(drill: Drill, language: str, released: bool = True) -> ReportVi
     score = latest_score(drill) if released else None
     report = score.report if score else None
     view = ReportView(drill=drill, turns=_turn_views(drill, report), score=score, released=released,
-                      attempts=previous_attempts(drill))
+                      attempts=previous_attempts(drill), hints_used=drill.hints_used or 0)
+    if view.hints_used:
+        per_hint = hint_penalty_per_hint(drill, current_app.config.get("HINT_PENALTY", 2.0))
+        view.hint_penalty = round(view.hints_used * per_hint, 1)
     if not report:
         return view
     rubric = (score.rubric_version.data if score.rubric_version else None) or {}

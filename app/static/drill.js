@@ -260,3 +260,51 @@
   // A turn left without a reply (a failure, or a reload mid-answer) is answered now.
   if (!ended && data.pending === "1") { send({ retry: true }); }
 }());
+
+// --- Hint button (practice drills only; the server decides whether one is offered) ---
+// Asks the server for the next step of the call; each hint is counted and costs points.
+(function () {
+  "use strict";
+
+  var box = document.getElementById("hint-box");
+  var button = document.getElementById("hint-button");
+  var out = document.getElementById("hint-text");
+  if (!box || !button || !out) { return; }
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+
+  function line(text, className) {
+    var p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    out.appendChild(p);
+  }
+
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    fetch(box.dataset.hintUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+      body: "{}"
+    }).then(function (response) {
+      return response.json().then(function (body) { return { ok: response.ok, body: body }; },
+                                  function () { return { ok: false, body: {} }; });
+    }).then(function (result) {
+      out.textContent = "";
+      if (!result.ok) {
+        line(result.body.error || box.dataset.msgFailed, "error");
+        if (result.body.status === 403 || result.body.status === 409) { return; }
+      } else {
+        line(result.body.hint.text, "hint-step");
+        if (result.body.hint.model) { line(box.dataset.msgModel + ": " + result.body.hint.model, "hint-model"); }
+        line(result.body.message, "muted");
+      }
+      button.disabled = false;
+    }).catch(function () {
+      out.textContent = "";
+      line(box.dataset.msgFailed, "error");
+      button.disabled = false;
+    });
+  });
+}());

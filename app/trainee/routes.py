@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_login import current_user
 
 from app.auth.decorators import blueprint_roles
 from app.i18n import content_language
 from app.models import Role
 from app.models.base import utcnow
-from app.services import drills
+from app.services import drills, hints
 from app.services.drills import DrillError
 from app.services.engines import available_kinds
 from app.trainee.forms import StartDrillForm, TurnRequest
@@ -20,10 +21,7 @@ from app.trainee.messages import message_for
 bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
 
-@bp.route("/")
-def home():
-    return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),
-                           scenarios=drills.scenarios_in(content_language()))
+# The home page (progress, assignments, free practice) lives in app/trainee/progress.py.
 
 
 @bp.route("/start/<scenario_id>", methods=["GET", "POST"])
@@ -50,7 +48,8 @@ def drill(drill_id: int):
     left = drill.started_at + timedelta(minutes=scenario.time_limit_minutes) - utcnow()
     return render_template("trainee/drill.html", drill=drill, scenario=scenario, turns=drills.turns_of(drill),
                            pending=drills.pending_agent_turn(drill) is not None,
-                           seconds_left=max(0, int(left.total_seconds())))
+                           seconds_left=max(0, int(left.total_seconds())),
+                           hint_penalty=hints.hint_offer(drill, current_app.config.get("HINT_PENALTY", 2.0)))
 
 
 @bp.route("/drills/<int:drill_id>/turns", methods=["POST"])

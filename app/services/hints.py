@@ -1,0 +1,111 @@
+"""Hints on the drill page: the next step of the call, at a price in points.
+
+A hint is offered only on an active practice drill, and on an assignment's drill only
+when the assignment allows hints (test mode never does). The next step comes from the
+simulator's state after the last customer turn: greet, verify identity, the first
+required resolution item not done, the first knowledge point not stated, the optional
+items, then confirm and close; each with the standard rubric's model phrasing where it
+has one. Every hint raises `drill.hints_used`, is noted in the last turn's meta and in
+the audit log (`hint`). The stored machine score is never changed: the report takes the
+penalty off in its view (`score_report.build_report`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models import Drill
+from app.services import audit, content
+from app.services.drills import DrillConflict, DrillError, last_turn, resume_state, scenario_of, turns_of
+from app.services.progress import hint_penalty_per_hint
+from app.services.scoring import DEFAULT_RUBRIC
+
+
+class HintRefused(DrillError):
+    """Hints are not offered on this drill (test mode, or the assignment forbids them)."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class Hint:
+    step: str  # greeting | verify | resolution | knowledge | optional | closing
+    item: str | None  # the scenario item or rubric criterion the step is about
+    text: str  # what to do
+    model: str | None  # how one might say it (rubric model phrasing), if any
+    hints_used: int
+    penalty: float  # points one hint costs on this drill
+
+
+def hints_allowed(drill: Drill) -> bool:
+    """Practice drills only; an assignment's drill only when the assignment allows them."""
+    if drill.mode != "practice" or drill.certification_attempt_id is not None:
+        return False
+    return drill.assignment is None or bool(drill.assignment.hints_allowed)
+
+
+def hint_offer(drill: Drill, default_penalty: float = 2.0) -> float | None:
+    """The points a hint costs on this drill, or None when no hint is offered now."""
+    if drill.status != "active" or not hints_allowed(drill):
+        return None
+    return hint_penalty_per_hint(drill, default_penalty)
+
+
+def _models(language: str) -> dict[str, str]:
+    entry = content.catalog().find("rubric", DEFAULT_RUBRIC)
+    if entry is None:
+        return {}
+    return {c.id: (c.model or {}).get(language) or (c.model or {}).get("zh-CN")
+            for c in entry.model.criteria if c.model}
+
+
+def next_step(drill: Drill) -> tuple[str, str | None, str, str | None]:
+    """(step, item id, what to do, model phrasing) for the drill as it stands now."""
+    scenario = scenario_of(drill)
+    models = _models(scenario.language)
+    state = resume_state(drill)
+    if not any(t.speaker == "agent" for t in turns_of(drill)):
+        return "greeting", "greeting", "", models.get("self_id") or models.get("greeting")
+    if not state.get("verified"):
+        return "verify", "verify_before_account", "", models.get("verify_before_account")
+    done, known = set(state.get("resolution") or ()), set(state.get("knowledge") or ())
+    for item in scenario.resolution_items:
+        if item.required and item.id not in done:
+            return "resolution", item.id, item.text, None
+    for point in scenario.knowledge_points:
+        if point.id not in known:
+            return "knowledge", point.id, point.text, None
+    for item in scenario.resolution_items:
+        if item.id not in done:
+            return "optional", item.id, item.text, None
+    return "closing", "closing", "", models.get("confirm_result") or models.get("closing")
+
+
+def take_hint(drill: Drill, actor, default_penalty: float = 2.0) -> Hint:
+    """Count, note and audit one hint and return it; commits.
+
+    Raises HintRefused (403) when hints are not offered on this drill, DrillConflict
+    (409) when the call has ended.
+    """
+    db.session.refresh(drill)
+    if not hints_allowed(drill):
+        raise HintRefused("hints_refused", "hints are not offered on this drill")
+    if drill.status != "active":
+        raise DrillConflict("ended", "the call has ended")
+    step, item, text, model = next_step(drill)
+    # An UPDATE of the column itself, so two hint requests at once both count.
+    db.session.execute(update(Drill).where(Drill.id == drill.id)
+                       .values(hints_used=Drill.hints_used + 1).execution_options(synchronize_session=False))
+    last = last_turn(drill)
+    note = {"step": step, "item": item}
+    last.meta = {**(last.meta or {}), "hints": [*((last.meta or {}).get("hints") or []), note]}
+    audit.record("hint", actor, f"drill:{drill.id}", position=last.position, **note)
+    db.session.commit()
+    db.session.refresh(drill)
+    return Hint(step, item, text, model, drill.hints_used, hint_penalty_per_hint(drill, default_penalty))
+
+
+def hint_json(hint: Hint) -> dict:
+    return asdict(hint)

@@ -1,0 +1,238 @@
+"""A trainee's progress: recent scores, dimensions over time, skill mastery, what to train next.
+
+Only drills whose report the trainee may see count (a report held back by the trainer
+stays out of the trainee's charts too), each by its latest machine score. Skills are the
+rubric's speech-act criteria (act_present / act_absent / order: greeting, verification,
+restating, empathy, time commitment, closing ...) and the scenarios' knowledge points;
+mastery is the share of their points earned over the last `SKILL_WINDOW` scored drills.
+Everything here reads only, except `start_assigned_drill`, which starts (and commits)
+a drill for an assignment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+
+from app.core.charts import hbar_chart, line_chart
+from app.extensions import db
+from app.models import Drill
+from app.services.assignments import assignments_for_trainee
+from app.services.review import effective_total
+from app.services.scoring import latest_score
+
+HISTORY = 30  # drills in the dimension chart and the recent-scores list
+SKILL_WINDOW = 10  # drills the skill mastery is computed over
+ACT_KINDS = ("act_present", "act_absent", "order")
+KNOWLEDGE_KIND = "knowledge_points"
+
+
+def _title(texts: Any, language: str, fallback: str) -> str:
+    if isinstance(texts, dict):
+        return texts.get(language) or texts.get("zh-CN") or next(iter(texts.values()), fallback)
+    return str(texts or fallback)
+
+
+@dataclass
+class ScoredDrill:
+    drill: Drill
+    total: float  # trainer-adjusted total when adjusted, else the machine total
+    max_total: float
+    hint_penalty: float  # points off for hints, already taken from `after_hints`
+    after_hints: float
+    flagged: bool
+    report: dict
+
+    @property
+    def scenario_id(self) -> str:
+        return self.drill.scenario_version.scenario_id
+
+
+@dataclass
+class Skill:
+    key: str  # criterion id, or "kp:<scenario>:<point>" for a knowledge point
+    kind: str  # "act" | "knowledge"
+    title: str
+    earned: float = 0.0
+    max: float = 0.0
+    # per scenario id: [earned, max], to find where the trainee does worst on it
+    by_scenario: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def share(self) -> float:
+        return self.earned / self.max if self.max > 0 else 1.0
+
+    @property
+    def percent(self) -> int:
+        return int(round(self.share * 100))
+
+
+@dataclass
+class Weakest:
+    skill: Skill
+    scenario_id: str
+    scenario_title: str
+
+
+@dataclass
+class Progress:
+    recent: list[ScoredDrill]  # newest first
+    dimensions: list[tuple[str, str]]  # (id, title) of the latest rubric
+    series_labels: list[str]  # one per drill, oldest first
+    series: dict[str, list[float | None]]  # dimension id -> percent of max per drill
+    skills: list[Skill]  # weakest first
+    weakest: Weakest | None
+    assignments: list[dict]
+
+    @property
+    def empty(self) -> bool:
+        return not self.recent
+
+
+def hint_penalty_per_hint(drill: Drill, default: float = 2.0) -> float:
+    """Points one hint costs on this drill: the assignment's figure, else `default`."""
+    if drill.assignment is not None and drill.assignment.hint_penalty is not None:
+        return float(drill.assignment.hint_penalty)
+    return float(default)
+
+
+def scored_drills(user, default_penalty: float = 2.0, limit: int = HISTORY) -> list[ScoredDrill]:
+    """The trainee's ended, scored drills with a released report, newest first."""
+    drills = db.session.scalars(
+        select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended", Drill.report_released.is_(True))
+        .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))
+    out = []
+    for drill in drills:
+        score = latest_score(drill)
+        if score is None or not score.report:
+            continue
+        total = effective_total(score)
+        penalty = (drill.hints_used or 0) * hint_penalty_per_hint(drill, default_penalty)
+        out.append(ScoredDrill(drill, total, score.max_total, penalty, max(0.0, round(total - penalty, 1)),
+                               bool(score.flags), score.report))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _dimension_series(history: list[ScoredDrill], language: str):
+    """Percent of max per dimension per drill, oldest first, for drills scored with the
+    newest drill's rubric (other rubrics have other dimensions)."""
+    if not history:
+        return [], [], {}
+    newest = history[0]
+    score = latest_score(newest.drill)
+    rubric = (score.rubric_version.data if score and score.rubric_version else None) or {}
+    titles = {d["id"]: _title(d.get("title"), language, d["id"]) for d in rubric.get("dimensions", [])}
+    dims = [(k, titles.get(k, k)) for k in newest.report.get("dimensions", {})]
+    same = [h for h in reversed(history) if h.report.get("rubric") == newest.report.get("rubric")]
+    labels = [h.drill.started_at.strftime("%m-%d") for h in same]
+    series: dict[str, list[float | None]] = {k: [] for k, _ in dims}
+    for h in same:
+        for k, _ in dims:
+            d = h.report.get("dimensions", {}).get(k)
+            series[k].append(round(100 * d["score"] / d["max"], 1) if d and d.get("max") else None)
+    return dims, labels, series
+
+
+def _skills(history: list[ScoredDrill], language: str) -> list[Skill]:
+    skills: dict[str, Skill] = {}
+    for h in history[:SKILL_WINDOW]:
+        score = latest_score(h.drill)
+        rubric = (score.rubric_version.data if score and score.rubric_version else None) or {}
+        crit_titles = {c["id"]: c.get("title") for c in rubric.get("criteria", [])}
+        points = {p["id"]: p.get("text") for p in (h.drill.scenario_version.data or {}).get("knowledge_points", [])}
+        scenario_id = h.scenario_id
+        for c in h.report.get("criteria", []):
+            if not c.get("applicable", True) or not c.get("max"):
+                continue
+            kind = c.get("kind")
+            if kind in ACT_KINDS:
+                key, skind, title = c["id"], "act", _title(crit_titles.get(c["id"]), language, c["id"])
+            elif kind == KNOWLEDGE_KIND and "." in c["id"]:
+                point = c["id"].split(".", 1)[1]
+                key, skind, title = f"kp:{scenario_id}:{point}", "knowledge", points.get(point) or point
+            else:
+                continue
+            skill = skills.setdefault(key, Skill(key, skind, title))
+            skill.earned += c["score"]
+            skill.max += c["max"]
+            per = skill.by_scenario.setdefault(scenario_id, [0.0, 0.0])
+            per[0] += c["score"]
+            per[1] += c["max"]
+    return sorted(skills.values(), key=lambda s: (s.share, s.kind, s.key))
+
+
+def _weakest(skills: list[Skill], scenario_titles: dict[str, str]) -> Weakest | None:
+    """The lowest-mastery skill below 100 %, with the scenario that trains it: a knowledge
+    point's own scenario; for an act criterion, the scenario where it scored lowest."""
+    for skill in skills:
+        if skill.share >= 1.0:
+            return None
+        if skill.kind == "knowledge":
+            scenario_id = skill.key.split(":")[1]
+        else:
+            scenario_id = min(skill.by_scenario, key=lambda s: (skill.by_scenario[s][0] / skill.by_scenario[s][1], s))
+        if scenario_id in scenario_titles:
+            return Weakest(skill, scenario_id, scenario_titles[scenario_id])
+    return None
+
+
+def trainee_progress(user, language: str, default_penalty: float = 2.0) -> Progress:
+    """Everything the trainee's home shows about their progress. No history gives empty
+    lists and no weakest skill."""
+    from app.services.drills import find_scenario, scenarios_in
+
+    scenario_titles = {s.id: s.title for s in scenarios_in(language)}
+    history = scored_drills(user, default_penalty)
+    dims, labels, series = _dimension_series(history, language)
+    skills = _skills(history, language)
+    assignments = assignments_for_trainee(user)
+    for item in assignments:
+        # (id, scenario model or None when the file is gone) in the assignment's language
+        item["scenarios"] = [(s, find_scenario(s, item["assignment"].language)) for s in item["scenario_ids"]]
+    return Progress(recent=history[:10], dimensions=dims, series_labels=labels, series=series, skills=skills,
+                    weakest=_weakest(skills, scenario_titles), assignments=assignments)
+
+
+def charts(progress: Progress, titles: dict[str, str]) -> dict[str, Markup]:
+    """The home page's inline SVG charts. `titles` holds the translated chart texts
+    (`dimensions`, `skills`, `empty`, `percent`). The builders escape all data text."""
+    dim_chart = line_chart(progress.series_labels,
+                           [(title, progress.series[k]) for k, title in progress.dimensions],
+                           titles["dimensions"], y_max=100, y_label=titles["percent"], empty=titles["empty"])
+    skill_chart = hbar_chart([(s.title, s.percent) for s in progress.skills], titles["skills"], max_value=100,
+                             empty=titles["empty"], unit="%")
+    return {"dimensions": Markup(dim_chart), "skills": Markup(skill_chart)}
+
+
+def assignment_for_trainee(user, assignment_id: int):
+    """The active assignment if it reaches this trainee (via cohort or by name), else None."""
+    for item in assignments_for_trainee(user):
+        if item["id"] == assignment_id:
+            return item["assignment"]
+    return None
+
+
+def start_assigned_drill(user, assignment_id: int, scenario_id: str, persona: str | None,
+                         customer_kind: str = "scripted") -> Drill:
+    """Start (and commit, via `drills.start_drill`) a drill for an assignment: its
+    language, mode and persona (the trainee's choice only when the assignment leaves it
+    open), linked by `assignment_id`, with the report held back when the assignment says
+    the trainer releases it.
+
+    Raises LookupError when the assignment does not reach the trainee or is withdrawn,
+    DrillError for a scenario not in the assignment or a bad persona.
+    """
+    from app.services.drills import DrillError, start_drill
+
+    assignment = assignment_for_trainee(user, assignment_id)
+    if assignment is None:
+        raise LookupError(f"no assignment {assignment_id} for this trainee")
+    if scenario_id not in assignment.scenario_ids:
+        raise DrillError("unknown_scenario", f"scenario {scenario_id!r} is not part of this assignment")
+    return start_drill(user, scenario_id, assignment.language, assignment.persona or persona or "", customer_kind,
+                       mode=assignment.mode, assignment_id=assignment.id,
+                       report_released=not (assignment.mode == "test" and assignment.report_release == "trainer"))

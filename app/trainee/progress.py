@@ -1,0 +1,73 @@
+"""The trainee's home (assignments, progress, free practice), starting an assigned drill,
+and the drill page's hint endpoint, on the trainee blueprint.
+
+Imported once from `app/trainee/__init__.py` so the routes register on `bp`.
+"""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.i18n import content_language
+from app.services import drills, hints, progress
+from app.services.drills import DrillError
+from app.trainee.messages import message_for
+from app.trainee.routes import bp
+
+
+def _penalty() -> float:
+    return float(current_app.config.get("HINT_PENALTY", 2.0))
+
+
+@bp.route("/")
+def home():
+    language = content_language()
+    view = progress.trainee_progress(current_user, language, _penalty())
+    charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
+                                    "skills": _("Skill mastery over your last drills"),
+                                    "empty": _("No scored drills yet"), "percent": "%"})
+    return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),
+                           scenarios=drills.scenarios_in(language), progress=view, charts=charts)
+
+
+@bp.route("/assignments/<int:assignment_id>/start/<scenario_id>", methods=["POST"])
+def start_assigned(assignment_id: int, scenario_id: str):
+    """Start the assignment's drill (its mode and persona) and open it; 404 when the
+    assignment does not reach this trainee."""
+    try:
+        drill = progress.start_assigned_drill(current_user, assignment_id, scenario_id, request.form.get("persona"))
+    except LookupError:
+        abort(404)
+    except DrillError as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for(".home"), 303)
+    return redirect(url_for(".drill", drill_id=drill.id), 303)
+
+
+def _hint_text(hint: hints.Hint) -> str:
+    what = {
+        "greeting": _("Greet the customer and give your staff number."),
+        "verify": _("Verify the caller's identity (at least two items) before any account detail or change."),
+        "resolution": _("Next step: %(text)s", text=hint.text),
+        "knowledge": _("Make sure you tell the customer: %(text)s", text=hint.text),
+        "optional": _("You could also: %(text)s", text=hint.text),
+        "closing": _("Check the problem is solved, then close the call politely."),
+    }
+    return what.get(hint.step, hint.text)
+
+
+@bp.route("/drills/<int:drill_id>/hint", methods=["POST"])
+def hint(drill_id: int):
+    """JSON: the next step and its model phrasing; 403 when no hints are offered on this
+    drill (test mode, or the assignment forbids them), 409 once the call has ended."""
+    drill = drills.drill_for_trainee(current_user.id, drill_id) or abort(404)
+    try:
+        given = hints.take_hint(drill, current_user, _penalty())
+    except hints.HintRefused as exc:
+        return jsonify(error=_("Hints are not available in this drill."), code=exc.code, status=exc.status), exc.status
+    except DrillError as exc:
+        return jsonify(error=message_for(exc), code=exc.code, status=exc.status), exc.status
+    return jsonify(hint={**hints.hint_json(given), "text": _hint_text(given)},
+                   message=_("Hints used: %(n)d, each costs %(points)g points.", n=given.hints_used,
+                             points=given.penalty))
