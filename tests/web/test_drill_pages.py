@@ -276,3 +276,31 @@ class TestLlmCustomer:
         assert r.status_code == 200  # the LLM failing never fails the drill
         turn = drills.turns_of(drill)[4]
         assert turn.meta["fallback"] == "http_error" and turn.text == r.get_json()["turns"][1]["text"]
+
+
+def test_streamed_turn_without_an_outer_app_context(app_factory):
+    """As under a real server: each request brings its own app context and the NDJSON body is
+    generated after the view returned. Rows loaded by the view are detached by then; the stream
+    must reload them by id (it once raised DetachedInstanceError: a 500 on every streamed turn)."""
+    from app.extensions import db
+    from app.services.accounts import create_user
+
+    app = app_factory()
+    with app.app_context():
+        create_user("streamer", "password-123", "trainee", None, None)
+        db.session.commit()
+    client = app.test_client()
+    r = client.post("/login", data={"username": "streamer", "password": "password-123"})
+    assert r.status_code == 302
+    r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "scripted", "seed": "7"})
+    assert r.status_code == 302
+    url = r.headers["Location"]
+
+    r = post_turn(client, url, text=GOOD[0], after=0, stream=True)
+    assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
+    events = ndjson(r)
+    assert [e["type"] for e in events][0] == "agent" and events[-1]["type"] == "customer"
+    assert events[-1]["turn"]["position"] == 2 and events[-1]["turn"]["text"]
+    with app.app_context():
+        assert [t.speaker for t in drills.turns_of(db.session.get(Drill, int(url.rsplit("/", 1)[1])))] == [
+            "customer", "agent", "customer"]
