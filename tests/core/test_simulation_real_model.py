@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.core.test_simulation_more import _trace
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
 ACTS_DIR = ROOT / "rubrics" / "acts"
@@ -87,12 +89,6 @@ def play_core(zh_model, core_scenario):
         return {"outcome": state["outcome"], "turns": turns, "events": events}
 
     return run
-
-
-def _trace(result: dict) -> str:
-    lines = [f"{who}: {text}" for who, text in result["turns"]]
-    interesting = [e for e in result["events"] if e["type"] not in ("detail_told",)]
-    return "\n".join(lines) + "\nevents: " + repr(interesting)
 
 
 @pytest.mark.parametrize("sid,persona", CASES)
