@@ -13,6 +13,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Iterator
 
 from flask import current_app
@@ -28,6 +29,9 @@ from app.services.engines import analyser_factory, available_kinds, engine_for, 
 log = logging.getLogger(__name__)
 
 MODES = ("practice", "test")
+# A test drill's clock binds on the server too: the page ends the call at zero, and a turn
+# sent later than this past the limit (a client that ignores the timer) ends it instead.
+TIME_GRACE = timedelta(seconds=30)
 SEED_MAX = 2**31 - 1
 
 
@@ -227,6 +231,18 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
     return drill
 
 
+def time_left(drill: Drill) -> timedelta:
+    """How long the drill has left by its scenario's time limit (negative once past it)."""
+    limit = timedelta(minutes=scenario_of(drill).time_limit_minutes)
+    return drill.started_at + limit - utcnow()
+
+
+def _refuse_if_out_of_time(drill: Drill) -> None:
+    if drill.mode == "test" and time_left(drill) < -TIME_GRACE:
+        end_drill(drill, by="time limit")
+        raise DrillConflict("time_up", "the time limit of this test drill has passed")
+
+
 def _mark_ended(drill: Drill, outcome: str) -> bool:
     # A conditional UPDATE, so two requests ending the same drill cannot both "win"
     # and the end hook runs once.
@@ -317,6 +333,7 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> Turn:
         if last.text == text:
             return last
         raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
+    _refuse_if_out_of_time(drill)
     return _insert_agent_turn(drill, last.position + 1, text)
 
 

@@ -198,7 +198,7 @@
       // The agent turn was stored; what the trainee typed is no longer needed in the box.
       if (retry && body.text && textBox) { textBox.value = ""; }
       setStatus(error.message || data.msgFailed, true, retry);
-      if (error.code === "ended") { ended = true; setBusy(false); }
+      if (error.code === "ended" || error.code === "time_up") { ended = true; setBusy(false); }
     });
   }
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
@@ -11,7 +10,6 @@ from flask_login import current_user
 from app.auth.decorators import blueprint_roles
 from app.i18n import content_language
 from app.models import Role
-from app.models.base import utcnow
 from app.services import drills, hints
 from app.services.drills import DrillError
 from app.services.engines import available_kinds
@@ -45,7 +43,7 @@ def drill(drill_id: int):
     scenario = drills.scenario_of(drill)
     # The timer counts down from what the server says is left, so a reload (or a wrong
     # client clock) does not reset it.
-    left = drill.started_at + timedelta(minutes=scenario.time_limit_minutes) - utcnow()
+    left = drills.time_left(drill)
     return render_template("trainee/drill.html", drill=drill, scenario=scenario, turns=drills.turns_of(drill),
                            pending=drills.pending_agent_turn(drill) is not None,
                            seconds_left=max(0, int(left.total_seconds())),

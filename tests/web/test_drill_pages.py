@@ -195,6 +195,30 @@ def test_test_mode_hides_the_background(app, client, trainee):
     assert "任务说明" in page and "后台可查" not in page
 
 
+def test_test_drill_past_its_time_limit_refuses_new_turns_and_ends(app, client, trainee):
+    """The page ends a test drill at zero; a client that ignores the timer is refused by the
+    server (after a grace for the request in flight) and the drill ends. Practice runs on."""
+    from datetime import timedelta
+
+    test = drills.start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=1, mode="test")
+    practice = drills.start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=1)
+    limit = timedelta(minutes=drills.scenario_of(test).time_limit_minutes)
+    for d in (test, practice):
+        d.started_at = d.started_at - limit - drills.TIME_GRACE - timedelta(seconds=1)
+    app.extensions["sqlalchemy"].session.commit()
+
+    url = f"/trainee/drills/{test.id}"
+    assert 'data-seconds-left="0"' in client.get(url).get_data(as_text=True)
+    r = post_turn(client, url, text=GOOD[0], after=0)
+    assert r.status_code == 409 and r.get_json()["code"] == "time_up" and "时间已到" in r.get_json()["error"]
+    ended = app.extensions["sqlalchemy"].session.get(Drill, test.id)
+    assert ended.status == "ended" and ended.outcome == "unfinished"
+    assert [t.speaker for t in drills.turns_of(ended)] == ["customer"]
+
+    r = post_turn(client, f"/trainee/drills/{practice.id}", text=GOOD[0], after=0)
+    assert r.status_code == 200
+
+
 def test_drill_pages_have_no_inline_script_or_style(client, drill_url):
     for url in ("/trainee/", "/trainee/start/billing_complaint", drill_url):
         html = client.get(url).get_data(as_text=True)
