@@ -35,3 +35,21 @@ def test_trainee_flow_through_exam_and_cases(client, login_as):
     assert client.post(f"/trainee/certification/core/cases/{cid}", data={"answer": "again"}).status_code == 303
     assert client.post("/trainee/certification/core/finish").status_code == 303  # incomplete: flashed
     assert client.get("/trainee/certification/nope").status_code == 404
+
+
+def test_track_page_shows_past_attempts_with_missing_part_scores(client, login_as):
+    """Hand-made (or half-migrated) data: attempts closed as "marked" or "submitted" whose
+    part scores, total and grade are empty. The page once crashed formatting None as a number."""
+    trainee = login_as("trainee")
+    db.session.add_all([
+        CertificationAttempt(user_id=trainee.id, track_id="core", status="marked", details={}),
+        CertificationAttempt(user_id=trainee.id, track_id="core", status="submitted", details={},
+                             exam_score=80.0),
+    ])
+    db.session.commit()
+    page = client.get("/trainee/certification/core")
+    assert page.status_code == 200
+    assert page.text.count('class="card past-attempt"') == 2
+    assert "None" not in page.text and "—" in page.text
+    assert "80" in page.text  # the part that is there is still shown
+    assert client.get("/trainee/certification/").status_code == 200
