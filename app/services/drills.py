@@ -227,6 +227,7 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
         on_drill_ended(drill)
     else:
         db.session.rollback()
+        ensure_scored(drill)
     db.session.refresh(drill)
     return drill
 
@@ -252,6 +253,21 @@ def _mark_ended(drill: Drill, outcome: str) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def ensure_scored(drill: Drill) -> None:
+    """Score an ended drill that has no score yet; nothing otherwise.
+
+    The end of a call and its score are two commits: a server killed between them leaves
+    an ended, unscored drill that no later turn would ever score. The requests that come
+    after the end (the end or the last turn sent again, the report page) repair it.
+    """
+    from app.services import scoring
+
+    db.session.refresh(drill)
+    if drill.status == "ended" and scoring.latest_score(drill) is None:
+        log.warning("drill %s ended without a score (a crash after its end?); scoring it now", drill.id)
+        on_drill_ended(drill)
 
 
 def on_drill_ended(drill: Drill) -> None:
@@ -321,13 +337,18 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> Turn:
     or retry refers to."""
     text = clean_turn_text(text)
     db.session.refresh(drill)
+    if after is not None:
+        sent = turn_at(drill, after + 1)
+        # The same submit again (double click, network retry, the page retrying after the
+        # server died before answering). Checked before the status: when the first submit's
+        # reply ended the call, the resend must get that stored exchange, not "ended".
+        if sent is not None and sent.speaker == "agent" and sent.text == text and (
+                drill.status == "active" or turn_at(drill, sent.position + 1) is not None):
+            return sent
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
     last = last_turn(drill)
     if after is not None and after != last.position:
-        sent = turn_at(drill, after + 1)
-        if sent is not None and sent.speaker == "agent" and sent.text == text:
-            return sent  # the same submit again (double click, network retry)
         raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
     if last.speaker == "agent":
         if last.text == text:
@@ -355,6 +376,7 @@ def _insert_agent_turn(drill: Drill, position: int, text: str) -> Turn:
 def _answer(drill: Drill, agent: Turn) -> TurnResult:
     existing = turn_at(drill, agent.position + 1)
     if existing is not None:
+        ensure_scored(drill)  # a resend of the exchange that ended the call
         return TurnResult(drill, agent, existing)
     try:
         engine, scenario, state = _reply_inputs(drill, agent)
@@ -397,6 +419,7 @@ def _stream_events(drill_id: int, agent_id: int) -> Iterator[dict]:
             return
         existing = result.customer
     else:
+        ensure_scored(drill)  # a resend of the exchange that ended the call
         yield {"type": "chunk", "text": existing.text}
     yield {"type": "customer", "turn": turn_json(existing), "drill": drill_json(drill)}
 

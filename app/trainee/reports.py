@@ -11,7 +11,7 @@ from flask import abort, render_template, send_file
 from flask_login import current_user
 
 from app.i18n import content_language
-from app.services import scoring
+from app.services import drills, scoring
 from app.services.score_report import build_report, export_drill
 from app.trainee.routes import bp
 
@@ -23,6 +23,7 @@ def _own(drill_id: int):
 @bp.route("/drills/<int:drill_id>/report")
 def report(drill_id: int):
     drill = _own(drill_id)
+    drills.ensure_scored(drill)  # the page the call's end links to: repairs a crash before scoring
     view = build_report(drill, content_language(), released=drill.report_released)
     return render_template("trainee/report.html", view=view)
 

@@ -1,0 +1,118 @@
+"""A server zygote for the crash tests: `python -m tests.reliability.zygote`.
+
+Importing the app (Flask, SQLAlchemy, scikit-learn, the intent model, the catalog) takes
+seconds; a crash drill restarts the server 20+ times. So this process builds the app once
+from the environment, exactly as `wsgi.py` does, warms what the first request would load,
+and then, for every `start PORT WORKERS` line on stdin, forks a real gunicorn server:
+arbiter plus sync workers, in a new session and process group of its own, so that
+`os.killpg(pid, SIGKILL)` takes the master and every worker down at once, as a power cut
+or an OOM kill of the whole service would. It answers each command with the server's pid.
+
+Nothing is shared with the servers but read-only memory: no database connection is open
+when it forks (SQLAlchemy pools are created empty and the warm-up disposes of the engine).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _warm(app) -> None:
+    from app.extensions import db
+    from app.services.content import catalog
+    from app.services.engines import analyser_factory, engine_for
+
+    with app.app_context():
+        catalog()
+        engine_for("scripted")
+        # The crash drills play Chinese scenarios; other languages would load on first use.
+        analyser_factory()(os.environ.get("ZYGOTE_WARM_LANGUAGE", "zh-CN"))
+        db.engine.dispose()
+
+
+def _serve(app, port: int, workers: int, log_path: str) -> None:
+    """In the forked child: become a process-group leader and run gunicorn until killed."""
+    from gunicorn.app.base import BaseApplication
+
+    os.setsid()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "sync",
+                               "timeout": 60, "graceful_timeout": 1, "accesslog": None,
+                               "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Server().run()
+
+
+def main() -> None:
+    # Workers are the master's children; when the master is killed they are re-parented to
+    # the nearest subreaper. Being it lets this process reap them instead of leaving zombies.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    from wsgi import app
+
+    _warm(app)
+    log_path = os.environ.get("ZYGOTE_SERVER_LOG", os.devnull)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        _reap()
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "start":
+            port, workers = int(parts[1]), int(parts[2])
+            pid = os.fork()
+            if pid == 0:
+                _exit_with(_serve, app, port, workers, log_path)
+            print(pid, flush=True)
+        elif parts[0] == "quit":
+            break
+    _reap()
+
+
+def _exit_with(func, *args) -> None:
+    """Run `func` in a forked child (gunicorn master, and through it each worker) and end
+    that process with its exit code, never returning into this module's stdin loop."""
+    code = 0
+    try:
+        func(*args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report, then leave the forked process
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+if __name__ == "__main__":
+    main()
