@@ -2,7 +2,7 @@
 
 SQLite databases are copies of one migrated template (fast); PostgreSQL tests use a
 private database on the server named by TEST_DATABASE_URL and are skipped, saying so,
-only when that variable is unset.
+only when that variable is unset outside CI (under CI=1 they fail instead).
 """
 from __future__ import annotations
 
@@ -90,6 +90,8 @@ def runner(app):
 def pg_server_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail("CI is set but TEST_DATABASE_URL is not: under CI the PostgreSQL tests must run")
         pytest.skip("PostgreSQL tests skipped: TEST_DATABASE_URL is not set (`.ci/run` sets it)")
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
     try:

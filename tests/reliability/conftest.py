@@ -60,23 +60,46 @@ def database_url(request, tmp_path, sqlite_template) -> str:
 
 
 class Zygote:
-    """`python -m tests.reliability.zygote` under the server environment; `start()` forks
-    a gunicorn server (own process group) and returns its pid; `kill()` SIGKILLs the group."""
+    """`python -m tests.reliability.zygote`: imports and warms the app once per session;
+    `server(url)` gives a Server that forks real gunicorn servers on that database."""
 
-    def __init__(self, database_url: str, tmp_path: Path, cache_dir: Path, workers: int = 2):
-        self.port = free_port()
-        self.workers = workers
-        self.log = tmp_path / "server.log"
-        env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": database_url,
-               "SECRET_KEY": secrets.token_hex(16), "SESSION_COOKIE_SECURE": "0",
-               "HOTLINE_CACHE_DIR": str(cache_dir), "INSTANCE_PATH": str(tmp_path / "instance"),
-               "ZYGOTE_SERVER_LOG": str(self.log), "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": ""}
+    def __init__(self, log: Path, cache_dir: Path):
+        self.log = log
+        env = {**os.environ, "SECRET_KEY": secrets.token_hex(16), "HOTLINE_CACHE_DIR": str(cache_dir),
+               "INSTANCE_PATH": str(log.parent / "instance"), "ZYGOTE_SERVER_LOG": str(log),
+               "PYTHONPATH": str(ROOT), "OPENAI_BASE_URL": ""}
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.zygote"], cwd=ROOT, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         if line != "ready":
             self.proc.kill()
             raise RuntimeError(f"the server zygote did not start (said {line!r}); see the output above")
+
+    def fork(self, port: int, workers: int, database_url: str) -> int:
+        self.proc.stdin.write(f"start {port} {workers} {database_url}\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no server log)"
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.write("quit\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (BrokenPipeError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Server:
+    """A gunicorn server on one database and port; `start()` forks it from the zygote
+    and waits until it serves the login page, `kill()` SIGKILLs its whole process group."""
+
+    def __init__(self, zygote: Zygote, database_url: str, workers: int = 2):
+        self.zygote, self.database_url, self.workers = zygote, database_url, workers
+        self.port = free_port()
         self.pid: int | None = None
         self.starts = 0
         self.kills = 0
@@ -86,10 +109,7 @@ class Zygote:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        """Fork a server and wait until it answers the login page."""
-        self.proc.stdin.write(f"start {self.port} {self.workers}\n")
-        self.proc.stdin.flush()
-        self.pid = int(self.proc.stdout.readline())
+        self.pid = self.zygote.fork(self.port, self.workers, self.database_url)
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -107,33 +127,34 @@ class Zygote:
         self.kills += 1
         self.pid = None
 
-    def log_tail(self, chars: int = 4000) -> str:
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else "(no server log)"
+    def log_tail(self) -> str:
+        return self.zygote.log_tail()
 
-    def close(self) -> None:
+    def stop(self) -> None:
         if self.pid is not None:
             try:
                 os.killpg(self.pid, 9)
             except ProcessLookupError:
                 pass
-        try:
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
-        except (BrokenPipeError, subprocess.TimeoutExpired):
-            self.proc.kill()
-            self.proc.wait()
+            self.pid = None
+
+
+@pytest.fixture(scope="session")
+def zygote(tmp_path_factory, cache_dir):
+    z = Zygote(tmp_path_factory.mktemp("zygote") / "server.log", cache_dir)
+    yield z
+    z.close()
 
 
 @pytest.fixture
-def zygote_factory(tmp_path, cache_dir):
-    made: list[Zygote] = []
+def server_factory(zygote):
+    made: list[Server] = []
 
-    def make(database_url: str, workers: int = 2) -> Zygote:
-        z = Zygote(database_url, tmp_path, cache_dir, workers)
-        made.append(z)
-        return z
+    def make(database_url: str, workers: int = 2) -> Server:
+        server = Server(zygote, database_url, workers)
+        made.append(server)
+        return server
 
     yield make
-    for z in made:
-        z.close()
+    for server in made:
+        server.stop()

@@ -41,7 +41,7 @@ def _lines(scenario_id: str) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def crash_drill(database_url: str, zygote_factory, cache_dir, *, kills: int, players: int, seed: int,
+def crash_drill(database_url: str, server_factory, cache_dir, *, kills: int, players: int, seed: int,
                 uptime: tuple[float, float]) -> dict:
     """Play drills with `players` trainees while the server is killed `kills` times, each
     after an uptime drawn from `uptime` seconds; then restart once more, finish every
@@ -49,7 +49,7 @@ def crash_drill(database_url: str, zygote_factory, cache_dir, *, kills: int, pla
     names = [f"crash{i}" for i in range(players)]
     personas = prepare_database(database_url, cache_dir, names)
     scripts = {sid: _lines(sid) for sid in SCENARIO_SCRIPTS}
-    server = zygote_factory(database_url)
+    server = server_factory(database_url)
     server.start()
     ledger = Ledger()
     stop = threading.Event()
@@ -163,9 +163,9 @@ def _check(engine, ledger: Ledger, scripts: dict) -> dict:
             "ended": sum(1 for _, status, *_ in drills if status == "ended")}
 
 
-def test_sigkill_during_drills_loses_no_acknowledged_turn(database_url, zygote_factory, cache_dir):
-    figures = crash_drill(database_url, zygote_factory, cache_dir, kills=20, players=3, seed=6,
-                          uptime=(0.05, 0.45))
+def test_sigkill_during_drills_loses_no_acknowledged_turn(database_url, server_factory, cache_dir):
+    figures = crash_drill(database_url, server_factory, cache_dir, kills=20, players=3, seed=6,
+                          uptime=(0.05, 0.35))
     assert figures["lost"] == 0 and figures["kills"] == 20
     assert figures["interrupted"] > 0, "no request was ever cut: the kills missed the traffic"
     assert figures["acknowledged"] > 0 and figures["ended"] == figures["drills"]
@@ -173,10 +173,10 @@ def test_sigkill_during_drills_loses_no_acknowledged_turn(database_url, zygote_f
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("HOTLINE_SOAK") != "1", reason="soak: set HOTLINE_SOAK=1 (and -m slow)")
-def test_crash_soak(database_url, zygote_factory, cache_dir):
+def test_crash_soak(database_url, server_factory, cache_dir):
     kills = int(os.environ.get("HOTLINE_SOAK_KILLS", "40"))
     started = time.monotonic()
-    figures = crash_drill(database_url, zygote_factory, cache_dir, kills=kills, players=4, seed=11,
+    figures = crash_drill(database_url, server_factory, cache_dir, kills=kills, players=4, seed=11,
                           uptime=(0.2, 1.5))
     assert figures["lost"] == 0 and figures["ended"] == figures["drills"]
     if results.recording():

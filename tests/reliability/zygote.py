@@ -1,10 +1,10 @@
 """A server zygote for the crash tests: `python -m tests.reliability.zygote`.
 
 Importing the app (Flask, SQLAlchemy, scikit-learn, the intent model, the catalog) takes
-seconds; a crash drill restarts the server 20+ times. So this process builds the app once
-from the environment, exactly as `wsgi.py` does, warms what the first request would load,
-and then, for every `start PORT WORKERS` line on stdin, forks a real gunicorn server:
-arbiter plus sync workers, in a new session and process group of its own, so that
+seconds; a crash drill restarts the server 20+ times. So this process imports and warms
+everything once, and then, for every `start PORT WORKERS DATABASE_URL` line on stdin,
+forks a real gunicorn server: arbiter plus sync workers serving the production
+configuration on that database, in a new session and process group of its own, so that
 `os.killpg(pid, SIGKILL)` takes the master and every worker down at once, as a power cut
 or an OOM kill of the whole service would. It answers each command with the server's pid.
 
@@ -18,6 +18,20 @@ import os
 import sys
 
 PR_SET_CHILD_SUBREAPER = 36
+
+
+def _app_for(database_url: str):
+    """The app as `wsgi.py` builds it under APP_ENV=production, on this database (the
+    environment gives SECRET_KEY; cookies without the Secure flag, the tests speak http)."""
+    from app import create_app
+    from config import ProductionConfig, normalise_database_url
+
+    config = type("ServerConfig", (ProductionConfig,), {
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+    app = create_app(config)
+    _warm(app)
+    return app
 
 
 def _warm(app) -> None:
@@ -64,9 +78,8 @@ def main() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     except (OSError, AttributeError):
         pass
-    from wsgi import app
-
-    _warm(app)
+    _app_for("sqlite://")  # imports and warms everything before saying ready
+    apps: dict[str, object] = {}
     log_path = os.environ.get("ZYGOTE_SERVER_LOG", os.devnull)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -75,10 +88,12 @@ def main() -> None:
         if not parts:
             continue
         if parts[0] == "start":
-            port, workers = int(parts[1]), int(parts[2])
+            port, workers, url = int(parts[1]), int(parts[2]), parts[3]
+            if url not in apps:
+                apps[url] = _app_for(url)
             pid = os.fork()
             if pid == 0:
-                _exit_with(_serve, app, port, workers, log_path)
+                _exit_with(_serve, apps[url], port, workers, log_path)
             print(pid, flush=True)
         elif parts[0] == "quit":
             break
