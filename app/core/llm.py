@@ -42,11 +42,14 @@ class LLMResult:
 
 
 def _classify(exc: BaseException) -> str:
+    import httpx
     import openai
 
-    if isinstance(exc, openai.APITimeoutError):
+    # While a stream is read, the openai client lets httpx's own errors through unwrapped:
+    # a server that stops sending mid-stream is a ReadTimeout, not a malformed answer.
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
         return "timeout"
-    if isinstance(exc, (openai.APIStatusError, openai.APIConnectionError)):
+    if isinstance(exc, (openai.APIStatusError, openai.APIConnectionError, httpx.TransportError)):
         return "http_error"
     return "malformed"  # unparsable body, missing fields, decode errors
 

@@ -14,17 +14,46 @@ broken JSON body / broken SSE data), cut (stream: half the text, then the connec
 closes without finish_reason; non-stream: truncated body). Role flips, leaks, wrong
 language and over-long replies are just `normal` with such a text.
 Streaming requests (`"stream": true`) are answered as SSE chunks of `chunk_size` chars.
+More faults: http_503 and http_429 (error statuses), null_content (200, message content
+null), stall (stream: half the text, then silence for `delay` s; non-stream: like slow).
+
+Chaos mode, for fault-injection runs: `fake.chaos(seed, weights, delay=...)` makes every
+request whose queue is empty draw its behaviour from `CHAOS` with a seeded generator
+(so a run is reproducible when requests arrive in the same order); `fake.served` maps
+each request's `seed` parameter to the chaos behaviour that answered it.
 """
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BEHAVIOURS = ("normal", "slow", "http_500", "malformed", "cut")
+BEHAVIOURS = ("normal", "slow", "http_500", "http_503", "http_429", "malformed", "cut", "null_content", "stall")
+
+GOOD_REPLY = "嗯，我明白了，那你接着说吧。"
+# Chaos behaviours: name -> (behaviour kind, text or None for the default reply text).
+CHAOS = {
+    "good": ("normal", GOOD_REPLY),
+    "slow": ("slow", None),  # answers after the client's timeout
+    "stall": ("stall", None),  # streams half, then stops answering
+    "http_500": ("http_500", None),
+    "http_503": ("http_503", None),
+    "http_429": ("http_429", None),
+    "malformed": ("malformed", None),
+    "cut": ("cut", GOOD_REPLY * 2),  # the connection closes half-way
+    "null_content": ("null_content", None),
+    "empty": ("normal", ""),
+    "whitespace": ("normal", " \n\t "),
+    "garbage": ("normal", "�@#¥%……&*（）——+{}|：“《》？~!@#$%^&*()_+"),
+    "wrong_language": ("normal", "Sure, I can help you with that. What seems to be the problem with your bill?"),
+    "too_long": ("normal", "我真的非常非常生气，" * 40),
+    "role_flip": ("normal", "您好，这里是客服中心，工号1024，请问有什么可以帮您？"),
+    "agent_label": ("normal", "客服：请您提供一下机主姓名和身份证后四位，我帮您核实身份。"),
+}
 
 
 @dataclass
@@ -44,6 +73,8 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
+        self._chaos: tuple[random.Random, list[str], list[float], float] | None = None
+        self.served: dict[int | None, str] = {}
 
     # -- control ------------------------------------------------------------------
     def queue(self, kind: str, text: str | None = None, delay: float = 3.0, chunk_size: int = 4) -> "FakeOpenAI":
@@ -51,6 +82,18 @@ class FakeOpenAI:
             raise ValueError(f"unknown behaviour {kind!r}; known: {', '.join(BEHAVIOURS)}")
         with self._lock:
             self._queue.append(Behaviour(kind, text if text is not None else self.default.text, delay, chunk_size))
+        return self
+
+    def chaos(self, seed: int, weights: dict[str, float], delay: float) -> "FakeOpenAI":
+        """Answer every unqueued request with a behaviour drawn from `weights` (names of
+        CHAOS); slow and stall behaviours wait `delay` s (make it exceed the client timeout)."""
+        unknown = set(weights) - set(CHAOS)
+        if unknown:
+            raise ValueError(f"unknown chaos behaviours {sorted(unknown)}; known: {', '.join(CHAOS)}")
+        names = sorted(weights)
+        with self._lock:
+            self._chaos = (random.Random(seed), names, [weights[n] for n in names], delay)
+            self.served.clear()
         return self
 
     def reset(self) -> "FakeOpenAI":
@@ -61,9 +104,17 @@ class FakeOpenAI:
             self.requests.clear()
         return self
 
-    def _next(self) -> Behaviour:
+    def _next(self, body: dict) -> Behaviour:
         with self._lock:
-            return self._queue.popleft() if self._queue else self.default
+            if self._queue:
+                return self._queue.popleft()
+            if self._chaos is None:
+                return self.default
+            rng, names, weights, delay = self._chaos
+            name = rng.choices(names, weights)[0]
+            self.served[body.get("seed")] = name
+            kind, text = CHAOS[name]
+            return Behaviour(kind, self.default.text if text is None else text, delay)
 
     @property
     def base_url(self) -> str:
@@ -87,7 +138,7 @@ class FakeOpenAI:
                 if self.path.rstrip("/") != "/v1/chat/completions":
                     return self._send(404, b'{"error": {"message": "not found"}}')
                 try:
-                    fake._serve(self, body, fake._next())
+                    fake._serve(self, body, fake._next(body))
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test): nothing to answer
 
@@ -123,12 +174,19 @@ class FakeOpenAI:
     def _serve(self, h: BaseHTTPRequestHandler, body: dict, b: Behaviour) -> None:
         if b.kind == "slow":
             self._stop.wait(b.delay)  # returns early when the server shuts down
-        if b.kind == "http_500":
-            return h._send(500, b'{"error": {"message": "internal error", "type": "server_error"}}')
+        if b.kind in ("http_500", "http_503", "http_429"):
+            status = int(b.kind[-3:])
+            return h._send(status, b'{"error": {"message": "server says no", "type": "server_error"}}')
         stream = bool(body.get("stream"))
         if not stream:
+            if b.kind == "stall":
+                self._stop.wait(b.delay)
             if b.kind == "malformed":
                 return h._send(200, b'{"id": "x", "choices": [{"message": ')
+            if b.kind == "null_content":
+                completion = self._completion("", body)
+                completion["choices"][0]["message"]["content"] = None
+                return h._send(200, json.dumps(completion).encode())
             payload = json.dumps(self._completion(b.text, body), ensure_ascii=False).encode()
             if b.kind == "cut":
                 h.send_response(200)
@@ -150,12 +208,17 @@ class FakeOpenAI:
             h.wfile.flush()
             return
         pieces = [b.text[i:i + b.chunk_size] for i in range(0, len(b.text), b.chunk_size)] or [""]
-        if b.kind == "cut":
+        if b.kind in ("cut", "stall"):
             pieces = pieces[: max(1, len(pieces) // 2)]
         h.wfile.write(self._chunk({"role": "assistant", "content": ""}))
+        if b.kind == "null_content":
+            pieces = []
         for piece in pieces:
             h.wfile.write(self._chunk({"content": piece}))
             h.wfile.flush()
+        if b.kind == "stall":
+            self._stop.wait(b.delay)  # the client's read timeout fires first
+            return
         if b.kind == "cut":
             return  # connection closes with no finish_reason and no [DONE]
         h.wfile.write(self._chunk({}, "stop"))
