@@ -46,6 +46,18 @@ def _page(drill, form: AdjustForm | None = None, status: int = 200, error: str |
                            plain=RevisionForm()), status
 
 
+def _conflict_message(drill) -> str:
+    """What the trainer whose save lost the race reads: that it lost, to whose save, when."""
+    message = _("Another trainer saved a review of this score first. "
+                "The values below are the current ones; check them and save again.")
+    score = scoring.latest_score(drill)
+    if score is not None and score.reviewed_at is not None:
+        message += " " + _("Saved by %(name)s at %(time)s UTC (revision %(revision)s).",
+                           name=review.reviewer_name(score) or "—",
+                           time=score.reviewed_at.strftime("%Y-%m-%d %H:%M:%S"), revision=score.revision)
+    return message
+
+
 @bp.route("/review/<int:drill_id>")
 def review_drill(drill_id: int):
     return _page(_drill(drill_id))
@@ -63,8 +75,7 @@ def review_adjust(drill_id: int):
         review.adjust(score, current_user, form.changes(request.form, review.adjusted_view(score)),
                       form.reason.data, form.int_field("revision"))
     except review.ReviewConflict:
-        return _page(drill, form, 409, _("Another trainer saved a review of this score first. "
-                                         "The values below are the current ones; check them and save again."))
+        return _page(drill, form, 409, _conflict_message(drill))
     except review.ReviewError as exc:
         return _page(drill, form, 400, exc.translated())
     flash(_("Adjustment saved."), "success")
@@ -84,8 +95,7 @@ def review_mark(drill_id: int):
     try:
         review.mark_reviewed(score, current_user, revision)
     except review.ReviewConflict:
-        return _page(drill, None, 409, _("Another trainer saved a review of this score first. "
-                                         "The values below are the current ones; check them and save again."))
+        return _page(drill, None, 409, _conflict_message(drill))
     flash(_("Marked as reviewed."), "success")
     return redirect(url_for(".review_drill", drill_id=drill.id))
 

@@ -129,6 +129,8 @@ def test_two_sessions_adjusting_the_same_score_at_once(database_url, server_fact
         saved.append((values[winner], reasons[winner]))
         conflict_page = answers[loser].text
         assert 'role="alert"' in conflict_page and CONFLICT_MESSAGE in conflict_page
+        # ... naming whose save won, and the revision the page now shows.
+        assert "由 演示培训师 Demo trainer 于" in conflict_page and f"第 {int(forms[loser]['revision']) + 1} 版" in conflict_page
         shown = _form(conflict_page)
         assert float(shown[f"criterion-{criterion}"]) == values[winner]  # the winner's value, not lost
         assert int(shown["revision"]) == int(forms[loser]["revision"]) + 1
