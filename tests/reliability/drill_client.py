@@ -200,7 +200,10 @@ class Trainee:
             for line in r.iter_lines():
                 if not line.strip():
                     continue
-                event = json.loads(line)
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    break  # a line cut by the crash: what came before it still counts
                 if event["type"] in ("agent", "customer"):
                     self.ledger.ack(drill_id, event["turn"])
                 if event["type"] == "customer":
