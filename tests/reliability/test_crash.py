@@ -89,7 +89,7 @@ def crash_drill(database_url: str, server_factory, cache_dir, *, kills: int, pla
 
     engine = create_engine(database_url)
     try:
-        resumed = _resume_orphans(engine, trainees, scripts, names)
+        resumed = _resume_orphans(engine, trainees, scripts)
         unscored = _open_reports(engine, trainees)
         figures = _check(engine, ledger, scripts)
     finally:
@@ -101,7 +101,7 @@ def crash_drill(database_url: str, server_factory, cache_dir, *, kills: int, pla
     return figures
 
 
-def _resume_orphans(engine, trainees: list[Trainee], scripts: dict, names: list[str]) -> int:
+def _resume_orphans(engine, trainees: list[Trainee], scripts: dict) -> int:
     """Drills still active after the players stopped were started by a request whose
     answer a crash swallowed: their owner continues each from the page, as after a reload."""
     by_name = {t.username: t for t in trainees}
