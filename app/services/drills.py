@@ -267,7 +267,7 @@ def ensure_scored(drill: Drill) -> None:
     db.session.refresh(drill)
     if drill.status == "ended" and scoring.latest_score(drill) is None:
         log.warning("drill %s ended without a score (a crash after its end?); scoring it now", drill.id)
-        on_drill_ended(drill)
+        _score(drill)  # not the end hook: that runs once per drill, when the end is committed
 
 
 def on_drill_ended(drill: Drill) -> None:
@@ -276,6 +276,10 @@ def on_drill_ended(drill: Drill) -> None:
     A scoring failure is logged and leaves the ended drill intact (it can be scored again
     later); it never fails the request that ended the call.
     """
+    _score(drill)
+
+
+def _score(drill: Drill) -> None:
     from app.services import scoring
 
     try:
