@@ -8,8 +8,8 @@ the review page (same revision), meet at a barrier and post a different value fo
 same criterion. Proved, round by round:
 
 * no 5xx; exactly one save wins (302), the other gets 409 and a page saying so in an
-  alert, showing the winner's value and the current revision (a lost update would show
-  as two 302s);
+  alert, naming whose save won, showing the winner's value and the current revision (a
+  lost update would show as two 302s); the same between a save and "mark reviewed";
 * the loser, reloading and saving again, succeeds;
 * in the database, every save that was answered 302 is a ScoreAdjustment and a
   `score_adjusted` audit entry, in order, and the final adjusted value is the last one.
@@ -104,24 +104,27 @@ def test_two_sessions_adjusting_the_same_score_at_once(database_url, server_fact
     assert top >= 2
 
     saved: list[tuple[float, str]] = []  # (value, reason) of every save answered 302, in order
+    # Round zero: one session saves points while the other marks the score reviewed
+    # without changes, from the same revision: two endpoints, one lock.
+    forms = [s.load(drill_id) for s in sessions]
+    value0, reason0 = round(top / 2, 2), "round zero"
+    answers = _race(lambda: sessions[0].save(drill_id, forms[0], criterion, value0, reason0),
+                    lambda: sessions[1].http.post(f"/trainer/review/{drill_id}/reviewed", data={
+                        "csrf_token": forms[1]["csrf_token"], "revision": forms[1]["revision"]}))
+    assert sorted(a.status_code for a in answers) == [302, 409], [a.status_code for a in answers]
+    loser = answers[0] if answers[0].status_code == 409 else answers[1]
+    assert 'role="alert"' in loser.text and CONFLICT_MESSAGE in loser.text
+    marked = answers[1].status_code == 302
+    if not marked:
+        saved.append((value0, reason0))
     conflicts = 0
     for rnd in range(ROUNDS):
         forms = [s.load(drill_id) for s in sessions]
         assert forms[0]["revision"] == forms[1]["revision"]
         values = [round(top * (2 * rnd + i + 1) / (2 * ROUNDS + 1), 2) for i in range(2)]
         reasons = [f"round {rnd} session {'ab'[i]}" for i in range(2)]
-        barrier = threading.Barrier(2)
-        answers: list[httpx.Response | None] = [None, None]
-
-        def post(i: int) -> None:
-            barrier.wait()
-            answers[i] = sessions[i].save(drill_id, forms[i], criterion, values[i], reasons[i])
-
-        threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        answers = _race(*[
+            (lambda i=i: sessions[i].save(drill_id, forms[i], criterion, values[i], reasons[i])) for i in range(2)])
         codes = sorted(a.status_code for a in answers)
         assert codes == [302, 409], f"round {rnd}: {codes} (two 302s would be a lost update)"
         winner = next(i for i in range(2) if answers[i].status_code == 302)
@@ -148,6 +151,8 @@ def test_two_sessions_adjusting_the_same_score_at_once(database_url, server_fact
                 "where s.drill_id = :d and a.target_id = :c order by a.id"), {"d": drill_id, "c": criterion}).all()
             audited = conn.execute(text(
                 "select count(*) from audit_events where action = 'score_adjusted'")).scalar()
+            reviewed = conn.execute(text(
+                "select count(*) from audit_events where action = 'score_reviewed'")).scalar()
             revision = conn.execute(text(
                 "select revision from scores where drill_id = :d order by id desc limit 1"), {"d": drill_id}).scalar()
     finally:
@@ -155,11 +160,30 @@ def test_two_sessions_adjusting_the_same_score_at_once(database_url, server_fact
         for s in sessions:
             s.http.close()
     assert [(float(p), r) for p, r in adjustments] == saved  # every accepted save, in order
-    assert audited == len(saved) == 2 * ROUNDS
+    assert audited == len(saved) == 2 * ROUNDS + (not marked)
+    assert reviewed == int(marked)
     assert conflicts == ROUNDS
     final = _form(sessions_page(server.base_url, drill_id))
     assert float(final[f"criterion-{criterion}"]) == saved[-1][0]
     assert revision == int(final["revision"])
+
+
+def _race(*calls) -> list[httpx.Response]:
+    """Run the calls in threads released together by a barrier; their answers in order."""
+    barrier = threading.Barrier(len(calls))
+    answers: list[httpx.Response | None] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        answers[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(a is not None for a in answers), "a request did not come back"
+    return answers
 
 
 def sessions_page(base_url: str, drill_id: int) -> str:
