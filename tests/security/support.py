@@ -89,11 +89,11 @@ def build_side(name: str, seed: int) -> Side:
     peer_drill = scoring.import_transcript(good.read_bytes(), good.name, trainer, trainee=peer)
     attempt = certification.start_attempt(trainee, "core", seed=seed)
     cases = attempt.details["cases"]
-    answer = certification.submit_case(attempt, cases[-1], "先核实机主身份，再解释费用构成，最后确认客户满意。")
+    answer = certification.submit_case(attempt, cases[-1], f"先核实机主身份，再解释费用构成（{name} 组的答卷）。")
     assignment = assignments.create_assignment(trainer, assignments.AssignmentSpec(
         title=f"assignment {name}", scenario_ids=["billing_complaint"], language="zh-CN", cohort_ids=[cohort.id]))
-    held = CertificationAttempt(user_id=peer.id, track_id="core", status="marked", total=150.0, grade="good",
-                                details={})
+    held = CertificationAttempt(user_id=peer.id, track_id="core", status="marked", exam_score=85.0,
+                                drill_score=40.0, case_score=25.0, total=150.0, grade="good", details={})
     result = CertificationResult(user_id=peer.id, attempt=held, track_id="core", grade="good", total=150.0)
     db.session.add(result)
     db.session.commit()
