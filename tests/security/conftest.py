@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.extensions import db
@@ -24,6 +25,18 @@ def world_template(sqlite_template, tmp_path_factory, cache_dir) -> tuple:
     return path, world
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    The `app` fixture keeps an app context open for the test, and a request would reuse
+    it: `g` would then carry the logged-in user (Flask-Login) and the CSRF token from
+    one request to the next, and one client's login would leak into another client."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app_factory(world_template, tmp_path, cache_dir):
     """Apps (with config overrides) on fresh copies of the world's database."""
@@ -33,6 +46,7 @@ def app_factory(world_template, tmp_path, cache_dir):
         db_path = tmp_path / f"world{len(made)}.db"
         shutil.copy(world_template[0], db_path)
         app = create_app(make_config(f"sqlite:///{db_path}", CACHE_DIR=str(cache_dir), **overrides))
+        app.test_client_class = IsolatedClient
         made.append(app)
         return app
 

@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import g
 from sqlalchemy import select, text
 
 from app.extensions import db
@@ -117,9 +116,6 @@ def login(client, user: User | int, csrf: bool = False) -> None:
         data["csrf_token"] = form_token(client.get("/login").get_data(as_text=True))
     response = client.post("/login", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    # The tests' app context outlives requests and Flask-WTF caches the token on `g`; a
-    # real request starts without it (login gives the session a new token).
-    g.pop("csrf_token", None)
 
 
 def form_token(html: str) -> str:
