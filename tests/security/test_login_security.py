@@ -186,3 +186,23 @@ def test_every_way_of_setting_a_password_stores_a_scrypt_hash(app, client, runne
         _assert_modern(_hash(username), password)
     # two users with one password get different hashes (salted)
     assert _hash("trainee-a") != _hash("trainer-a")
+
+
+def test_throttling_counts_and_lifts_alike_on_both_databases(any_app):
+    """The lock and its Retry-After come from timestamps the database stores: the same on
+    SQLite and PostgreSQL (time zones included)."""
+    from app.services import accounts
+
+    accounts.create_user("pg-user", PASSWORD, "trainee")
+    db.session.commit()
+    limit, window = 3, 600
+    outcomes = [accounts.authenticate("pg-user", "wrong-password", "127.0.0.1", limit, window) for _ in range(limit)]
+    assert [o.user for o in outcomes] == [None] * limit and not any(o.locked for o in outcomes)
+    locked = accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window)
+    assert locked.locked and window - 60 < locked.retry_after <= window
+    db.session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(seconds=window - 30)))
+    db.session.commit()
+    assert 0 < accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window).retry_after <= 30
+    db.session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(seconds=window + 1)))
+    db.session.commit()
+    assert accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window).user is not None
