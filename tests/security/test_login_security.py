@@ -3,10 +3,12 @@ start without its secret, and passwords stored only as modern (scrypt) hashes.""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote, urljoin, urlsplit
 
 import pytest
 from sqlalchemy import select, update
@@ -121,6 +123,30 @@ def test_logout_clears_the_session(app, client, world):
     cookie = _session_cookie(r)
     assert "Expires=Thu, 01 Jan 1970" in cookie or "Max-Age=0" in cookie
     assert client.get("/trainee/").status_code == 302
+
+
+# --- redirects after login and language switch ----------------------------------------------
+
+OFFSITE = ["https://evil.example/", "//evil.example/", "///evil.example/", "/\\evil.example/", "/\\/evil.example/",
+           "\\\\evil.example/", "/\t/evil.example/", "/\n/evil.example/", "https:evil.example", "javascript:alert(1)",
+           " //evil.example/", "/%2F%2Fevil.example/"]
+
+
+def _browser_host(location: str) -> str:
+    """The host a browser would go to: it drops tabs and newlines and, for http(s),
+    reads a backslash as a slash (WHATWG URL parsing)."""
+    cleaned = re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
+    return urlsplit(urljoin("http://localhost/trainee/", cleaned)).netloc
+
+
+def test_redirect_targets_never_leave_the_site(app, client, world):
+    for target in OFFSITE:
+        r = client.post("/login?next=" + quote(target, safe=""), data={"username": "trainee-a", "password": PASSWORD})
+        assert r.status_code == 302 and _browser_host(r.headers["Location"]) == "localhost", (target, r.headers["Location"])
+        r = client.post("/language/en", data={"next": target})
+        assert _browser_host(r.headers["Location"]) == "localhost", (target, r.headers["Location"])
+        client.post("/logout")
+    assert _browser_host("/\\evil.example/") == "evil.example"  # the helper sees what a browser sees
 
 
 # --- the production secret -------------------------------------------------------------------
