@@ -204,3 +204,20 @@ def test_throttled_login_page_satisfies_the_policy(app, client, world):
         client.post("/login", data={"username": "trainee-a", "password": "wrong-password"})
     r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD})
     assert r.status_code == 429 and not check_page(r)
+
+
+def test_a_server_error_shows_no_internals(app_factory):
+    """Outside testing, an unexpected exception is a plain 500 page with the headers, no
+    traceback, exception text or file path."""
+    app = app_factory(TESTING=False)
+
+    def boom():
+        raise ZeroDivisionError("secret internal detail in /srv/app/services/x.py")
+
+    app.add_url_rule("/boom", "boom", boom)
+    with app.app_context():
+        r = app.test_client().get("/boom")
+        assert r.status_code == 500 and not check_page(r)
+        body = r.get_data(as_text=True)
+        assert "ZeroDivisionError" not in body and "secret internal detail" not in body
+        assert "Traceback" not in body and ".py" not in body
