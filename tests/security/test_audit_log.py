@@ -166,3 +166,22 @@ def test_the_administrator_reads_who_did_what(app, client, world):
     page = client.get("/admin/audit").get_data(as_text=True)
     row = next(line for line in page.splitlines() if "<td>export</td>" in line)
     assert "<td>hr-1</td>" in row and "certifications" in row and "format=csv" in row and "127.0.0.1" in row
+
+
+@pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_the_address_recorded_behind_a_reverse_proxy(app_factory, world, hops, recorded):
+    """Behind nginx (TRUSTED_PROXIES=1) the audit log records the client's address from
+    the header nginx appends, not nginx's own; an address a client put in front of it is
+    ignored, and without a trusted proxy the header is not believed at all."""
+    from app.models import LoginAttempt
+
+    app = app_factory(TRUSTED_PROXIES=hops)
+    with app.app_context():
+        client = app.test_client()
+        start = last_id()
+        r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD},
+                        headers={"X-Forwarded-For": "198.51.100.66, 203.0.113.7"})
+        assert r.status_code == 302
+        event = [e for e in new_events(start) if e.action == "login"][0]
+        assert event.ip == recorded
+        assert db.session.scalar(select(LoginAttempt.ip).order_by(LoginAttempt.id.desc()).limit(1)) == recorded
