@@ -123,12 +123,13 @@ def main() -> None:
         f"- CI cost of the suite: **{wall:.1f} s wall, {cpu:.1f} s CPU** with the intent-model cache warm "
         "(as in the full CI run, where earlier tests fit it); with a cold cache "
         f"{cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU. Baseline in the same run: pytest start-up and "
-        f"collection of the same files {base_wall:.1f} s wall, {base_cpu:.1f} s CPU, so the tests "
-        f"themselves cost {wall / base_wall:.1f}× that (budget: 90 s).",
+        f"collection of the same files {base_wall:.1f} s wall, {base_cpu:.1f} s CPU: the whole suite "
+        f"takes {wall / base_wall:.1f}× that wall time (budget: 90 s).",
         "- App defects these tests exposed, fixed: OPTIONS to a guarded blueprint as an anonymous "
         "visitor raised (500) instead of sending to the login page; a trainee opening an uploaded "
         "call from their home page got a 500; a locked login gave no Retry-After; the audit page "
-        "showed actors as bare ids and no details.",
+        "showed actors as bare ids and no details; behind the documented reverse proxy every audit "
+        "entry and login attempt recorded the proxy's address (now TRUSTED_PROXIES).",
         END,
     ]
     section = "\n".join(lines)
