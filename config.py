@@ -73,6 +73,10 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
 
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For gives the client
+    # address that the audit log and login throttling record; 0 ignores the header.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
     MAX_TURN_CHARS = 2000
     # Points off a practice drill's total per hint, unless an assignment sets its own.

@@ -9,6 +9,7 @@ from config import config_from_env, local_secret_key
 def create_app(config_object: type | object | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     configure(app, config_object)
+    register_proxy(app)
     register_extensions(app)
     register_content(app)
     register_blueprints(app)
@@ -26,6 +27,16 @@ def configure(app: Flask, config_object) -> None:
         if app.config.get("ENV_NAME") == "production":
             raise RuntimeError("SECRET_KEY is not set")
         app.config["SECRET_KEY"] = local_secret_key()
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from
+    the X-Forwarded-For/-Proto headers they set; never otherwise (a client could forge them)."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def register_extensions(app: Flask) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
-from flask_login import current_user, login_required
+from flask import abort, current_app
+from flask_login import current_user
 
 from app.models import Role
 
@@ -22,8 +22,9 @@ def roles_required(*roles: Role | str):
 
     def decorator(view):
         @wraps(view)
-        @login_required
         def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:  # also for OPTIONS, unlike login_required
+                return current_app.login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)
@@ -39,8 +40,12 @@ def blueprint_roles(bp, *roles: Role | str):
     allowed = {r.value if isinstance(r, Role) else r for r in roles}
 
     @bp.before_request
-    @login_required
     def _check():
+        # Not flask_login.login_required: it lets OPTIONS through unauthenticated (for CORS
+        # preflights, which this app does not serve), and the role check below then met
+        # an anonymous user without a role: a 500 instead of the login page.
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
         if current_user.role not in allowed:
             abort(403)
 

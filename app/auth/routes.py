@@ -54,7 +54,8 @@ def login():
         )
         if outcome.locked:
             flash(_("Too many failed attempts. Please wait a few minutes and try again."), "error")
-            return render_template("auth/login.html", form=form), 429
+            # Retry-After tells scripts (and the proxy's logs) when the lock lifts.
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
         if outcome.user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
@@ -21,6 +21,8 @@ class AuditEvent(db.Model):
     target: Mapped[Optional[str]] = mapped_column(String(200))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[Optional[str]] = mapped_column(String(64))
+
+    actor: Mapped[Optional["User"]] = relationship(lazy="joined")  # noqa: F821 (app.models.people)
 
 
 class LoginAttempt(db.Model):

@@ -1,10 +1,11 @@
 """Accounts: authentication with throttling, creating users, demo accounts."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Cohort, LoginAttempt, Role, User
@@ -19,16 +20,22 @@ class AccountError(ValueError):
 class LoginOutcome:
     user: User | None
     locked: bool = False
+    retry_after: int = 0  # seconds until a locked account may try again
 
 
-def _recent_failures(username: str, window_seconds: int) -> int:
-    since = datetime.now(timezone.utc) - timedelta(seconds=window_seconds)
-    stmt = select(func.count(LoginAttempt.id)).where(
+def _locked_for(username: str, max_failures: int, window_seconds: int) -> int:
+    """Seconds until the account has fewer than `max_failures` failures in the window
+    (the lock lifts when the max_failures-th most recent one leaves it); 0 when not locked."""
+    now = datetime.now(timezone.utc)
+    stmt = (select(LoginAttempt.at).where(
         LoginAttempt.username == username,
         LoginAttempt.success.is_(False),
-        LoginAttempt.at >= since,
-    )
-    return db.session.scalar(stmt) or 0
+        LoginAttempt.at >= now - timedelta(seconds=window_seconds),
+    ).order_by(LoginAttempt.at.desc()).offset(max_failures - 1).limit(1))
+    oldest_that_counts = db.session.scalar(stmt)
+    if oldest_that_counts is None:
+        return 0
+    return max(1, math.ceil((oldest_that_counts + timedelta(seconds=window_seconds) - now).total_seconds()))
 
 
 def authenticate(username: str, password: str, ip: str | None, max_failures: int, window_seconds: int) -> LoginOutcome:
@@ -39,10 +46,11 @@ def authenticate(username: str, password: str, ip: str | None, max_failures: int
     account across all workers.
     """
     username = username.strip()
-    if _recent_failures(username, window_seconds) >= max_failures:
-        audit.record("login_throttled", target=username)
+    retry_after = _locked_for(username, max_failures, window_seconds)
+    if retry_after:
+        audit.record("login_throttled", target=username, retry_after=retry_after)
         db.session.commit()
-        return LoginOutcome(None, locked=True)
+        return LoginOutcome(None, locked=True, retry_after=retry_after)
     user = db.session.scalar(select(User).where(User.username == username))
     ok = user is not None and user.active and user.check_password(password)
     db.session.add(LoginAttempt(username=username, ip=ip, success=ok))

@@ -40,6 +40,10 @@ def start(scenario_id: str):
 @bp.route("/drills/<int:drill_id>")
 def drill(drill_id: int):
     drill = _own_drill(drill_id)
+    if drill.customer_kind == "import":
+        # A recorded call scored from an upload has no customer to talk to: its page is
+        # the report (the home page lists it with the drills and links here).
+        return redirect(url_for(".report", drill_id=drill.id))
     scenario = drills.scenario_of(drill)
     # The timer counts down from what the server says is left, so a reload (or a wrong
     # client clock) does not reset it.

@@ -23,8 +23,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from app.services.accounts import DEMO_USERS
 from tests.conftest import make_config
 from tests.reliability.conftest import prepare_database
+
+TRAINER_PASSWORD = next(password for name, password, *_ in DEMO_USERS if name == "trainer")
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 5
@@ -94,7 +97,7 @@ def test_two_sessions_adjusting_the_same_score_at_once(database_url, server_fact
     server.start()
     sessions = [ReviewSession(server.base_url, name) for name in ("a", "b")]
     for s in sessions:
-        s.login("trainer", "trainer-demo")
+        s.login("trainer", TRAINER_PASSWORD)
     page = sessions[0].http.get(f"/trainer/review/{drill_id}").text
     form = _form(page)
     # A criterion worth several points, so each round can set a value not set before.
@@ -189,7 +192,7 @@ def _race(*calls) -> list[httpx.Response]:
 def sessions_page(base_url: str, drill_id: int) -> str:
     s = ReviewSession(base_url, "check")
     try:
-        s.login("trainer", "trainer-demo")
+        s.login("trainer", TRAINER_PASSWORD)
         return s.http.get(f"/trainer/review/{drill_id}").text
     finally:
         s.http.close()

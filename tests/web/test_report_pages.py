@@ -105,6 +105,18 @@ def test_not_scored_yet_and_held_back(client, auth, cohort):
     assert "rp-total" in client.get(f"/trainer/drills/{held.id}/report").get_data(as_text=True)
 
 
+def test_an_imported_call_opens_as_its_report(client, auth, cohort):
+    """The home page lists a trainee's uploaded calls with their drills; opening one
+    shows its report (it used to fail: a recorded call has no persona to show)."""
+    _, trainee = cohort
+    drill = imported(trainee)
+    login(auth, trainee)
+    assert f"/trainee/drills/{drill.id}\"" in client.get("/trainee/").get_data(as_text=True)
+    r = client.get(f"/trainee/drills/{drill.id}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/trainee/drills/{drill.id}/report")
+    assert client.get(r.headers["Location"]).status_code == 200
+
+
 def test_other_trainee_gets_404(client, auth, cohort, make_user):
     _, trainee = cohort
     drill = imported(trainee)

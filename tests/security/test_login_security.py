@@ -1,0 +1,234 @@
+"""Logging in safely: throttled guessing, session cookies, a production app that will not
+start without its secret, and passwords stored only as modern (scrypt) hashes."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote, urljoin, urlsplit
+
+import pytest
+from sqlalchemy import select, update
+
+from app import create_app
+from app.extensions import db
+from app.models import AuditEvent, LoginAttempt, User
+from app.models.base import utcnow
+from config import ProductionConfig
+from tests.security.support import PASSWORD, form_token, login
+
+ROOT = Path(__file__).resolve().parents[2]
+THROTTLED_ZH = "登录失败次数过多，请几分钟后再试。"
+
+
+def _fail(client, username: str, times: int) -> list[int]:
+    return [client.post("/login", data={"username": username, "password": "wrong-password"}).status_code
+            for _ in range(times)]
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+def test_repeated_failures_throttle_the_account_with_a_clear_message(app, client, world):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    assert _fail(client, "trainee-a", limit) == [401] * limit
+    r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD})  # even the right one
+    assert r.status_code == 429
+    assert THROTTLED_ZH in r.get_data(as_text=True)
+    assert 0 < int(r.headers["Retry-After"]) <= app.config["LOGIN_WINDOW_SECONDS"]
+    assert client.get("/trainee/").status_code == 302  # not logged in
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login_throttled"))
+    assert event.target == "trainee-a" and event.ip == "127.0.0.1" and event.actor_id is None
+    assert utcnow() - event.at < timedelta(minutes=1)
+    failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).all()
+    assert len(failed) == limit and {e.target for e in failed} == {"trainee-a"}
+
+
+def test_throttling_is_per_account_and_unknown_names_are_throttled_alike(app, client, world):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    _fail(client, "no-such-user", limit)
+    r = client.post("/login", data={"username": "no-such-user", "password": "x" * 9})
+    assert r.status_code == 429  # the same answer as a real account: nothing to enumerate
+    assert THROTTLED_ZH in r.get_data(as_text=True)
+    r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD})
+    assert r.status_code == 302  # another account is not locked out by someone else's guessing
+
+
+def test_the_lock_lifts_when_the_window_has_passed(app, client, world):
+    limit, window = app.config["LOGIN_MAX_FAILURES"], app.config["LOGIN_WINDOW_SECONDS"]
+    _fail(client, "trainee-a", limit)
+    assert client.post("/login", data={"username": "trainee-a", "password": PASSWORD}).status_code == 429
+    db.session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(seconds=window + 1)))
+    db.session.commit()
+    assert client.post("/login", data={"username": "trainee-a", "password": PASSWORD}).status_code == 302
+
+
+# --- the session cookie ----------------------------------------------------------------------
+
+def _session_cookie(response) -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
+    assert len(cookies) == 1, response.headers.getlist("Set-Cookie")
+    return cookies[0]
+
+
+def test_session_cookie_is_httponly_and_samesite(app, client, world):
+    r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD})
+    cookie = _session_cookie(r)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert not any(c.startswith("remember_token=") for c in r.headers.getlist("Set-Cookie"))
+
+
+def test_production_session_cookie_is_secure_too(world_template, tmp_path, cache_dir, monkeypatch):
+    import shutil
+
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    path = tmp_path / "prod.db"
+    shutil.copy(world_template[0], path)
+    prod = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                                              "SECRET_KEY": "k" * 64, "CACHE_DIR": str(cache_dir),
+                                              "LOAD_CONTENT_ON_START": False})
+    app = create_app(prod)
+    assert not app.testing and app.config["WTF_CSRF_ENABLED"] is not False
+    with app.app_context():
+        client = app.test_client()
+        token = form_token(client.get("/login").get_data(as_text=True))
+        r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD, "csrf_token": token})
+        assert r.status_code == 302
+        cookie = _session_cookie(r)
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_login_starts_a_new_session(app_factory, world):
+    """No session fixation: what an attacker planted before the login (its CSRF token
+    here) is gone after it."""
+    app = app_factory(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        client = app.test_client()
+        planted = form_token(client.get("/login").get_data(as_text=True))
+        r = client.post("/login", data={"username": "trainee-a", "password": PASSWORD, "csrf_token": planted})
+        assert r.status_code == 302
+        r = client.post(f"/trainee/drills/{world.a.live_drill}/end", headers={"X-CSRFToken": planted})
+        assert r.status_code == 400
+
+
+def test_logout_clears_the_session(app, client, world):
+    login(client, world.a.trainee)
+    r = client.post("/logout")
+    assert r.status_code == 302
+    cookie = _session_cookie(r)
+    assert "Expires=Thu, 01 Jan 1970" in cookie or "Max-Age=0" in cookie
+    assert client.get("/trainee/").status_code == 302
+
+
+# --- redirects after login and language switch ----------------------------------------------
+
+OFFSITE = ["https://evil.example/", "//evil.example/", "///evil.example/", "/\\evil.example/", "/\\/evil.example/",
+           "\\\\evil.example/", "/\t/evil.example/", "/\n/evil.example/", "https:evil.example", "javascript:alert(1)",
+           " //evil.example/", "/%2F%2Fevil.example/"]
+
+
+def _browser_host(location: str) -> str:
+    """The host a browser would go to: it drops tabs and newlines and, for http(s),
+    reads a backslash as a slash (WHATWG URL parsing)."""
+    cleaned = re.sub(r"[\t\n\r]", "", location).replace("\\", "/")
+    return urlsplit(urljoin("http://localhost/trainee/", cleaned)).netloc
+
+
+def test_redirect_targets_never_leave_the_site(app, client, world):
+    for target in OFFSITE:
+        r = client.post("/login?next=" + quote(target, safe=""), data={"username": "trainee-a", "password": PASSWORD})
+        assert r.status_code == 302 and _browser_host(r.headers["Location"]) == "localhost", (target, r.headers["Location"])
+        r = client.post("/language/en", data={"next": target})
+        assert _browser_host(r.headers["Location"]) == "localhost", (target, r.headers["Location"])
+        client.post("/logout")
+    assert _browser_host("/\\evil.example/") == "evil.example"  # the helper sees what a browser sees
+
+
+# --- the production secret -------------------------------------------------------------------
+
+def test_production_app_refuses_to_build_without_a_secret_key(tmp_path):
+    prod = type("Prod", (ProductionConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+                                              "SECRET_KEY": None, "LOAD_CONTENT_ON_START": False})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(prod)
+
+
+def test_production_server_refuses_to_start_without_a_secret_key(tmp_path):
+    """The real entry point (`wsgi.py`, what gunicorn imports) with DATABASE_URL set and
+    SECRET_KEY missing: it stops with a message naming the variable."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SESSION_COOKIE_SECURE"}}
+    env.update(APP_ENV="production", DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", PYTHONPATH=str(ROOT),
+               INSTANCE_PATH=str(tmp_path / "instance"), LOAD_CONTENT_ON_START="0")
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr.splitlines()[-1]
+    assert not (tmp_path / "instance" / "secret_key").exists()  # no key invented for production
+
+
+# --- passwords -------------------------------------------------------------------------------
+
+def _hash(username: str) -> str:
+    db.session.rollback()
+    return db.session.scalar(select(User.password_hash).where(User.username == username))
+
+
+def _assert_modern(stored: str, password: str) -> None:
+    method, _, rest = stored.partition("$")
+    name, *params = method.split(":")
+    assert name == "scrypt", stored[:40]
+    n, r, p = (int(x) for x in params)
+    assert n >= 2 ** 15 and r >= 8 and p >= 1  # werkzeug's defaults; never weakened
+    assert password not in stored
+    salt = rest.split("$")[0]
+    assert len(salt) >= 16
+
+
+def test_every_way_of_setting_a_password_stores_a_scrypt_hash(app, client, runner, world):
+    from app.services.accounts import DEMO_USERS, ensure_demo_accounts
+
+    _assert_modern(_hash("trainee-a"), PASSWORD)
+    # the administrator's forms: a new user and a password reset
+    login(client, world.admin)
+    r = client.post("/admin/users/new", data={"username": "new-hire", "display_name": "新员工", "role": "trainee",
+                                               "cohort_id": "0", "password": "first-password-1"})
+    assert r.status_code == 302
+    _assert_modern(_hash("new-hire"), "first-password-1")
+    before = _hash("trainee-b")
+    r = client.post(f"/admin/users/{world.b.trainee}/password", data={"password": "reset-password-2", "confirm": "reset-password-2"})
+    assert r.status_code == 302 and _hash("trainee-b") != before
+    _assert_modern(_hash("trainee-b"), "reset-password-2")
+    # the command line and the demo accounts
+    result = runner.invoke(args=["users", "create", "cli-user", "--role", "hr", "--password", "cli-password-3"])
+    assert result.exit_code == 0, result.output
+    _assert_modern(_hash("cli-user"), "cli-password-3")
+    ensure_demo_accounts()
+    for username, password, *_ in DEMO_USERS:
+        _assert_modern(_hash(username), password)
+    # two users with one password get different hashes (salted)
+    assert _hash("trainee-a") != _hash("trainer-a")
+
+
+def test_throttling_counts_and_lifts_alike_on_both_databases(any_app):
+    """The lock and its Retry-After come from timestamps the database stores: the same on
+    SQLite and PostgreSQL (time zones included)."""
+    from app.services import accounts
+
+    accounts.create_user("pg-user", PASSWORD, "trainee")
+    db.session.commit()
+    limit, window = 3, 600
+    outcomes = [accounts.authenticate("pg-user", "wrong-password", "127.0.0.1", limit, window) for _ in range(limit)]
+    assert [o.user for o in outcomes] == [None] * limit and not any(o.locked for o in outcomes)
+    locked = accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window)
+    assert locked.locked and window - 60 < locked.retry_after <= window
+    db.session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(seconds=window - 30)))
+    db.session.commit()
+    assert 0 < accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window).retry_after <= 30
+    db.session.execute(update(LoginAttempt).values(at=utcnow() - timedelta(seconds=window + 1)))
+    db.session.commit()
+    assert accounts.authenticate("pg-user", PASSWORD, "127.0.0.1", limit, window).user is not None
