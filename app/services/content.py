@@ -11,7 +11,7 @@ from app.core.catalog import Catalog, build_catalog
 from app.extensions import db
 from app.models import RubricVersion, ScenarioVersion
 
-_memo: dict[tuple, Catalog] = {}
+_memo: dict[tuple[str, str], tuple[tuple, Catalog]] = {}
 _lock = threading.Lock()
 
 
@@ -30,16 +30,23 @@ def _fingerprint(*dirs: Path) -> tuple:
     return tuple(items)
 
 
+def current_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path) -> Catalog:
+    """The catalog of these folders with its faults, rebuilt only when a file changed.
+
+    Parsing and validating every file takes seconds; a stat of each is cheap."""
+    sdir, rdir = Path(scenarios_dir), Path(rubrics_dir)
+    dirs, fingerprint = (str(sdir), str(rdir)), _fingerprint(sdir, rdir)
+    with _lock:
+        seen = _memo.get(dirs)
+        if seen is None or seen[0] != fingerprint:
+            seen = (fingerprint, build_catalog(sdir, rdir))
+            _memo[dirs] = seen
+    return seen[1]
+
+
 def load_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path) -> Catalog:
     """The catalog of these folders, rebuilt only when a file changed. Raises ContentError on faults."""
-    sdir, rdir = Path(scenarios_dir), Path(rubrics_dir)
-    key = (str(sdir), str(rdir), _fingerprint(sdir, rdir))
-    with _lock:
-        catalog = _memo.get(key)
-        if catalog is None:
-            catalog = build_catalog(sdir, rdir)
-            _memo.clear()
-            _memo[key] = catalog
+    catalog = current_catalog(scenarios_dir, rubrics_dir)
     if catalog.faults:
         raise ContentError("data files have faults:\n" + "\n".join(str(f) for f in catalog.faults))
     return catalog

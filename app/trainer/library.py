@@ -1,9 +1,9 @@
 """Trainer pages: the scenario library (registered on the trainer blueprint).
 
 Every scenario and rubric in the content folders as a readable page, each with the
-validator's verdict. The catalog is built here with `build_catalog` rather than taken
-from `app.services.content.catalog()`, which refuses faulty content: the library is
-where a trainer sees those faults (``file: field: reason``) instead of an error page.
+validator's verdict. The catalog is `current_catalog`, faults included, rather than
+`app.services.content.catalog()`, which refuses faulty content: the library is where a
+trainer sees those faults (``file: field: reason``) instead of an error page.
 """
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 
 from flask import abort, current_app, render_template
 
-from app.core.catalog import Catalog, Entry, build_catalog
+from app.core.catalog import Catalog, Entry
 from app.core.datafiles import Fault
 from app.i18n import content_language
+from app.services.content import current_catalog
 from app.trainer.routes import bp
 
 
@@ -29,7 +30,7 @@ class Item:
 
 
 def _catalog() -> Catalog:
-    return build_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
+    return current_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
 
 
 def _key(path) -> str:

@@ -90,3 +90,28 @@ def test_broken_content_shows_the_validator(broken_app):
     assert "/trainer/library/scenario/5g_plan_launch/zh-CN" in html  # the good files still listed
     one = client.get("/trainer/library/scenario/billing_complaint/zh-CN")
     assert one.status_code == 200 and "billing_complaint.yaml: difficulty" in one.get_data(as_text=True)
+
+
+def test_library_parses_the_files_once_and_sees_an_edit(broken_app, monkeypatch):
+    """Parsing every file took seconds per page view; now a page only stats the files."""
+    import app.services.content as content
+    from app.extensions import db
+    from app.services.accounts import create_user
+
+    builds = []
+    real_build = content.build_catalog
+    monkeypatch.setattr(content, "build_catalog", lambda *dirs: builds.append(dirs) or real_build(*dirs))
+    create_user("lib-trainer", "password-123", "trainer")
+    db.session.commit()
+    client = broken_app.test_client()
+    assert client.post("/login", data={"username": "lib-trainer", "password": "password-123"}).status_code == 302
+    pages = ["/trainer/library", "/trainer/library/scenario/5g_plan_launch/zh-CN",
+             "/trainer/library/rubric/standard-100", "/trainer/library"]
+    assert all(client.get(url).status_code == 200 for url in pages)
+    assert len(builds) <= 1
+
+    broken = Path(broken_app.config["SCENARIOS_DIR"]) / "signal_complaint.yaml"
+    broken.write_text((ROOT / "scenarios" / "signal_complaint.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    html = client.get("/trainer/library").get_data(as_text=True)
+    assert len(builds) == 2
+    assert "/trainer/library/scenario/signal_complaint/zh-CN" in html
