@@ -17,11 +17,13 @@ from datetime import timedelta
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Drill, Turn
+from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
 from app.services.engines import analyser_factory, available_kinds, engine_for, scenario_of_version
@@ -128,7 +130,17 @@ def turn_at(drill: Drill, position: int) -> Turn | None:
 
 
 def last_turn(drill: Drill) -> Turn:
-    return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position.desc()).limit(1))
+    """The drill's last turn, read in one SELECT together with the drill's row and its
+    scenario version's key, which refresh `drill` (its status as committed now, the
+    version a reply needs) so that a turn request reads nothing else."""
+    version = contains_eager(Turn.drill).contains_eager(Drill.scenario_version)
+    return db.session.scalar(
+        select(Turn).join(Turn.drill).join(Drill.scenario_version)
+        .options(version.load_only(ScenarioVersion.scenario_id, ScenarioVersion.language,
+                                   ScenarioVersion.content_hash))
+        .where(Turn.drill_id == drill.id).order_by(Turn.position.desc()).limit(1)
+        .execution_options(populate_existing=True)
+    )
 
 
 def resume_state(drill: Drill, before: int | None = None) -> dict:
@@ -281,8 +293,8 @@ def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnRe
     DrillConflict (409) when the drill ended or moved on, CustomerUnavailable (503) when
     the engine fails; in that case the agent turn stays stored and the drill resumable.
     """
-    agent = _accept_agent_turn(drill, text, after)
-    return _answer(drill, agent)
+    agent, fresh = _accept_agent_turn(drill, text, after)
+    return _answer_fresh(drill, agent, fresh) if fresh is not None else _answer(drill, agent)
 
 
 def answer_pending(drill: Drill) -> TurnResult:
@@ -304,7 +316,7 @@ def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iter
     ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
     ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
     """
-    agent = _accept_agent_turn(drill, text, after)
+    agent, _ = _accept_agent_turn(drill, text, after)
     return _stream_answer(drill, agent)
 
 
@@ -316,40 +328,83 @@ def stream_pending(drill: Drill) -> Iterator[dict]:
     return _stream_answer(drill, agent)
 
 
-def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> Turn:
-    """The stored agent turn this request is about: new (committed), or the one a resend
-    or retry refers to."""
+@dataclass
+class _Fresh:
+    """What the reply to a just-inserted agent turn needs, read before its commit (which
+    expires every loaded row): no second read of the drill, its scenario or its state."""
+
+    kind: str
+    scenario: Any
+    state: dict
+
+
+def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> tuple[Turn, _Fresh | None]:
+    """The stored agent turn this request is about: new (committed; with what its reply
+    needs), or the one a resend or retry refers to (with None)."""
     text = clean_turn_text(text)
-    db.session.refresh(drill)
+    last = last_turn(drill)  # also refreshes the drill's status
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
-    last = last_turn(drill)
     if after is not None and after != last.position:
         sent = turn_at(drill, after + 1)
         if sent is not None and sent.speaker == "agent" and sent.text == text:
-            return sent  # the same submit again (double click, network retry)
+            return sent, None  # the same submit again (double click, network retry)
         raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
     if last.speaker == "agent":
         if last.text == text:
-            return last
+            return last, None
         raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
     _refuse_if_out_of_time(drill)
-    return _insert_agent_turn(drill, last.position + 1, text)
+    scenario = scenario_of(drill)
+    fresh = None
+    if last.state is not None:
+        fresh = _Fresh(drill.customer_kind, scenario, last.state)
+    # The acts go in with the turn (one INSERT, no later UPDATE); recognising them is
+    # local and fast, and the turn is still committed before the reply is computed.
+    acts = _acts(scenario.language, text, drill.id)
+    return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
 
 
-def _insert_agent_turn(drill: Drill, position: int, text: str) -> Turn:
-    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={})
+def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
+                       fresh: _Fresh | None) -> tuple[Turn, _Fresh | None]:
+    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={"acts": acts})
     db.session.add(turn)
     try:
-        db.session.commit()
+        _commit_keeping(turn, drill)
     except IntegrityError:
         # Another request took this position first (double submit on two workers).
         db.session.rollback()
         other = turn_at(drill, position)
         if other is not None and other.speaker == "agent" and other.text == text:
-            return other
+            return other, None
         raise DrillConflict("moved_on", "another turn was sent at the same time") from None
-    return turn
+    return turn, fresh
+
+
+def _commit_keeping(*objects) -> None:
+    """Commit, keeping `objects` loaded with the values just flushed.
+
+    A commit expires every loaded row so that later reads see other transactions; for
+    rows this transaction has just written in full, the database holds exactly what we
+    hold, and reading each back (a SELECT per row, on the hottest request) buys nothing.
+    """
+    db.session.flush()
+    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs})
+            for obj in objects]
+    db.session.commit()
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+
+
+def _answer_fresh(drill: Drill, agent: Turn, fresh: _Fresh) -> TurnResult:
+    """The reply to an agent turn this request has just stored: nobody else can have
+    answered it yet except by racing us, which the reply's unique position settles."""
+    try:
+        reply = engine_for(fresh.kind).next_turn(agent.text, fresh.state, scenario=fresh.scenario)
+    except Exception as exc:
+        raise _unavailable(drill, agent, exc) from exc
+    return _store_reply(drill, agent, reply, kind=fresh.kind)
 
 
 def _answer(drill: Drill, agent: Turn) -> TurnResult:
@@ -412,9 +467,9 @@ def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailab
     return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
 
 
-def _reply_meta(drill: Drill, events: list[dict]) -> dict:
+def _reply_meta(kind: str, events: list[dict]) -> dict:
     """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
-    meta = {"engine": drill.customer_kind, "events": events}
+    meta = {"engine": kind, "events": events}
     llm = next((e for e in events if e.get("type") == "llm"), None)
     if llm is not None:
         meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
@@ -424,17 +479,23 @@ def _reply_meta(drill: Drill, events: list[dict]) -> dict:
     return meta
 
 
-def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
+def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> TurnResult:
     # Engines answer (text, state, events); the LLM engine's streamed final is an object.
     text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
-    customer = Turn(drill_id=drill.id, position=agent.position + 1, speaker="customer", text=text,
-                    state=state, meta=_reply_meta(drill, list(events or [])))
+    kind = kind or drill.customer_kind
+    drill_id, position = drill.id, agent.position
+    customer = Turn(drill_id=drill_id, position=position + 1, speaker="customer", text=text,
+                    state=state, meta=_reply_meta(kind, list(events or [])))
     db.session.add(customer)
-    agent.meta = {**(agent.meta or {}), "acts": _acts(drill, agent.text)}
+    if "acts" not in (agent.meta or {}):  # stored before the acts went in with the turn
+        agent.meta = {**(agent.meta or {}), "acts": _acts(scenario_of(drill).language, agent.text, drill_id)}
     outcome = state.get("outcome") if isinstance(state, dict) else None
     ended = bool(outcome) and _mark_ended(drill, outcome)
     try:
-        db.session.commit()
+        if ended:
+            db.session.commit()
+        else:
+            _commit_keeping(agent, customer, drill)
     except IntegrityError:
         # Another worker answered this turn first; its reply is the reply.
         db.session.rollback()
@@ -443,19 +504,19 @@ def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
             raise
         db.session.refresh(drill)
         return TurnResult(drill, agent, stored)
-    db.session.refresh(drill)
     if ended:
+        db.session.refresh(drill)
         on_drill_ended(drill)
     return TurnResult(drill, agent, customer)
 
 
-def _acts(drill: Drill, text: str) -> list[str]:
+def _acts(language: str, text: str, drill_id: int) -> list[str]:
     """The agent turn's recognised speech acts, kept for trainers and the scorer."""
     try:
-        model = analyser_factory()(drill.scenario_version.language)
+        model = analyser_factory()(language)
         analysis = getattr(model, "analyse", model)(text)
     except Exception:  # the acts are a convenience; the reply must not fail for them
-        log.exception("act recognition failed on drill %s", drill.id)
+        log.exception("act recognition failed on drill %s", drill_id)
         return []
     acts = analysis.get("acts") if isinstance(analysis, dict) else getattr(analysis, "acts", ())
     return sorted(acts or ())
