@@ -26,7 +26,7 @@ from app.extensions import db
 from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
-from app.services.engines import analyser_factory, available_kinds, engine_for, scenario_of_version
+from app.services.engines import available_kinds, engine_for, scenario_of_version, turn_analyser
 
 log = logging.getLogger(__name__)
 
@@ -513,8 +513,7 @@ def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> T
 def _acts(language: str, text: str, drill_id: int) -> list[str]:
     """The agent turn's recognised speech acts, kept for trainers and the scorer."""
     try:
-        model = analyser_factory()(language)
-        analysis = getattr(model, "analyse", model)(text)
+        analysis = turn_analyser(language).analyse(text)
     except Exception:  # the acts are a convenience; the reply must not fail for them
         log.exception("act recognition failed on drill %s", drill_id)
         return []

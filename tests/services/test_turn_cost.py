@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 
 import pytest
 from flask import g
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import drills
+from app.services import drills, engines
 
 LINES = [
     "您好，这里是客服中心，工号1024，很高兴为您服务。非常理解您的心情，为了查询账单，麻烦您提供一下机主姓名和身份证后四位，核实一下身份。",
@@ -89,3 +90,24 @@ def test_the_whole_request_adds_only_the_user_and_drill_lookups(started, any_app
     assert verbs(seen) == ["SELECT", "SELECT", "SELECT", "INSERT", "COMMIT", "INSERT", "COMMIT"], seen
     froms = [re.search(r"FROM (\w+)", statement).group(1) for _, statement in seen[:3]]
     assert froms == ["users", "drills", "turns"]
+
+
+def test_a_turn_analyses_the_agent_words_once(started, monkeypatch):
+    """The acts stored with the turn and the scripted customer share one analysis."""
+    from app.core.acts import IntentModel
+
+    user_id, drill_id = started
+    analysed, real = [], IntentModel.analyse_many
+
+    def counting(self, texts):
+        texts = list(texts)
+        analysed.extend(texts)
+        return real(self, texts)
+
+    # Words no earlier test sent: the memo is per process.
+    words = f"{LINES[1]}工单号{uuid.uuid4().int % 10**8}。"
+    monkeypatch.setattr(IntentModel, "analyse_many", counting)
+    result = drills.post_agent_turn(drills.drill_for_trainee(user_id, drill_id), words)
+    assert analysed == [words]
+    expected = sorted(engines.turn_analyser("zh-CN").analyse(words).acts)
+    assert expected and result.agent.meta["acts"] == expected
