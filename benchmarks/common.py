@@ -144,31 +144,31 @@ def bench_env(database_url: str, workdir: Path, **extra: str) -> dict:
     return env
 
 
-def flask(env: dict, *args: str) -> str:
-    out = subprocess.run([PYTHON, "-m", "flask", *args], env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(f"flask {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
-    return out.stdout
-
-
 def prepare_database(env: dict, trainees: int) -> list[str]:
-    """Migrate, load the content, fit the intent model, create `trainees` trainee accounts
-    (password BENCH_PASSWORD) through the real CLI. Returns their usernames."""
-    flask(env, "db", "upgrade")
-    flask(env, "scenarios", "load")
-    flask(env, "acts", "train")
+    """Migrate, load the content, fit (or load) the intent model through the real `flask`
+    commands, and create `trainees` trainee accounts (password BENCH_PASSWORD), all in one
+    child process with the benchmark's environment. Returns the usernames."""
     names = [f"bench{i:03d}" for i in range(trainees)]
-    script = (
-        "from app import create_app\n"
-        "from app.extensions import db\n"
-        "from app.services.accounts import create_user\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        f"    for name in {names!r}:\n"
-        f"        create_user(name, {BENCH_PASSWORD!r}, 'trainee')\n"
-        "    db.session.commit()\n"
-    )
-    subprocess.run([PYTHON, "-c", script], env=env, cwd=ROOT, check=True)
+    script = f"""
+import sys
+from app import create_app
+from app.extensions import db
+from app.services.accounts import create_user
+
+app = create_app()
+runner = app.test_cli_runner()
+for args in (["db", "upgrade"], ["scenarios", "load"], ["acts", "train"]):
+    result = runner.invoke(args=args)
+    if result.exit_code:
+        sys.exit("flask " + " ".join(args) + " failed: " + result.output + repr(result.exception))
+with app.app_context():
+    for name in {names!r}:
+        create_user(name, {BENCH_PASSWORD!r}, "trainee")
+    db.session.commit()
+"""
+    proc = subprocess.run([PYTHON, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"preparing the database failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
     return names
 
 
