@@ -212,8 +212,8 @@ def render(all_results: dict, sizes: list[int], repeat: int, command: str, machi
             for variant in VARIANTS:
                 r = res[variant]
                 mem_ratio = r["growth_kb"] / base["growth_kb"] if base["growth_kb"] else float("nan")
-                lines.append(f"| {rows:,} | {variant} | {r['seconds']:.2f} s | {r['seconds'] / base['seconds']:.2f} "
-                             f"| {r['growth_kb'] / 1024:.1f} MiB | {mem_ratio:.2f} | {r['bytes'] / 1e6:.1f} MB |")
+                lines.append(f"| {rows:,} | {variant} | {r['seconds']:.3f} s | {r['seconds'] / base['seconds']:.2f} "
+                             f"| {r['growth_kb'] / 1024:.1f} MiB | {mem_ratio:.2f} | {r['bytes'] / 1e6:.2f} MB |")
         lines.append("")
         small, big = by_size[sizes[0]], by_size[sizes[-1]]
         if len(sizes) > 1:

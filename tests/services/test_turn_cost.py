@@ -50,8 +50,7 @@ def verbs(seen) -> list[str]:
     return [v for v, _ in seen]
 
 
-@pytest.fixture
-def started(any_app):
+def start_one():
     from app.services.accounts import create_user
 
     user = create_user("cost-trainee", "password-123", "trainee")
@@ -61,6 +60,16 @@ def started(any_app):
     ids = user.id, drill.id
     db.session.remove()  # a request starts with an empty session
     return ids
+
+
+@pytest.fixture
+def started(any_app):
+    return start_one()
+
+
+@pytest.fixture
+def started_sqlite(app):
+    return start_one()
 
 
 def test_a_mid_call_turn_is_one_select_two_inserts_two_commits(started):
@@ -92,11 +101,11 @@ def test_the_whole_request_adds_only_the_user_and_drill_lookups(started, any_app
     assert froms == ["users", "drills", "turns"]
 
 
-def test_a_turn_analyses_the_agent_words_once(started, monkeypatch):
+def test_a_turn_analyses_the_agent_words_once(started_sqlite, monkeypatch):
     """The acts stored with the turn and the scripted customer share one analysis."""
     from app.core.acts import IntentModel
 
-    user_id, drill_id = started
+    user_id, drill_id = started_sqlite
     analysed, real = [], IntentModel.analyse_many
 
     def counting(self, texts):
