@@ -129,18 +129,31 @@ def turn_at(drill: Drill, position: int) -> Turn | None:
     return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id, Turn.position == position))
 
 
-def last_turn(drill: Drill) -> Turn:
-    """The drill's last turn, read in one SELECT together with the drill's row and its
-    scenario version's key, which refresh `drill` (its status as committed now, the
-    version a reply needs) so that a turn request reads nothing else."""
-    version = contains_eager(Turn.drill).contains_eager(Drill.scenario_version)
-    return db.session.scalar(
-        select(Turn).join(Turn.drill).join(Drill.scenario_version)
-        .options(version.load_only(ScenarioVersion.scenario_id, ScenarioVersion.language,
-                                   ScenarioVersion.content_hash))
-        .where(Turn.drill_id == drill.id).order_by(Turn.position.desc()).limit(1)
+def _drill_with_last_turn():
+    # The drill's row, its scenario version's key (what a reply needs) and its last turn
+    # (none for a drill without turns), as one row; fresh even if the session holds them.
+    return (
+        select(Drill, Turn).join(Drill.scenario_version).outerjoin(Turn, Turn.drill_id == Drill.id)
+        .options(contains_eager(Drill.scenario_version).load_only(
+            ScenarioVersion.scenario_id, ScenarioVersion.language, ScenarioVersion.content_hash))
+        .order_by(Turn.position.desc()).limit(1)
         .execution_options(populate_existing=True)
     )
+
+
+def last_turn(drill: Drill) -> Turn:
+    """The drill's last turn, read in one SELECT together with the drill's row and its
+    scenario version's key, which refresh `drill` (its status as committed now)."""
+    row = db.session.execute(_drill_with_last_turn().where(Drill.id == drill.id)).first()
+    return row[1] if row is not None else None
+
+
+def own_drill_and_last_turn(trainee_id: int, drill_id: int) -> tuple[Drill, Turn | None] | None:
+    """(drill, its last turn) if the drill belongs to this trainee, else None (views answer
+    404): a turn request's ownership check and its only read, in one SELECT."""
+    row = db.session.execute(_drill_with_last_turn().where(Drill.id == drill_id,
+                                                            Drill.trainee_id == trainee_id)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def resume_state(drill: Drill, before: int | None = None) -> dict:
@@ -283,7 +296,7 @@ def on_drill_ended(drill: Drill) -> None:
 
 # --- turns --------------------------------------------------------------------------------
 
-def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnResult:
+def post_agent_turn(drill: Drill, text: Any, after: int | None = None, *, last: Turn | None = None) -> TurnResult:
     """Store the agent's turn (committed first), then compute, store and commit the reply.
 
     `after` is the position of the last turn the client had seen: a resend of a turn
@@ -292,8 +305,10 @@ def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnRe
     Ends the drill when the customer ends the call. Raises DrillError (400) on bad text,
     DrillConflict (409) when the drill ended or moved on, CustomerUnavailable (503) when
     the engine fails; in that case the agent turn stays stored and the drill resumable.
+    `last` is the drill's last turn if the caller has just read it with the drill
+    (own_drill_and_last_turn), so it is not read again.
     """
-    agent, fresh = _accept_agent_turn(drill, text, after)
+    agent, fresh = _accept_agent_turn(drill, text, after, last)
     return _answer_fresh(drill, agent, fresh) if fresh is not None else _answer(drill, agent)
 
 
@@ -316,7 +331,7 @@ def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iter
     ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
     ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
     """
-    agent, _ = _accept_agent_turn(drill, text, after)
+    agent, _ = _accept_agent_turn(drill, text, after, None)
     return _stream_answer(drill, agent)
 
 
@@ -338,13 +353,17 @@ class _Fresh:
     state: dict
 
 
-def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> tuple[Turn, _Fresh | None]:
+def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
+                       last: Turn | None) -> tuple[Turn, _Fresh | None]:
     """The stored agent turn this request is about: new (committed; with what its reply
     needs), or the one a resend or retry refers to (with None)."""
     text = clean_turn_text(text)
-    last = last_turn(drill)  # also refreshes the drill's status
+    if last is None:
+        last = last_turn(drill)  # also refreshes the drill's status
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
+    if last is None:
+        raise DrillConflict("moved_on", "the drill has no turns to answer")
     if after is not None and after != last.position:
         sent = turn_at(drill, after + 1)
         if sent is not None and sent.speaker == "agent" and sent.text == text:
@@ -492,7 +511,7 @@ def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> T
     outcome = state.get("outcome") if isinstance(state, dict) else None
     ended = bool(outcome) and _mark_ended(drill, outcome)
     try:
-        if ended:
+        if outcome:  # ended here, or by another request first: re-read the drill below
             db.session.commit()
         else:
             _commit_keeping(agent, customer, drill)
@@ -504,8 +523,9 @@ def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> T
             raise
         db.session.refresh(drill)
         return TurnResult(drill, agent, stored)
-    if ended:
+    if outcome:
         db.session.refresh(drill)
+    if ended:
         on_drill_ended(drill)
     return TurnResult(drill, agent, customer)
 
