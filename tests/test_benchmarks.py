@@ -78,7 +78,7 @@ def check_export(text: str, rows: int) -> None:
     lines = [r for r in table_rows(text, f"{rows:,}")]
     assert [r[1] for r in lines] == ["baseline", "csv", "xlsx"]
     # The script itself reads every file back and fails unless it holds exactly `rows` rows.
-    assert all(re.fullmatch(r"[\d.]+ s", r[2]) and re.fullmatch(r"[\d.]+ MiB", r[4]) and re.fullmatch(r"[\d.]+ MB", r[6])
+    assert all(re.fullmatch(r"[\d.]+ s", r[2]) and re.fullmatch(r"[\d.]+ MiB", r[4]) and re.fullmatch(r"[\d.]+ MB", r[5])
                for r in lines), lines
     assert lines[0][3] == "1.00"
 
