@@ -103,6 +103,8 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
     tx = ax.twinx()
     tx.plot(users, [r["turns_per_s"] for r in rows], "^:", color="tab:green", label="throughput (turns/s)")
     tx.set_ylabel("turns/s")
+    ax.set_ylim(bottom=0)
+    tx.set_ylim(bottom=0)  # from zero: a flat throughput must look flat
     lines = ax.get_legend_handles_labels()
     more = tx.get_legend_handles_labels()
     ax.legend(lines[0] + more[0], lines[1] + more[1], loc="upper left", fontsize=8)
