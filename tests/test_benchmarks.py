@@ -53,9 +53,11 @@ def test_turn_bench_tiny(pg_server_url, cache_dir, results):
     run_bench("turn_bench.py", "--turns", "6", "--warmup", "1", "--workers", "1", "--results", str(results))
     text = section(results, "turn")
     assert "Command: `python benchmarks/turn_bench.py --turns 6" in text and "cores (nproc)" in text
-    (base,), (mid,) = table_rows(text, "baseline"), table_rows(text, "drill turn (mid")
-    assert int(mid[1]) == 6 and int(base[1]) >= 6  # every timed turn has its baseline request
-    for row in (base, mid):
+    (base,), (mid,), (streamed,) = (table_rows(text, "baseline"), table_rows(text, "drill turn (mid"),
+                                    table_rows(text, "drill turn, streamed"))
+    assert int(mid[1]) == 6 and int(streamed[1]) > 0
+    assert int(base[1]) >= 6 + int(streamed[1])  # every timed turn has its baseline request
+    for row in (base, mid, streamed):
         p50, p95 = (float(re.match(r"([\d.]+) ms", cell).group(1)) for cell in row[2:4])
         assert 0 < p50 <= p95
     assert float(mid[4].strip("*")) == pytest.approx(float(mid[2].split()[0]) / float(base[2].split()[0]), rel=0.02)

@@ -322,7 +322,8 @@ def answer_pending(drill: Drill) -> TurnResult:
     return _answer(drill, agent) if agent is not None else TurnResult(drill, None, None)
 
 
-def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iterator[dict]:
+def stream_agent_turn(drill: Drill, text: Any, after: int | None = None, *,
+                      last: Turn | None = None) -> Iterator[dict]:
     """Like post_agent_turn, for a streamed response.
 
     Validation and the agent turn's commit happen before this returns, so input errors
@@ -331,8 +332,8 @@ def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iter
     ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
     ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
     """
-    agent, _ = _accept_agent_turn(drill, text, after, None)
-    return _stream_answer(drill, agent)
+    agent, fresh = _accept_agent_turn(drill, text, after, last)
+    return _stream_answer(drill, agent, fresh)
 
 
 def stream_pending(drill: Drill) -> Iterator[dict]:
@@ -438,19 +439,32 @@ def _answer(drill: Drill, agent: Turn) -> TurnResult:
     return _store_reply(drill, agent, reply)
 
 
-def _stream_answer(drill: Drill, agent: Turn) -> Iterator[dict]:
+def _stream_answer(drill: Drill, agent: Turn, fresh: _Fresh | None = None) -> Iterator[dict]:
     # The view returns before the stream is read, and Flask tears its app context down in
-    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows.
+    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows,
+    # or, for an agent turn this request has just committed, take over the rows it holds.
+    if fresh is not None:
+        return _stream_events(drill.id, agent.id, fresh, (drill, agent))
     return _stream_events(drill.id, agent.id)
 
 
-def _stream_events(drill_id: int, agent_id: int) -> Iterator[dict]:
-    drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
+def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
+                   rows: tuple[Drill, Turn] | None = None) -> Iterator[dict]:
+    if rows is not None:
+        # Just committed and kept loaded (_commit_keeping): attach them without a SELECT.
+        drill, agent = (db.session.merge(row, load=False) for row in rows)
+    else:
+        drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
     yield {"type": "agent", "turn": turn_json(agent)}
-    existing = turn_at(drill, agent.position + 1)
+    # A turn this request has just stored has no answer yet (a racing answer loses on
+    # the reply's unique position in _store_reply).
+    existing = None if fresh is not None else turn_at(drill, agent.position + 1)
     if existing is None:
         try:
-            engine, scenario, state = _reply_inputs(drill, agent)
+            if fresh is not None:
+                engine, scenario, state = engine_for(fresh.kind), fresh.scenario, fresh.state
+            else:
+                engine, scenario, state = _reply_inputs(drill, agent)
             reply = None
             if hasattr(engine, "stream_turn"):
                 for piece in engine.stream_turn(agent.text, state, scenario=scenario):

@@ -58,7 +58,8 @@ def post_turn(drill_id: int):
     try:
         turn = TurnRequest.parse(request.get_json(silent=True))
         if turn.stream:
-            events = drills.stream_pending(drill) if turn.retry else drills.stream_agent_turn(drill, turn.text, turn.after)
+            events = (drills.stream_pending(drill) if turn.retry
+                      else drills.stream_agent_turn(drill, turn.text, turn.after, last=last))
             return _ndjson(events)
         result = (drills.answer_pending(drill) if turn.retry
                   else drills.post_agent_turn(drill, turn.text, turn.after, last=last))

@@ -8,6 +8,7 @@ computed, the customer turn (with the simulator state) INSERTed and committed.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import uuid
 
@@ -100,6 +101,22 @@ def test_the_whole_request_adds_only_the_user_lookup(started, any_app):
     # The user (login), then ownership and the last turn in one read.
     assert re.search(r"FROM users\b", seen[0][1])
     assert re.search(r"FROM drills\b", seen[1][1]) and "JOIN turns" in seen[1][1] and "trainee_id" in seen[1][1]
+
+
+def test_a_streamed_turn_costs_the_same(started, any_app):
+    """The drill page streams its turns (NDJSON): same statements as a plain turn."""
+    _, drill_id = started
+    client = any_app.test_client()
+    client.post("/login", data={"username": "cost-trainee", "password": "password-123"})
+    db.session.remove()
+    g.pop("_login_user", None)
+    with recorded_sql() as seen:
+        r = client.post(f"/trainee/drills/{drill_id}/turns", json={"text": LINES[1], "stream": True},
+                        headers={"Accept": "application/json"})
+        events = [json.loads(line) for line in r.get_data(as_text=True).splitlines() if line.strip()]
+    assert r.status_code == 200 and [e["type"] for e in events] == ["agent", "chunk", "customer"], events
+    assert events[0]["turn"]["position"] == 3 and events[-1]["turn"]["position"] == 4
+    assert verbs(seen) == ["SELECT", "SELECT", "INSERT", "COMMIT", "INSERT", "COMMIT"], seen
 
 
 def test_a_turn_analyses_the_agent_words_once(started_sqlite, monkeypatch):
