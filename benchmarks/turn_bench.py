@@ -146,7 +146,7 @@ def render(stats: dict, command: str, machine: str, workers: int, drills: int, d
 | drill turn that ends the call (+ scoring) | {f['n']} | {f['p50']:.2f} ms | {f['p95']:.2f} ms | {f['p50'] / b['p50']:.2f} | {f['p95'] / b['p95']:.2f} |
 
 A mid-call turn costs {ratio50:.2f}× the one-insert baseline at the median: it {verdict} the target
-(p50 ratio ≤ 2). Its SQL (plain JSON turn) is pinned by tests/services/test_turn_cost.py.
+(p50 ratio ≤ 2). Its SQL, plain or streamed, is pinned by tests/services/test_turn_cost.py.
 """
 
 
