@@ -26,7 +26,7 @@ run: setup
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: venv
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

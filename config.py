@@ -85,6 +85,8 @@ class Config:
 
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", True)
     LOAD_CONTENT_ON_START = _env_bool("LOAD_CONTENT_ON_START", True)
+    # benchmarks/turn_bench.py's baseline route (app/bench.py); ignored in production.
+    BENCH_ROUTES = _env_bool("BENCH_ROUTES", False)
 
 
 class DevelopmentConfig(Config):
@@ -98,6 +100,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", False)
+    BENCH_ROUTES = False
 
     @classmethod
     def check(cls) -> None:

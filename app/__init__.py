@@ -13,6 +13,7 @@ def create_app(config_object: type | object | None = None) -> Flask:
     register_extensions(app)
     register_content(app)
     register_blueprints(app)
+    register_bench_routes(app)
     register_errorhandlers(app)
     register_security_headers(app)
     register_template_helpers(app)
@@ -78,6 +79,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(trainer_bp, url_prefix="/trainer")
     app.register_blueprint(hr_bp, url_prefix="/hr")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_bench_routes(app: Flask) -> None:
+    # The benchmark baseline route writes rows for anyone logged in as a trainee: only when
+    # asked for (BENCH_ROUTES=1) and never in production, whatever the flag says.
+    if app.config.get("BENCH_ROUTES") and app.config.get("ENV_NAME") != "production":
+        from app.bench import bp as bench_bp
+
+        app.register_blueprint(bench_bp, url_prefix="/bench")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -17,14 +17,16 @@ from datetime import timedelta
 from typing import Any, Iterator
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
-from app.models import Drill, Turn
+from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
-from app.services.engines import analyser_factory, available_kinds, engine_for, scenario_of_version
+from app.services.engines import available_kinds, engine_for, scenario_of_version, turn_analyser
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +129,31 @@ def turn_at(drill: Drill, position: int) -> Turn | None:
     return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id, Turn.position == position))
 
 
+def _drill_with_last_turn():
+    # The drill's row, its scenario version's key (what a reply needs) and its last turn
+    # (none for a drill without turns), as one row; fresh even if the session holds them.
+    return (
+        select(Drill, Turn).join(Drill.scenario_version).outerjoin(Turn, Turn.drill_id == Drill.id)
+        .options(contains_eager(Drill.scenario_version).load_only(
+            ScenarioVersion.scenario_id, ScenarioVersion.language, ScenarioVersion.content_hash))
+        .order_by(Turn.position.desc()).limit(1)
+        .execution_options(populate_existing=True)
+    )
+
+
 def last_turn(drill: Drill) -> Turn:
-    return db.session.scalar(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position.desc()).limit(1))
+    """The drill's last turn, read in one SELECT together with the drill's row and its
+    scenario version's key, which refresh `drill` (its status as committed now)."""
+    row = db.session.execute(_drill_with_last_turn().where(Drill.id == drill.id)).first()
+    return row[1] if row is not None else None
+
+
+def own_drill_and_last_turn(trainee_id: int, drill_id: int) -> tuple[Drill, Turn | None] | None:
+    """(drill, its last turn) if the drill belongs to this trainee, else None (views answer
+    404): a turn request's ownership check and its only read, in one SELECT."""
+    row = db.session.execute(_drill_with_last_turn().where(Drill.id == drill_id,
+                                                            Drill.trainee_id == trainee_id)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def resume_state(drill: Drill, before: int | None = None) -> dict:
@@ -291,7 +316,7 @@ def _score(drill: Drill) -> None:
 
 # --- turns --------------------------------------------------------------------------------
 
-def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnResult:
+def post_agent_turn(drill: Drill, text: Any, after: int | None = None, *, last: Turn | None = None) -> TurnResult:
     """Store the agent's turn (committed first), then compute, store and commit the reply.
 
     `after` is the position of the last turn the client had seen: a resend of a turn
@@ -300,9 +325,11 @@ def post_agent_turn(drill: Drill, text: Any, after: int | None = None) -> TurnRe
     Ends the drill when the customer ends the call. Raises DrillError (400) on bad text,
     DrillConflict (409) when the drill ended or moved on, CustomerUnavailable (503) when
     the engine fails; in that case the agent turn stays stored and the drill resumable.
+    `last` is the drill's last turn if the caller has just read it with the drill
+    (own_drill_and_last_turn), so it is not read again.
     """
-    agent = _accept_agent_turn(drill, text, after)
-    return _answer(drill, agent)
+    agent, fresh = _accept_agent_turn(drill, text, after, last)
+    return _answer_fresh(drill, agent, fresh) if fresh is not None else _answer(drill, agent)
 
 
 def answer_pending(drill: Drill) -> TurnResult:
@@ -315,7 +342,8 @@ def answer_pending(drill: Drill) -> TurnResult:
     return _answer(drill, agent) if agent is not None else TurnResult(drill, None, None)
 
 
-def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iterator[dict]:
+def stream_agent_turn(drill: Drill, text: Any, after: int | None = None, *,
+                      last: Turn | None = None) -> Iterator[dict]:
     """Like post_agent_turn, for a streamed response.
 
     Validation and the agent turn's commit happen before this returns, so input errors
@@ -324,8 +352,8 @@ def stream_agent_turn(drill: Drill, text: Any, after: int | None = None) -> Iter
     ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
     ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
     """
-    agent = _accept_agent_turn(drill, text, after)
-    return _stream_answer(drill, agent)
+    agent, fresh = _accept_agent_turn(drill, text, after, last)
+    return _stream_answer(drill, agent, fresh)
 
 
 def stream_pending(drill: Drill) -> Iterator[dict]:
@@ -336,45 +364,92 @@ def stream_pending(drill: Drill) -> Iterator[dict]:
     return _stream_answer(drill, agent)
 
 
-def _accept_agent_turn(drill: Drill, text: Any, after: int | None) -> Turn:
-    """The stored agent turn this request is about: new (committed), or the one a resend
-    or retry refers to."""
+@dataclass
+class _Fresh:
+    """What the reply to a just-inserted agent turn needs, read before its commit (which
+    expires every loaded row): no second read of the drill, its scenario or its state."""
+
+    kind: str
+    scenario: Any
+    state: dict
+
+
+def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
+                       last: Turn | None) -> tuple[Turn, _Fresh | None]:
+    """The stored agent turn this request is about: new (committed; with what its reply
+    needs), or the one a resend or retry refers to (with None)."""
     text = clean_turn_text(text)
-    db.session.refresh(drill)
-    if after is not None:
+    if last is None:
+        last = last_turn(drill)  # also refreshes the drill's status
+    if after is not None and last is not None and after != last.position:
         sent = turn_at(drill, after + 1)
         # The same submit again (double click, network retry, the page retrying after the
         # server died before answering). Checked before the status: when the first submit's
         # reply ended the call, the resend must get that stored exchange, not "ended".
         if sent is not None and sent.speaker == "agent" and sent.text == text and (
                 drill.status == "active" or turn_at(drill, sent.position + 1) is not None):
-            return sent
+            return sent, None
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
-    last = last_turn(drill)
+    if last is None:
+        raise DrillConflict("moved_on", "the drill has no turns to answer")
     if after is not None and after != last.position:
         raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
     if last.speaker == "agent":
         if last.text == text:
-            return last
+            return last, None
         raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
     _refuse_if_out_of_time(drill)
-    return _insert_agent_turn(drill, last.position + 1, text)
+    scenario = scenario_of(drill)
+    fresh = None
+    if last.state is not None:
+        fresh = _Fresh(drill.customer_kind, scenario, last.state)
+    # The acts go in with the turn (one INSERT, no later UPDATE); recognising them is
+    # local and fast, and the turn is still committed before the reply is computed.
+    acts = _acts(scenario.language, text, drill.id)
+    return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
 
 
-def _insert_agent_turn(drill: Drill, position: int, text: str) -> Turn:
-    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={})
+def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
+                       fresh: _Fresh | None) -> tuple[Turn, _Fresh | None]:
+    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={"acts": acts})
     db.session.add(turn)
     try:
-        db.session.commit()
+        _commit_keeping(turn, drill)
     except IntegrityError:
         # Another request took this position first (double submit on two workers).
         db.session.rollback()
         other = turn_at(drill, position)
         if other is not None and other.speaker == "agent" and other.text == text:
-            return other
+            return other, None
         raise DrillConflict("moved_on", "another turn was sent at the same time") from None
-    return turn
+    return turn, fresh
+
+
+def _commit_keeping(*objects) -> None:
+    """Commit, keeping `objects` loaded with the values just flushed.
+
+    A commit expires every loaded row so that later reads see other transactions; for
+    rows this transaction has just written in full, the database holds exactly what we
+    hold, and reading each back (a SELECT per row, on the hottest request) buys nothing.
+    """
+    db.session.flush()
+    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs})
+            for obj in objects]
+    db.session.commit()
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
+
+
+def _answer_fresh(drill: Drill, agent: Turn, fresh: _Fresh) -> TurnResult:
+    """The reply to an agent turn this request has just stored: nobody else can have
+    answered it yet except by racing us, which the reply's unique position settles."""
+    try:
+        reply = engine_for(fresh.kind).next_turn(agent.text, fresh.state, scenario=fresh.scenario)
+    except Exception as exc:
+        raise _unavailable(drill, agent, exc) from exc
+    return _store_reply(drill, agent, reply, kind=fresh.kind)
 
 
 def _answer(drill: Drill, agent: Turn) -> TurnResult:
@@ -390,19 +465,32 @@ def _answer(drill: Drill, agent: Turn) -> TurnResult:
     return _store_reply(drill, agent, reply)
 
 
-def _stream_answer(drill: Drill, agent: Turn) -> Iterator[dict]:
+def _stream_answer(drill: Drill, agent: Turn, fresh: _Fresh | None = None) -> Iterator[dict]:
     # The view returns before the stream is read, and Flask tears its app context down in
-    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows.
+    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows,
+    # or, for an agent turn this request has just committed, take over the rows it holds.
+    if fresh is not None:
+        return _stream_events(drill.id, agent.id, fresh, (drill, agent))
     return _stream_events(drill.id, agent.id)
 
 
-def _stream_events(drill_id: int, agent_id: int) -> Iterator[dict]:
-    drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
+def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
+                   rows: tuple[Drill, Turn] | None = None) -> Iterator[dict]:
+    if rows is not None:
+        # Just committed and kept loaded (_commit_keeping): attach them without a SELECT.
+        drill, agent = (db.session.merge(row, load=False) for row in rows)
+    else:
+        drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
     yield {"type": "agent", "turn": turn_json(agent)}
-    existing = turn_at(drill, agent.position + 1)
+    # A turn this request has just stored has no answer yet (a racing answer loses on
+    # the reply's unique position in _store_reply).
+    existing = None if fresh is not None else turn_at(drill, agent.position + 1)
     if existing is None:
         try:
-            engine, scenario, state = _reply_inputs(drill, agent)
+            if fresh is not None:
+                engine, scenario, state = engine_for(fresh.kind), fresh.scenario, fresh.state
+            else:
+                engine, scenario, state = _reply_inputs(drill, agent)
             reply = None
             if hasattr(engine, "stream_turn"):
                 for piece in engine.stream_turn(agent.text, state, scenario=scenario):
@@ -439,9 +527,9 @@ def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailab
     return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
 
 
-def _reply_meta(drill: Drill, events: list[dict]) -> dict:
+def _reply_meta(kind: str, events: list[dict]) -> dict:
     """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
-    meta = {"engine": drill.customer_kind, "events": events}
+    meta = {"engine": kind, "events": events}
     llm = next((e for e in events if e.get("type") == "llm"), None)
     if llm is not None:
         meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
@@ -451,17 +539,23 @@ def _reply_meta(drill: Drill, events: list[dict]) -> dict:
     return meta
 
 
-def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
+def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> TurnResult:
     # Engines answer (text, state, events); the LLM engine's streamed final is an object.
     text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
-    customer = Turn(drill_id=drill.id, position=agent.position + 1, speaker="customer", text=text,
-                    state=state, meta=_reply_meta(drill, list(events or [])))
+    kind = kind or drill.customer_kind
+    drill_id, position = drill.id, agent.position
+    customer = Turn(drill_id=drill_id, position=position + 1, speaker="customer", text=text,
+                    state=state, meta=_reply_meta(kind, list(events or [])))
     db.session.add(customer)
-    agent.meta = {**(agent.meta or {}), "acts": _acts(drill, agent.text)}
+    if "acts" not in (agent.meta or {}):  # stored before the acts went in with the turn
+        agent.meta = {**(agent.meta or {}), "acts": _acts(scenario_of(drill).language, agent.text, drill_id)}
     outcome = state.get("outcome") if isinstance(state, dict) else None
     ended = bool(outcome) and _mark_ended(drill, outcome)
     try:
-        db.session.commit()
+        if outcome:  # ended here, or by another request first: re-read the drill below
+            db.session.commit()
+        else:
+            _commit_keeping(agent, customer, drill)
     except IntegrityError:
         # Another worker answered this turn first; its reply is the reply.
         db.session.rollback()
@@ -470,19 +564,19 @@ def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
             raise
         db.session.refresh(drill)
         return TurnResult(drill, agent, stored)
-    db.session.refresh(drill)
+    if outcome:
+        db.session.refresh(drill)
     if ended:
         on_drill_ended(drill)
     return TurnResult(drill, agent, customer)
 
 
-def _acts(drill: Drill, text: str) -> list[str]:
+def _acts(language: str, text: str, drill_id: int) -> list[str]:
     """The agent turn's recognised speech acts, kept for trainers and the scorer."""
     try:
-        model = analyser_factory()(drill.scenario_version.language)
-        analysis = getattr(model, "analyse", model)(text)
+        analysis = turn_analyser(language).analyse(text)
     except Exception:  # the acts are a convenience; the reply must not fail for them
-        log.exception("act recognition failed on drill %s", drill.id)
+        log.exception("act recognition failed on drill %s", drill_id)
         return []
     acts = analysis.get("acts") if isinstance(analysis, dict) else getattr(analysis, "acts", ())
     return sorted(acts or ())

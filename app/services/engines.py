@@ -6,6 +6,7 @@ install or first use, and memoises it per process: requests only ever analyse.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -46,6 +47,39 @@ def analyser_factory(config: Mapping | None = None) -> Callable[[str], Any]:
         return load_intent_model(language, acts_dir, cache_dir)
 
     return for_language
+
+
+class _RecentAnalyses:
+    """An intent model whose analyse() remembers the last few hundred utterances.
+
+    A drill turn analyses the agent's words twice: for the acts stored with the turn and
+    again inside the customer's reply, a few milliseconds apart. The analysis is
+    deterministic and immutable (a frozen dataclass), so the second one is a lookup.
+    """
+
+    def __init__(self, model, size: int = 256):
+        self.model = model
+        self.analyse = functools.lru_cache(maxsize=size)(getattr(model, "analyse", model))
+
+    def __getattr__(self, name: str):
+        return getattr(self.model, name)
+
+
+_recent: dict[int, _RecentAnalyses] = {}
+_recent_lock = threading.Lock()
+
+
+def turn_analyser(language: str, config: Mapping | None = None) -> _RecentAnalyses:
+    """The intent model of `language` for drill turns, shared by the acts stored with a
+    turn and the customer engines, so one utterance is analysed once."""
+    model = analyser_factory(config)(language)
+    wrapper = _recent.get(id(model))
+    if wrapper is None or wrapper.model is not model:
+        with _recent_lock:
+            wrapper = _recent.get(id(model))
+            if wrapper is None or wrapper.model is not model:
+                wrapper = _recent[id(model)] = _RecentAnalyses(model)
+    return wrapper
 
 
 def _llm_client(config: Mapping):
@@ -91,7 +125,11 @@ def engine_for(kind: str, config: Mapping | None = None):
 
 
 def _build(kind: str, config: Mapping):
-    analysers = analyser_factory(config)
+    config = dict(config)  # the engine outlives the app context it was built in
+
+    def analysers(language: str):
+        return turn_analyser(language, config)
+
     if kind == "llm":
         return make_engine(kind, analysers, llm_client=_llm_client(config),
                            prompts_dir=Path(config["SCENARIOS_DIR"]) / "prompts")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -127,8 +128,15 @@ def _cell(value):
     return value
 
 
-def _row(r) -> list:
-    return [_cell(getattr(r, c)) for c in COLUMNS]
+def _rows(result) -> Iterator[list]:
+    """The export cells of each row of a results query, in COLUMNS order.
+
+    Columns are picked by position, found once from the result's keys: a lookup by name
+    per cell was a third of a CSV export's time (export_bench, 100,000 rows)."""
+    keys = list(result.keys())
+    pick = operator.itemgetter(*[keys.index(c) for c in COLUMNS])
+    for r in result:
+        yield [_cell(v) for v in pick(r)]
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -190,8 +198,8 @@ def write_csv(f: ResultFilter) -> Iterator[bytes]:
     out = csv.writer(buf)
     # The BOM makes Excel read the UTF-8 Chinese names correctly.
     yield ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode()
-    for n, r in enumerate(_stream(results_query(f)), 1):
-        out.writerow(_row(r))
+    for n, row in enumerate(_rows(_stream(results_query(f))), 1):
+        out.writerow(row)
         if n % CHUNK == 0:
             yield buf.getvalue().encode()
             buf.seek(0)
@@ -209,8 +217,8 @@ def write_xlsx(f: ResultFilter) -> Iterator[bytes]:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("certifications")
     ws.append(list(COLUMNS))
-    for r in _stream(results_query(f)):
-        ws.append(_row(r))
+    for row in _rows(_stream(results_query(f))):
+        ws.append(row)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

@@ -57,13 +57,16 @@ def drill(drill_id: int):
 @bp.route("/drills/<int:drill_id>/turns", methods=["POST"])
 def post_turn(drill_id: int):
     """JSON in, JSON out (or NDJSON when `stream` is true). Errors: 400/409/503 with `error`."""
-    drill = _own_drill(drill_id)
+    # Another trainee's drill is a 404, as in _own_drill; the last turn comes in the same read.
+    drill, last = drills.own_drill_and_last_turn(current_user.id, drill_id) or abort(404)
     try:
         turn = TurnRequest.parse(request.get_json(silent=True))
         if turn.stream:
-            events = drills.stream_pending(drill) if turn.retry else drills.stream_agent_turn(drill, turn.text, turn.after)
+            events = (drills.stream_pending(drill) if turn.retry
+                      else drills.stream_agent_turn(drill, turn.text, turn.after, last=last))
             return _ndjson(events)
-        result = drills.answer_pending(drill) if turn.retry else drills.post_agent_turn(drill, turn.text, turn.after)
+        result = (drills.answer_pending(drill) if turn.retry
+                  else drills.post_agent_turn(drill, turn.text, turn.after, last=last))
     except DrillError as exc:
         return _error(exc)
     return jsonify(turns=[drills.turn_json(t) for t in result.turns], drill=drills.drill_json(result.drill))

@@ -1,0 +1,99 @@
+"""The benchmark scripts run end to end in a tiny mode and write the figures they promise
+(into a temporary RESULTS file, never the real one). Correctness only: no timing is
+asserted, only that each figure is there, is a number and agrees with the counts."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(script: str, *args: str, timeout: int = 240) -> str:
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc.stdout
+
+
+def section(results: Path, name: str) -> str:
+    text = results.read_text(encoding="utf-8")
+    assert text.count(f"<!-- {name}:start -->") == 1 and text.count(f"<!-- {name}:end -->") == 1
+    return text.split(f"<!-- {name}:start -->")[1].split(f"<!-- {name}:end -->")[0]
+
+
+def table_rows(text: str, first_cell: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith(f"| {first_cell}")]
+
+
+@pytest.fixture
+def results(tmp_path) -> Path:
+    path = tmp_path / "RESULTS.md"
+    path.write_text("# Benchmark results\n\n<!-- other:start -->\nkept\n<!-- other:end -->\n", encoding="utf-8")
+    return path
+
+
+def test_write_section_replaces_only_its_own_section(results):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.common import percentile, write_section
+
+    write_section("mine", "first", results)
+    write_section("mine", "second", results)
+    assert section(results, "mine").strip() == "second" and section(results, "other").strip() == "kept"
+    assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 95) == 5
+
+
+@pytest.mark.postgres
+def test_turn_bench_tiny(pg_server_url, cache_dir, results):
+    run_bench("turn_bench.py", "--turns", "6", "--warmup", "1", "--workers", "1", "--results", str(results))
+    text = section(results, "turn")
+    assert "Command: `python benchmarks/turn_bench.py --turns 6" in text and "cores (nproc)" in text
+    (base,), (mid,), (streamed,) = (table_rows(text, "baseline"), table_rows(text, "drill turn (mid"),
+                                    table_rows(text, "drill turn, streamed"))
+    assert int(mid[1]) == 6 and int(streamed[1]) > 0
+    assert int(base[1]) >= 6 + int(streamed[1])  # every timed turn has its baseline request
+    for row in (base, mid, streamed):
+        p50, p95 = (float(re.match(r"([\d.]+) ms", cell).group(1)) for cell in row[2:4])
+        assert 0 < p50 <= p95
+    assert float(mid[4].strip("*")) == pytest.approx(float(mid[2].split()[0]) / float(base[2].split()[0]), rel=0.02)
+
+
+@pytest.mark.postgres
+def test_load_bench_tiny(pg_server_url, cache_dir, results, tmp_path):
+    plot = tmp_path / "curve.png"
+    run_bench("load_bench.py", "--max-users", "2", "--seconds", "2", "--workers", "2", "--plot", str(plot),
+              "--results", str(results))
+    text = section(results, "load")
+    rows = [r for r in table_rows(text, "") if r[0].isdigit()]
+    assert [r[0] for r in rows] == ["1", "2"][:len(rows)] and rows
+    assert all(int(r[1]) > 0 and float(r[2]) > 0 for r in rows)
+    assert "Largest N within the bound" in text or "fails" in text
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def check_export(text: str, rows: int) -> None:
+    lines = [r for r in table_rows(text, f"{rows:,}")]
+    assert [r[1] for r in lines] == ["baseline", "csv", "xlsx"]
+    # The script itself reads every file back and fails unless it holds exactly `rows` rows.
+    assert all(re.fullmatch(r"[\d.]+ s", r[2]) and re.fullmatch(r"[\d.]+ MiB", r[4]) and re.fullmatch(r"[\d.]+ MB", r[5])
+               for r in lines), lines
+    assert lines[0][3] == "1.00"
+
+
+def test_export_bench_tiny_sqlite(results):
+    out = run_bench("export_bench.py", "--rows", "120", "--repeat", "1", "--db", "sqlite", "--results", str(results))
+    assert "sqlite: 120 results" in out
+    check_export(section(results, "export"), 120)
+
+
+@pytest.mark.postgres
+def test_export_bench_tiny_postgres(pg_server_url, results):
+    run_bench("export_bench.py", "--rows", "120", "--repeat", "1", "--db", "postgres", "--results", str(results))
+    text = section(results, "export")
+    assert "### PostgreSQL" in text
+    check_export(text, 120)
