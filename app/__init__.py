@@ -11,6 +11,7 @@ def create_app(config_object: type | object | None = None) -> Flask:
     configure(app, config_object)
     register_extensions(app)
     register_content(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -53,6 +54,13 @@ def register_content(app: Flask) -> None:
     from app.services.content import init_catalog
 
     init_catalog(app)
+
+
+def register_url_converters(app: Flask) -> None:
+    # Before the blueprints: a rule takes its converters from the map when it is added.
+    from app.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:

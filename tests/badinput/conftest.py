@@ -1,0 +1,73 @@
+"""Fixtures of the bad-input suites: the app on SQLite and on PostgreSQL (overflow and NUL
+bugs differ between the two), one logged-in client per role, and a drill to aim at."""
+from __future__ import annotations
+
+import pytest
+from flask import g
+
+from app.extensions import db
+
+ROLES = ("trainee", "trainer", "hr", "admin")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def web_app(request):
+    """The app on a fresh database of each kind (inside its app context)."""
+    return request.getfixturevalue("app" if request.param == "sqlite" else "pg_app")
+
+
+class RoleClient:
+    """A test client logged in as one user.
+
+    The tests keep one app context open across requests (as tests/conftest.py does), and
+    Flask-Login caches the current user on it; forgetting that cache before each request
+    lets clients of different users take turns. Each request starts from a clean session
+    (a failed request must not poison the next one's transaction).
+    """
+
+    def __init__(self, app, user=None):
+        self.user = user
+        self.client = app.test_client()
+        if user is not None:
+            response = self.request("post", "/login", data={"username": user.username, "password": "password-123"})
+            assert response.status_code == 302, response.data[:300]
+
+    def request(self, method: str, url: str, **kwargs):
+        g.pop("_login_user", None)
+        db.session.rollback()
+        try:
+            return self.client.open(url, method=method.upper(), **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+    def get(self, url, **kwargs):
+        return self.request("get", url, **kwargs)
+
+    def post(self, url, **kwargs):
+        return self.request("post", url, **kwargs)
+
+
+@pytest.fixture
+def people(web_app):
+    """One user per role; the trainee sits in the trainer's cohort and has an active drill."""
+    from app.models import Cohort
+    from app.services.accounts import create_user
+    from app.services.drills import start_drill
+
+    users = {role: create_user(f"bad-{role}", "password-123", role, None, None) for role in ROLES}
+    cohort = Cohort(name="bad-cohort", trainer_id=None)
+    db.session.add(cohort)
+    db.session.flush()
+    cohort.trainer_id = users["trainer"].id
+    users["trainee"].cohort = cohort
+    db.session.commit()
+    drill = start_drill(users["trainee"], "billing_complaint", "zh-CN", "calm", "scripted", seed=1)
+    return {"users": users, "cohort": cohort, "drill_id": drill.id}
+
+
+@pytest.fixture
+def clients(web_app, people):
+    """role (and "anonymous") -> RoleClient."""
+    out = {role: RoleClient(web_app, user) for role, user in people["users"].items()}
+    out["anonymous"] = RoleClient(web_app)
+    return out
