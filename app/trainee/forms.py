@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.ids import ID_MAX
 from app.services.drills import SEED_MAX, DrillError
 
 KIND_LABELS = {"scripted": _l("Scripted customer"), "llm": _l("AI customer (language model)")}
@@ -47,7 +48,8 @@ class TurnRequest:
         if not isinstance(body, dict):
             raise DrillError("bad_request", "send a JSON object")
         after, retry, stream = body.get("after"), body.get("retry", False), body.get("stream", False)
-        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+        # A position beyond the column's range cannot exist and would overflow the query.
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < ID_MAX):
             raise DrillError("bad_request", "`after` must be a turn position")
         if not isinstance(retry, bool) or not isinstance(stream, bool):
             raise DrillError("bad_request", "`retry` and `stream` must be true or false")

@@ -37,3 +37,13 @@ def test_huge_query_ids_and_pages(clients, number):
     # (The language switch's "next" field holds the URL asked for: compare the content only.)
     content = lambda r: r.data.split(b"<main")[1]  # noqa: E731
     assert content(page) == content(clients["hr"].get("/hr/"))
+
+
+@pytest.mark.parametrize("after", HUGE)
+def test_a_huge_after_position_is_a_bad_request(clients, people, after):
+    # Was: `after + 1` went into the turns query (integer out of range / OverflowError).
+    for stream in (False, True):
+        response = clients["trainee"].post(f"/trainee/drills/{people['drill_id']}/turns",
+                                           json={"text": "您好", "after": after, "stream": stream})
+        assert response.status_code == 400
+        assert response.get_json()["code"] == "bad_request"
