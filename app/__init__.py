@@ -22,6 +22,9 @@ def create_app(config_object: type | object | None = None) -> Flask:
 
 def configure(app: Flask, config_object) -> None:
     app.config.from_object(config_object or config_from_env())
+    from app.json_body import JSONProvider
+
+    app.json = JSONProvider(app)
     if not app.config.get("SECRET_KEY"):
         # Only the local default may invent a key; production must be given one.
         if app.config.get("ENV_NAME") == "production":

@@ -47,3 +47,13 @@ def test_a_huge_after_position_is_a_bad_request(clients, people, after):
                                            json={"text": "您好", "after": after, "stream": stream})
         assert response.status_code == 400
         assert response.get_json()["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("web_app", ["sqlite"], indirect=True)  # parsing, not the database
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"a":' * 100_000])
+def test_deeply_nested_json_is_a_bad_request(clients, people, body):
+    # Was: RecursionError out of json.loads, which get_json(silent=True) does not catch.
+    response = clients["trainee"].post(f"/trainee/drills/{people['drill_id']}/turns", data=body,
+                                       content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "bad_request"
