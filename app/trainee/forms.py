@@ -5,17 +5,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.forms import Form
 from app.ids import ID_MAX
 from app.services.drills import SEED_MAX, DrillError
 
 KIND_LABELS = {"scripted": _l("Scripted customer"), "llm": _l("AI customer (language model)")}
 
 
-class StartDrillForm(FlaskForm):
+class StartDrillForm(Form):
     persona = RadioField(_l("Customer persona"), validators=[DataRequired()])
     customer = RadioField(_l("Customer"), validators=[DataRequired()], default="scripted")
     seed = IntegerField(_l("Seed (optional, replays the same call)"),
