@@ -128,6 +128,11 @@ def read_transcript(
         raise DataFileError(
             [Fault(file, "", f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
         ) from None
+    except (RecursionError, ValueError) as exc:
+        # RecursionError: nesting deeper than the parser's stack; ValueError: an integer
+        # literal longer than Python's digit limit. Neither is a transcript.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DataFileError([Fault(file, "", f"bad JSON: {reason}")]) from None
     if isinstance(data, dict) and data.get("format", FORMAT) != FORMAT:
         # Say this first: a newer format version would otherwise produce a pile of faults.
         raise DataFileError([Fault(file, "format", f"unsupported format {data['format']!r}; expected {FORMAT!r}")])
