@@ -27,7 +27,8 @@ class StartDrillForm(Form):
         """The form with this scenario's personas and the customer kinds available now."""
         form = cls()
         form.persona.choices = [(p.id, p.label) for p in scenario.personas]
-        if form.persona.data is None:
+        if form.persona.data is None and not form.is_submitted():
+            # Preselected on the page; a post that names no persona is refused, not defaulted.
             form.persona.data = scenario.personas[0].id
         form.customer.choices = [(k, KIND_LABELS.get(k, k)) for k in kinds]
         return form

@@ -89,3 +89,13 @@ def test_bodies_over_the_size_cap_get_a_clear_413(clients, people, web_app):
     turn = clients["trainee"].post(f"/trainee/drills/{people['drill_id']}/turns", data="x" * (cap + 1),
                                    content_type="application/json", headers={"Accept": "application/json"})
     assert turn.status_code == 413 and turn.get_json()["error"].startswith("提交的内容过大")
+
+
+@pytest.mark.parametrize("web_app", ["sqlite"], indirect=True)
+def test_a_drill_start_that_names_no_persona_is_refused(clients):
+    # Was: the page's preselected persona was also filled into posts without one, so an
+    # empty (or JSON) post started a drill on the first persona.
+    for body in ({}, {"customer": "scripted"}, {"persona": "", "customer": "scripted"}):
+        response = clients["trainee"].post("/trainee/start/billing_complaint", data=body)
+        assert response.status_code == 400 and 'class="error"' in response.get_data(as_text=True)
+    assert 'checked' in clients["trainee"].get("/trainee/start/billing_complaint").get_data(as_text=True)
