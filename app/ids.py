@@ -16,7 +16,12 @@ ID_MAX = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` that does not match numbers beyond ID_MAX, so they get the app's 404."""
+    """`<int:...>` that does not match numbers beyond ID_MAX, so they get the app's 404.
+
+    ASCII digits only: the base class's \\d also takes other scripts' digits, so that
+    /hr/people/٣ was user 3 under a second address."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=ID_MAX if max is None else max,
