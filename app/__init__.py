@@ -15,6 +15,7 @@ def create_app(config_object: type | object | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_input_guards(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -90,6 +91,12 @@ def register_security_headers(app: Flask) -> None:
     from app.security import add_security_headers
 
     app.after_request(add_security_headers)
+
+
+def register_input_guards(app: Flask) -> None:
+    from app.input_guard import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
 
 
 def register_template_helpers(app: Flask) -> None:

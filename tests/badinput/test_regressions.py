@@ -99,3 +99,15 @@ def test_a_drill_start_that_names_no_persona_is_refused(clients):
         response = clients["trainee"].post("/trainee/start/billing_complaint", data=body)
         assert response.status_code == 400 and 'class="error"' in response.get_data(as_text=True)
     assert 'checked' in clients["trainee"].get("/trainee/start/billing_complaint").get_data(as_text=True)
+
+
+def test_nul_characters_in_fields_are_refused(clients):
+    # Was: PostgreSQL refuses NUL in text, so these reached the database and failed (500).
+    for role, method, url, kwargs in (
+            ("anonymous", "post", "/login", {"data": {"username": "a\x00", "password": "password-123"}}),
+            ("admin", "post", "/admin/cohorts", {"data": {"name": "c\x00"}}),
+            ("hr", "get", "/hr/", {"query_string": {"cohort": "\x00"}}),
+            ("hr", "get", "/hr/export/csv", {"query_string": {"track": "t\x00"}})):
+        response = clients[role].request(method, url, **kwargs)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "NUL" in response.get_data(as_text=True)
