@@ -111,3 +111,12 @@ def test_nul_characters_in_fields_are_refused(clients):
         response = clients[role].request(method, url, **kwargs)
         assert response.status_code == 400, (url, response.status_code)
         assert "NUL" in response.get_data(as_text=True)
+
+
+def test_lone_surrogates_in_a_turn_are_dropped(clients, people):
+    # Was: a JSON "\ud800" reached the database driver, which cannot encode it (500).
+    url = f"/trainee/drills/{people['drill_id']}/turns"
+    only = clients["trainee"].post(url, data='{"text": "\\ud800\\ud800"}', content_type="application/json")
+    assert only.status_code == 400 and only.get_json()["code"] == "empty"
+    mixed = clients["trainee"].post(url, data='{"text": "您好\\ud800"}', content_type="application/json")
+    assert mixed.status_code == 200 and mixed.get_json()["turns"][0]["text"] == "您好"
