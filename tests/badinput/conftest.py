@@ -71,3 +71,17 @@ def clients(web_app, people):
     out = {role: RoleClient(web_app, user) for role, user in people["users"].items()}
     out["anonymous"] = RoleClient(web_app)
     return out
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `slow` variants of this folder (every wrong value on every form field) run only
+    when asked for: `-m slow` or HOTLINE_SLOW=1. CI runs the trimmed variants."""
+    import os
+
+    if os.environ.get("HOTLINE_SLOW") == "1" or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow variant: run with -m slow or HOTLINE_SLOW=1")
+    here = os.path.dirname(__file__)
+    for item in items:
+        if item.get_closest_marker("slow") and str(item.fspath).startswith(here):
+            item.add_marker(skip)
