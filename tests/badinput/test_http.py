@@ -174,6 +174,8 @@ READS = {
 ALL_NAMES = sorted({n for names in READS.values() for n in names})
 QUERY_VALUES = (str(10**30), str(2**31), "-1", "abc", "nan", "\x00", "<script>alert(1)</script>", "0000-01-01",
                 "99999-01-01", "9" * 5000, "//evil.example")
+# Sent to each parameter a page reads on its own (the others go to all parameters at once).
+ONE_BY_ONE = (str(10**30), "-1", "\x00", "<script>alert(1)</script>", "9" * 5000)
 # The library pages validate every data file on each request (about 2 s): one visit each.
 SLOW = {"trainer.library", "trainer.library_rubric", "trainer.library_scenario"}
 
@@ -194,7 +196,7 @@ def test_hostile_query_parameters_on_every_page(web_app, people, prober):
             role = "anonymous"
         base = _build(rule, good)
         for value in QUERY_VALUES[6:7] if rule.endpoint in SLOW else values:
-            for name in READS.get(rule.endpoint, ()):
+            for name in READS.get(rule.endpoint, ()) if value in ONE_BY_ONE else ():
                 response = prober.send("query", role, "get", base, handled_ok=True, query_string={name: value})
                 if response is not None and response.status_code == 200 and "<script>" in value:
                     assert value not in response.get_data(as_text=True), (base, name)
