@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 from flask import g
+from hypothesis import HealthCheck, settings
 
 from app.extensions import db
 
 ROLES = ("trainee", "trainer", "hr", "admin")
+
+# The hypothesis profile of this folder's property and schemathesis tests: the same
+# examples on every run (derandomized, no example database) and no deadline (shared CI
+# machines), so CI time is bounded by each test's max_examples.
+settings.register_profile("badinput-ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          max_examples=50, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from app.core.datafiles import DataFileError, load_model, read_raw
 from app.core.rubric import load_rubric
@@ -32,9 +32,6 @@ from app.core.transcript import make_transcript, read_transcript, write_transcri
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW = os.environ.get("HOTLINE_SLOW") == "1"
-settings.register_profile("badinput-ci", derandomize=True, database=None, deadline=None, print_blob=True,
-                          max_examples=50, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
 CI = settings(settings.get_profile("badinput-ci"), max_examples=300 if SLOW else 30)
 LOADER = settings(CI, max_examples=150 if SLOW else 12)  # each example writes and parses 2-4 files
 FEW = settings(CI, max_examples=60 if SLOW else 6)  # examples that touch the database
