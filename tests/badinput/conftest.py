@@ -18,6 +18,19 @@ settings.register_profile("badinput-ci", derandomize=True, database=None, deadli
                                                                  HealthCheck.function_scoped_fixture])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def record_bad_input_counts():
+    """With HOTLINE_RECORD_RESULTS=1, the counts of this session's bad inputs go to
+    benchmarks/RESULTS.md (section `badinput`) when the session ends."""
+    yield
+    import os
+
+    from badinput_results import TALLY, write_section
+
+    if os.environ.get("HOTLINE_RECORD_RESULTS") == "1" and TALLY:
+        write_section()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def web_app(request):
     """The app on a fresh database of each kind (inside its app context)."""

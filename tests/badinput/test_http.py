@@ -14,30 +14,17 @@ and outcome go to the `badinput` section of benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import json
-import os
 import re
-from collections import Counter, defaultdict
+from collections import Counter
+
 import pytest
 from markupsafe import escape
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
+from badinput_results import CATEGORIES, TALLY  # tests/badinput/: the counts of every suite here
 
 # --- counting ---------------------------------------------------------------------------
-
-# {database: Counter((category, outcome))}, filled by every test of this module.
-TALLY: dict[str, Counter] = defaultdict(Counter)
-
-CATEGORIES = {
-    "ids": "invalid ids in URLs (0, non-numeric, 2**31, 2**63, 10**30, ids of nothing)",
-    "path_strings": "hostile strings as path parts (scenario, track, rubric ids ...)",
-    "query": "hostile and huge query parameters (?page=10**30, ?answer=, filters)",
-    "forms": "malformed form posts (missing, wrong-typed, duplicated fields; JSON to forms)",
-    "turns": "broken drill turns (oversized, empty, control characters, invalid UTF-8, wrong JSON)",
-    "size": "bodies over the request-size cap",
-    "uploads": "broken transcript uploads",
-    "markup": "HTML/script payloads stored, then every page showing them checked for escaping",
-}
 
 
 class Prober:
@@ -85,15 +72,6 @@ def _has_message(response) -> bool:
 def prober(clients, web_app, request):
     database = "postgres" if "postgres" in request.node.name else "sqlite"
     return Prober(clients, database)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def record_results():
-    yield
-    if os.environ.get("HOTLINE_RECORD_RESULTS") == "1" and TALLY:
-        from badinput_results import write_section
-
-        write_section(TALLY, CATEGORIES)
 
 
 # --- the URL map ------------------------------------------------------------------------
