@@ -12,10 +12,12 @@ def create_app(config_object: type | object | None = None) -> Flask:
     register_proxy(app)
     register_extensions(app)
     register_content(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_bench_routes(app)
     register_errorhandlers(app)
     register_security_headers(app)
+    register_input_guards(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -23,6 +25,9 @@ def create_app(config_object: type | object | None = None) -> Flask:
 
 def configure(app: Flask, config_object) -> None:
     app.config.from_object(config_object or config_from_env())
+    from app.json_body import JSONProvider
+
+    app.json = JSONProvider(app)
     if not app.config.get("SECRET_KEY"):
         # Only the local default may invent a key; production must be given one.
         if app.config.get("ENV_NAME") == "production":
@@ -67,6 +72,13 @@ def register_content(app: Flask) -> None:
     init_catalog(app)
 
 
+def register_url_converters(app: Flask) -> None:
+    # Before the blueprints: a rule takes its converters from the map when it is added.
+    from app.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
+
+
 def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
@@ -100,6 +112,12 @@ def register_security_headers(app: Flask) -> None:
     from app.security import add_security_headers
 
     app.after_request(add_security_headers)
+
+
+def register_input_guards(app: Flask) -> None:
+    from app.input_guard import refuse_nul_characters
+
+    app.before_request(refuse_nul_characters)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,7 +1,7 @@
 """Error pages: HTML for pages, JSON for API calls; never a traceback to the user."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -31,7 +31,8 @@ def register(app) -> None:
         messages = {
             403: _("You do not have access to this page."),
             404: _("This page does not exist."),
-            413: _("The upload is too large."),
+            413: _("What you sent is too large: at most %(mb)d MB at a time.",
+                   mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20),
         }
         return _render(exc.code or 500, messages.get(exc.code, exc.description or exc.name))
 

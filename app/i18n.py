@@ -33,7 +33,9 @@ def template_globals() -> dict:
     return {
         "current_locale": select_locale(),
         "language_names": LANGUAGE_NAMES,
-        "post_form": EmptyForm(),
+        # Only renders CSRF tokens: it must not read the body, or an error page about a
+        # bad body (malformed JSON, too large) fails again while rendering and becomes a 500.
+        "post_form": EmptyForm(formdata=None),
         "label": label,
     }
 

@@ -1,14 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from app.forms import Form
 from app.models import Role
 
 ROLE_CHOICES = [(r.value, r.value) for r in Role]
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(Form):
     username = StringField(_l("Username"), validators=[
         DataRequired(), Length(max=64),
         Regexp(r"^[A-Za-z0-9_.\-@]+$", message=_l("Letters, digits and _ . - @ only.")),
@@ -20,7 +20,7 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField(_l("Create user"))
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
     cohort_id = SelectField(_l("Cohort"), coerce=int, validators=[Optional()])
@@ -28,14 +28,14 @@ class UserEditForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(_l("Repeat new password"), validators=[
         DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
     submit = SubmitField(_l("Reset password"))
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     name = StringField(_l("Cohort name"), validators=[DataRequired(), Length(max=120)])
     trainer_id = SelectField(_l("Trainer"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Create cohort"))

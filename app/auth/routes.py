@@ -62,7 +62,7 @@ def login():
         session.clear()  # a fresh session on privilege change
         login_user(outcome.user)
         return redirect(_safe_next(request.args.get("next")) or home_url_for(outcome.user))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])

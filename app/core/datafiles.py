@@ -82,11 +82,16 @@ def read_raw(path: Path) -> tuple[Any, bytes]:
             data = yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise DataFileError([Fault(name, "", f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]) from None
+    except RecursionError:
+        # Both parsers recurse once per nesting level; no data file nests this deep.
+        raise DataFileError([Fault(name, "", "nested too deeply")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DataFileError([Fault(name, "", f"bad YAML{where}: {problem}")]) from None
+    except ValueError as exc:  # an integer longer than Python's digit limit (both parsers)
+        raise DataFileError([Fault(name, "", f"bad number: {exc}")]) from None
     return data, raw
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Collection, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.core.datafiles import DataFileError, Fault, parse_model
+from app.core.datafiles import DataFileError, Fault, field_path, parse_model
 
 FORMAT = "transcript/1"
 # BCP 47 in the shape the product uses (zh-CN, en, en-GB, yue-Hant-HK); not a full parser.
@@ -26,10 +26,34 @@ def _iso8601(value: str | None) -> str | None:
     # Kept as the original string so that read -> write round-trips byte for byte.
     if value is not None:
         try:
-            datetime.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError("not an ISO 8601 date-time, e.g. 2026-11-22T09:30:00+08:00") from None
+        try:
+            # Stored in UTC: 9999-12-31T23:00-14:00 parses but has no UTC equivalent.
+            moment.astimezone(timezone.utc) if moment.tzinfo else moment
+        except OverflowError:
+            raise ValueError("date-time out of range once converted to UTC") from None
     return value
+
+
+def _unstorable_text(data: Any, path: list, file: str) -> list[Fault]:
+    """Faults for strings (keys too) that no database text column holds: NUL characters
+    and lone surrogates (a JSON "\\ud800"). Checked before the schema, meta included."""
+    out = []
+    stack = [(data, path)]
+    while stack:  # iterative: the JSON parser already allowed the nesting, the walk must too
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+                out.append(Fault(file, field_path(where), "contains a NUL character or a lone surrogate"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, where))
+                stack.append((item, [*where, key]))
+        elif isinstance(value, list):
+            stack.extend((item, [*where, i]) for i, item in enumerate(value))
+    return sorted(set(out), key=lambda f: f.field)
 
 
 class AgentInfo(BaseModel):
@@ -128,9 +152,17 @@ def read_transcript(
         raise DataFileError(
             [Fault(file, "", f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
         ) from None
+    except (RecursionError, ValueError) as exc:
+        # RecursionError: nesting deeper than the parser's stack; ValueError: an integer
+        # literal longer than Python's digit limit. Neither is a transcript.
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DataFileError([Fault(file, "", f"bad JSON: {reason}")]) from None
     if isinstance(data, dict) and data.get("format", FORMAT) != FORMAT:
         # Say this first: a newer format version would otherwise produce a pile of faults.
         raise DataFileError([Fault(file, "format", f"unsupported format {data['format']!r}; expected {FORMAT!r}")])
+    unstorable = _unstorable_text(data, [], file)
+    if unstorable:
+        raise DataFileError(unstorable)
     context = {"known_scenarios": frozenset(known_scenarios) if known_scenarios is not None else None}
     return parse_model(Transcript, data, file, context=context)
 

@@ -32,9 +32,11 @@ def _filter() -> exports.ResultFilter:
 @bp.route("/")
 def home():
     f = _filter()
-    page = request.args.get("page", 1, type=int) or 1
+    count = exports.count_results(f)
+    # A page past the last shows the last: a huge ?page= would overflow the query's OFFSET.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), max(1, -(-count // PER_PAGE)))
     return render_template("hr/results.html", f=f, page=page, per_page=PER_PAGE,
-                           rows=exports.results_page(f, page, PER_PAGE), count=exports.count_results(f),
+                           rows=exports.results_page(f, page, PER_PAGE), count=count,
                            cohorts=db.session.scalars(select(Cohort.name).order_by(Cohort.name)).all(),
                            tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats())
 

@@ -202,8 +202,9 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
     reach = [AssignmentTarget.user_id == user.id]
     if user.cohort_id:
         reach.append(AssignmentTarget.cohort_id == user.cohort_id)
-    q = (select(Assignment).join(AssignmentTarget, AssignmentTarget.assignment_id == Assignment.id)
-         .where(or_(*reach)).distinct())
+    # IN (subquery), not JOIN + DISTINCT: PostgreSQL has no equality for the JSON column
+    # scenario_ids, so SELECT DISTINCT over the assignment's columns fails there.
+    q = select(Assignment).where(Assignment.id.in_(select(AssignmentTarget.assignment_id).where(or_(*reach))))
     if not include_inactive:
         q = q.where(Assignment.active.is_(True))
     now = utcnow()

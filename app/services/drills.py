@@ -92,11 +92,12 @@ def clean_turn_text(text: Any, max_chars: int | None = None) -> str:
     if not isinstance(text, str):
         raise DrillError("not_text", "the turn must be a text string")
     # Line breaks and tabs become spaces (an utterance is one line); other control
-    # characters (NUL, escapes, bidi overrides' C0/C1 kin) are dropped.
+    # characters (NUL, escapes, bidi overrides' C0/C1 kin) are dropped, and so are lone
+    # surrogates (a JSON "\ud800"), which no database can store as UTF-8.
     text = "".join(
         " " if ch in "\r\n\t\v\f\u2028\u2029" else ch
         for ch in text
-        if ch in "\r\n\t\v\f\u2028\u2029" or unicodedata.category(ch) != "Cc"
+        if ch in "\r\n\t\v\f\u2028\u2029" or unicodedata.category(ch) not in ("Cc", "Cs")
     )
     text = _SPACE.sub(" ", text).strip()
     if not text:

@@ -5,16 +5,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from app.forms import Form
+from app.ids import ID_MAX
 from app.services.drills import SEED_MAX, DrillError
 
 KIND_LABELS = {"scripted": _l("Scripted customer"), "llm": _l("AI customer (language model)")}
 
 
-class StartDrillForm(FlaskForm):
+class StartDrillForm(Form):
     persona = RadioField(_l("Customer persona"), validators=[DataRequired()])
     customer = RadioField(_l("Customer"), validators=[DataRequired()], default="scripted")
     seed = IntegerField(_l("Seed (optional, replays the same call)"),
@@ -26,7 +27,8 @@ class StartDrillForm(FlaskForm):
         """The form with this scenario's personas and the customer kinds available now."""
         form = cls()
         form.persona.choices = [(p.id, p.label) for p in scenario.personas]
-        if form.persona.data is None:
+        if form.persona.data is None and not form.is_submitted():
+            # Preselected on the page; a post that names no persona is refused, not defaulted.
             form.persona.data = scenario.personas[0].id
         form.customer.choices = [(k, KIND_LABELS.get(k, k)) for k in kinds]
         return form
@@ -47,7 +49,8 @@ class TurnRequest:
         if not isinstance(body, dict):
             raise DrillError("bad_request", "send a JSON object")
         after, retry, stream = body.get("after"), body.get("retry", False), body.get("stream", False)
-        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+        # A position beyond the column's range cannot exist and would overflow the query.
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < ID_MAX):
             raise DrillError("bad_request", "`after` must be a turn position")
         if not isinstance(retry, bool) or not isinstance(stream, bool):
             raise DrillError("bad_request", "`retry` and `stream` must be true or false")

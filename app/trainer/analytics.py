@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SubmitField
 from wtforms.validators import Optional, ValidationError
 
+from app.forms import Form
 from app.i18n import content_language
 from app.services import analytics
 from app.trainer.routes import bp
@@ -19,7 +19,7 @@ from app.trainer.routes import bp
 ALL = 0
 
 
-class AnalyticsFilter(FlaskForm):
+class AnalyticsFilter(Form):
     """A GET form: no CSRF token (it changes nothing), cohort choices are the trainer's own."""
 
     class Meta:

@@ -1,13 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired
 from wtforms import MultipleFileField, SelectField, StringField, SubmitField
 from wtforms.validators import Length, ValidationError
 
+from app.forms import Form
+
 EXTERNAL = 0  # the "whose call" choice for an agent without an account
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     """Transcript files to score as real calls, and whose calls they are.
 
     The same form serves the no-JS batch post and the one-file-per-request endpoint

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
+from app.ids import id_arg
 from app.models import CaseAnswer
 from app.services import certification as cert
 from app.trainer.routes import bp
@@ -18,7 +19,8 @@ from app.trainer.routes import bp
 @bp.route("/marking/")
 def marking():
     queue = cert.marking_queue(current_user)
-    chosen = db.session.get(CaseAnswer, request.args.get("answer", 0, type=int) or 0)
+    answer_id = id_arg(request.args, "answer")
+    chosen = db.session.get(CaseAnswer, answer_id) if answer_id else None
     if chosen is not None and not cert.may_mark(current_user, chosen):
         chosen = None  # another cohort's answer is shown like a missing one
     case = cert.get_track(chosen.attempt.track_id).case(chosen.case_id) if chosen else None

@@ -4,17 +4,17 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FloatField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms import Form
 from app.services.review import QueueFilters
 
 ANY = ""
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     """The queue's GET filters; every field may stay empty. No CSRF: it changes nothing."""
 
     class Meta:
@@ -53,7 +53,7 @@ class QueueFilterForm(FlaskForm):
             flagged={"yes": True, "no": False}.get(self.flagged.data), unreviewed=bool(self.unreviewed.data))
 
 
-class AdjustForm(FlaskForm):
+class AdjustForm(Form):
     """The review form. Point inputs are named `criterion-<id>` / `dimension-<id>` and
     are read by `changes`; only values that differ from the current adjusted ones count."""
 
@@ -88,13 +88,13 @@ class AdjustForm(FlaskForm):
         return out
 
 
-class RevisionForm(FlaskForm):
+class RevisionForm(Form):
     """The "mark reviewed" and "release report" buttons: CSRF and the revision seen."""
 
     revision = HiddenField()
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     language = SelectField(_l("Language"), choices=[("zh-CN", "中文"), ("en", "English")], default="zh-CN")
     scenario_ids = SelectMultipleField(_l("Scenarios"), validators=[DataRequired(_l("Choose at least one scenario."))])
