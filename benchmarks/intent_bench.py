@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_section  # noqa: E402
+
 import sklearn  # noqa: E402
 from sklearn.model_selection import KFold  # noqa: E402
 
@@ -134,17 +136,6 @@ def render(results: list[dict], command: str) -> str:
     return "\n".join(lines)
 
 
-def write_section(results_path: Path, section: str) -> None:
-    text = results_path.read_text(encoding="utf-8") if results_path.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    results_path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--acts-dir", type=Path, default=ROOT / "rubrics" / "acts")
@@ -158,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(fit {r['fit_seconds']:.1f} s, analyse {r['speed']['analyse']:,.0f} utt/s)", flush=True)
         results.append(r)
     command = "python benchmarks/intent_bench.py" + (" --cv" if args.cv else "")
-    write_section(args.results, render(results, command))
+    write_section("intent", render(results, command).removeprefix(START).removesuffix(END), args.results)
     print(f"wrote {args.results}")
     return 0
 

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_section  # noqa: E402
+
 from app.core.rubric import load_rubric  # noqa: E402
 from app.core.scoring import load_scenario_for_scoring, scenario_ids, score_transcript  # noqa: E402
 from app.core.scoring.keywords import keyword_analyse  # noqa: E402
@@ -116,13 +118,7 @@ def main() -> None:
     print(section)
     if args.no_write:
         return
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, "utf-8")
+    write_section("scoring", section.removeprefix(START).removesuffix(END), RESULTS)
 
 
 if __name__ == "__main__":

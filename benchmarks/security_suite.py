@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import write_section  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- security:start -->", "<!-- security:end -->"
 SUITE = "tests/security"
@@ -136,13 +138,7 @@ def main() -> None:
     print(section)
     if args.no_write:
         return
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, "utf-8")
+    write_section("security", section.removeprefix(START).removesuffix(END), RESULTS)
 
 
 if __name__ == "__main__":
