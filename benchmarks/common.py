@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import os
 import platform
+import secrets
 import shlex
 import signal
 import socket
@@ -28,7 +29,9 @@ from typing import Iterator
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 PYTHON = sys.executable
-BENCH_PASSWORD = "bench-password-123"
+# Throwaway accounts and sessions of one benchmark run: fresh values every run.
+BENCH_PASSWORD = secrets.token_urlsafe(12)
+BENCH_SECRET = secrets.token_hex(16)
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -136,7 +139,7 @@ def bench_env(database_url: str, workdir: Path, **extra: str) -> dict:
     """Environment of every app process of a benchmark: the development config (the bench
     routes are refused in production), one database, one intent-model cache."""
     env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
-           "SECRET_KEY": "benchmark-only-secret", "INSTANCE_PATH": str(workdir / "instance"),
+           "SECRET_KEY": BENCH_SECRET, "INSTANCE_PATH": str(workdir / "instance"),
            "HOTLINE_CACHE_DIR": os.environ.get("HOTLINE_CACHE_DIR", str(ROOT / "instance" / "cache")),
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "FLASK_APP": "wsgi:app", "BENCH_ROUTES": "1", **extra}

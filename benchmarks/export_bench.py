@@ -61,7 +61,7 @@ def _app(url: str):
     from config import DevelopmentConfig
 
     config = type("ExportBench", (DevelopmentConfig,), {
-        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "benchmark-only-secret", "LOAD_CONTENT_ON_START": False})
+        "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(16), "LOAD_CONTENT_ON_START": False})
     return create_app(config)
 
 

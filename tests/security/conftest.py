@@ -60,24 +60,3 @@ def app_factory(world_template, tmp_path, cache_dir):
 @pytest.fixture
 def world(app, world_template) -> World:
     return world_template[1]
-
-
-_catalogs: dict = {}
-
-
-@pytest.fixture
-def quick_library(monkeypatch):
-    """The library pages parse every content file on each request (seconds); these tests
-    are about who reaches a page, not about content edited meanwhile, so the parsed
-    catalog is kept for the session."""
-    import app.trainer.library as library
-
-    real = library.build_catalog
-
-    def cached(scenarios_dir, rubrics_dir):
-        key = (str(scenarios_dir), str(rubrics_dir))
-        if key not in _catalogs:
-            _catalogs[key] = real(scenarios_dir, rubrics_dir)
-        return _catalogs[key]
-
-    monkeypatch.setattr(library, "build_catalog", cached)

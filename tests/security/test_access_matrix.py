@@ -88,7 +88,7 @@ def test_hr_is_refused_every_score_changing_route_and_every_write():
 
 
 @pytest.mark.parametrize("column", COLUMNS)
-def test_access_matrix(app, client, world, quick_library, column):
+def test_access_matrix(app, client, world, column):
     if column != "anonymous":
         login(client, world.user(column))
     values = world.values(column if column != "anonymous" else "trainee")

@@ -150,7 +150,7 @@ def _extra_pages(client, column: str, world) -> list:
 
 
 @pytest.mark.parametrize("column", COLUMNS)
-def test_every_page_has_the_headers_and_satisfies_the_policy(app, client, world, quick_library, column):
+def test_every_page_has_the_headers_and_satisfies_the_policy(app, client, world, column):
     if column != "anonymous":
         login(client, world.user_id(column))
     urls = _get_urls(app, column, world.values(column if column != "anonymous" else "trainee"))

@@ -120,7 +120,7 @@ def test_trainee_certification_routes_reach_only_their_own_attempt(app, client, 
     assert "a 组的答卷" not in page
 
 
-def test_trainer_pages_show_only_their_cohorts(app, client, world, quick_library):
+def test_trainer_pages_show_only_their_cohorts(app, client, world):
     login(client, world.a.trainer)
     pages = ["/trainer/", "/trainer/review", "/trainer/marking/", "/trainer/analytics", "/trainer/assignments",
              "/trainer/upload", "/trainer/assignments/new"]
