@@ -125,3 +125,26 @@ def test_unreachable_server_is_an_http_error():
     client = LLMClient("http://127.0.0.1:9/v1", None, "m", timeout=1.0)
     r = client.chat("t", [{"role": "user", "content": "hi"}], temperature=0.0)
     assert r.error_kind in ("http_error", "timeout")
+
+
+def test_prompt_examples_go_before_the_request_as_answered_turns(fake):
+    from app.core.simulation.prompts import PromptExample, load_prompt
+
+    base = load_prompt("zh-CN", ROOT / "scenarios/prompts")
+    prompt = base.model_copy(update={"examples": [
+        PromptExample(agent="您好，请问有什么可以帮您？", line="我的账单不对。", reply="喂，我这个月账单不对劲啊！"),
+        PromptExample(line="好的，谢谢。", reply="行，谢谢你啊。")]})
+    client = LLMClient(fake.base_url, None, "fake-model", timeout=2.0)
+    engine = make_engine("llm", fake_analyser_for_language, client, prompts={"zh-CN": prompt})
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    engine.start_turn(SC, "calm", 7)
+    messages = fake.requests[-1]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert "「我的账单不对。」" in messages[1]["content"] and "客服：您好，请问有什么可以帮您？" in messages[1]["content"]
+    assert messages[2]["content"] == "喂，我这个月账单不对劲啊！"
+    assert "「好的，谢谢。」" in messages[3]["content"] and messages[4]["content"] == "行，谢谢你啊。"
+    assert "最近的对话：\n-\n" in messages[3]["content"]  # an example without agent words shows none
+    # The real request comes last, with the scripted line the state machine chose.
+    scripted = make_engine("scripted", fake_analyser_for_language)
+    line, _ = scripted.start(SC, "calm", 7)
+    assert f"「{line}」" in messages[-1]["content"]

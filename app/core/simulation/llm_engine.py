@@ -95,8 +95,12 @@ class LLMEngine:
             "persona_label": persona.label, "persona_description": persona.description,
             "mood_word": prompt.mood_word(d.state.mood), "history": "\n".join(lines) or "-", "line": d.text,
         }
-        return [{"role": "system", "content": prompt.system.format(**values)},
-                {"role": "user", "content": prompt.user.format(**values)}]
+        messages = [{"role": "system", "content": prompt.system.format(**values)}]
+        for ex in prompt.examples:  # few-shot: the same request, answered well
+            shown = f"{prompt.speaker_labels['agent']}：{ex.agent}" if ex.agent else "-"
+            messages += [{"role": "user", "content": prompt.user.format(**{**values, "history": shown, "line": ex.line})},
+                         {"role": "assistant", "content": ex.reply}]
+        return messages + [{"role": "user", "content": prompt.user.format(**values)}]
 
     def _call(self, d: Decision, sc: Scenario) -> LLMResult:
         prompt = self.prompt(sc.language)

@@ -19,6 +19,14 @@ PLACEHOLDERS = {
 }
 
 
+class PromptExample(Strict):
+    """One worked example shown to the model before the real request (few-shot)."""
+
+    agent: str = Field("", description="what the agent just said (shown as the conversation so far; may be empty)")
+    line: str = Field(min_length=1, description="the scripted line to rephrase")
+    reply: str = Field(min_length=1, description="a good rephrasing: what the model should answer")
+
+
 class CustomerPrompt(Strict):
     language: str = Field(description="language of the scenarios this prompt serves (zh-CN, en)")
     system: str = Field(description="system message template; placeholders: " + ", ".join(sorted(PLACEHOLDERS)))
@@ -32,6 +40,9 @@ class CustomerPrompt(Strict):
     length_factor: float = Field(3.0, gt=1, description="a reply longer than factor x the scripted line (+10) falls back")
     role_flip_patterns: list[str] = Field(description="regexes that mean the model spoke as the agent")
     strip_prefixes: list[str] = Field(default_factory=list, description="speaker labels removed from the start of a reply")
+    examples: list[PromptExample] = Field(
+        default_factory=list, max_length=8,
+        description="worked examples sent before the request as user/assistant turns, rendered with the user template")
 
     @field_validator("system", "user")
     @classmethod
