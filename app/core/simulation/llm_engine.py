@@ -64,7 +64,7 @@ class LLMEngine:
         result = None
         prompt = self.prompt(sc.language)
         for item in self.client.stream("customer", self._messages(d, sc, prompt), temperature=self._temp(prompt),
-                                       seed=self._seed(d), max_tokens=prompt.max_tokens):
+                                       seed=self._seed(d), max_tokens=prompt.max_tokens, stop=prompt.stop or None):
             if isinstance(item, LLMResult):
                 result = item
             else:
@@ -105,7 +105,7 @@ class LLMEngine:
     def _call(self, d: Decision, sc: Scenario) -> LLMResult:
         prompt = self.prompt(sc.language)
         return self.client.chat("customer", self._messages(d, sc, prompt), temperature=self._temp(prompt),
-                                seed=self._seed(d), max_tokens=prompt.max_tokens)
+                                seed=self._seed(d), max_tokens=prompt.max_tokens, stop=prompt.stop or None)
 
     def _finish(self, d: Decision, sc: Scenario, result: LLMResult | None, streamed: bool = False) -> TurnResult:
         events = list(d.events)
@@ -114,6 +114,8 @@ class LLMEngine:
             reason = "malformed"
         elif result.error:
             reason = result.error_kind or "http_error"
+        elif result.finish_reason == "length":  # cut off mid-sentence by max_tokens
+            reason = "length"
         else:
             agent = next((t["text"] for t in reversed(d.state.history) if t["speaker"] == "agent"), "")
             ctx = ReplyContext(sc, d.state, d.text, agent, self.prompt(sc.language))

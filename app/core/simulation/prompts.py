@@ -34,7 +34,10 @@ class CustomerPrompt(Strict):
     speaker_labels: dict[str, str] = Field(description="how history turns are labelled: keys agent, customer")
     mood_words: list[str] = Field(min_length=3, description="words for mood from calm to furious (mood 0-10 is spread over them)")
     temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int = Field(120, ge=8, le=2000)
+    max_tokens: int = Field(120, ge=8, le=2000, description="a reply cut off at this many tokens falls back (reason length)")
+    stop: list[str] = Field(default_factory=list, max_length=4,
+                            description="strings that end the reply where the model writes them (e.g. a line break, "
+                                        "after which small models go on writing both sides of the call)")
     history_turns: int = Field(4, ge=0, le=8, description="how many recent turns the model sees")
     max_chars: int = Field(description="a reply longer than this falls back to the scripted line")
     length_factor: float = Field(3.0, gt=1, description="a reply longer than factor x the scripted line (+10) falls back")
