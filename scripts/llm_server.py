@@ -37,6 +37,14 @@ def runtime_python() -> Path:
     return Path(os.environ.get("HOTLINE_LLM_VENV", DEFAULT_VENV)) / "bin" / "python"
 
 
+def threads() -> int:
+    """Threads for llama.cpp: HOTLINE_LLM_THREADS, default 1. Measured on a 2-core machine
+    shared with other work (benchmarks/RESULTS.md): 1 thread generated about 11 tokens/s,
+    2 threads 1.2-1.6 tokens/s, because llama.cpp's threads spin waiting for each other
+    whenever another process takes a core. One thread degrades gracefully."""
+    return int(os.environ.get("HOTLINE_LLM_THREADS", "1"))
+
+
 def model_size() -> str:
     return os.environ.get("HOTLINE_LLM_MODEL_SIZE", "0.5b")
 
@@ -72,10 +80,10 @@ def free_port() -> int:
 class LlamaServer:
     """`python -m llama_cpp.server` on a free port of 127.0.0.1, ready when /v1/models answers."""
 
-    def __init__(self, model: Path, port: int | None = None, n_ctx: int = 4096, n_threads: int = 2,
+    def __init__(self, model: Path, port: int | None = None, n_ctx: int = 4096, n_threads: int | None = None,
                  log_path: Path | None = None):
         self.model, self.port = Path(model), port or free_port()
-        self.n_ctx, self.n_threads = n_ctx, n_threads
+        self.n_ctx, self.n_threads = n_ctx, n_threads or threads()
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
         self.proc: subprocess.Popen | None = None
         self.model_id = self.model.name
@@ -87,7 +95,8 @@ class LlamaServer:
     def command(self) -> list[str]:
         return [str(runtime_python()), "-m", "llama_cpp.server", "--model", str(self.model),
                 "--model_alias", self.model_id, "--host", "127.0.0.1", "--port", str(self.port),
-                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads)]
+                "--n_ctx", str(self.n_ctx), "--n_threads", str(self.n_threads),
+                "--n_threads_batch", str(self.n_threads)]
 
     def log_tail(self, chars: int = 2000) -> str:
         try:
@@ -134,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Serve the local model on 127.0.0.1 for an offline demo.")
     ap.add_argument("--size", choices=sorted(llm_model.MODELS), default=model_size())
     ap.add_argument("--port", type=int, default=8081)
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--threads", type=int, default=threads())
     args = ap.parse_args(argv)
     reason = missing(args.size)
     if reason:
