@@ -208,8 +208,10 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
         llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
         seed=seed, mode=mode, status="active", assignment_id=assignment_id, report_released=report_released,
     )
+    # The opening line is a customer turn like the others: its LLM call and any fallback
+    # are lifted out the same way (they were once left inside `events` only).
     drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
-                            meta={"engine": customer_kind, "events": events}))
+                            meta=_reply_meta(customer_kind, list(events or []))))
     db.session.add(drill)
     db.session.commit()
     return drill
@@ -412,9 +414,9 @@ def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailab
     return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
 
 
-def _reply_meta(drill: Drill, events: list[dict]) -> dict:
+def _reply_meta(kind: str, events: list[dict]) -> dict:
     """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
-    meta = {"engine": drill.customer_kind, "events": events}
+    meta = {"engine": kind, "events": events}
     llm = next((e for e in events if e.get("type") == "llm"), None)
     if llm is not None:
         meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
@@ -428,7 +430,7 @@ def _store_reply(drill: Drill, agent: Turn, reply) -> TurnResult:
     # Engines answer (text, state, events); the LLM engine's streamed final is an object.
     text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
     customer = Turn(drill_id=drill.id, position=agent.position + 1, speaker="customer", text=text,
-                    state=state, meta=_reply_meta(drill, list(events or [])))
+                    state=state, meta=_reply_meta(drill.customer_kind, list(events or [])))
     db.session.add(customer)
     agent.meta = {**(agent.meta or {}), "acts": _acts(drill, agent.text)}
     outcome = state.get("outcome") if isinstance(state, dict) else None
