@@ -25,7 +25,7 @@ window.__streamed = [];
 new MutationObserver(() => {
   const b = document.querySelector("#transcript li.streaming .bubble");
   if (b && b.textContent) window.__streamed.push(b.textContent);
-}).observe(document.documentElement, {subtree: true, childList: true, characterData: true});
+}).observe(document, {subtree: true, childList: true, characterData: true});
 """
 
 
@@ -96,7 +96,7 @@ def test_streamed_drill_in_the_browser(browser, llm_app, llama):  # noqa: F811
         drill_id = int(page.url.rsplit("/", 1)[1])
 
         answered = page.locator("#transcript li.turn-customer[data-position]")
-        expect(answered).to_have_count(1)
+        expect(answered).to_have_count(1, timeout=TIMEOUT_MS)
         ended = page.locator("#drill-status.ended")
         grew = 0
         for n, line in enumerate(agent_lines("billing_complaint", "good"), start=1):
@@ -105,10 +105,10 @@ def test_streamed_drill_in_the_browser(browser, llm_app, llama):  # noqa: F811
             page.evaluate("window.__streamed = []")
             page.fill("#turn-text", line)
             page.click("#send")
-            expect(answered.nth(n).or_(ended).first).to_be_visible()
+            expect(answered.nth(n).or_(ended).first).to_be_visible(timeout=TIMEOUT_MS)
             seen = page.evaluate("window.__streamed")
             grew += len(set(seen)) > 1  # more than one partial text: it arrived in pieces
-        expect(ended).to_contain_text("已解决")
+        expect(ended).to_contain_text("已解决", timeout=TIMEOUT_MS)
         assert grew > 0, "no reply was seen growing in the page: nothing streamed"
         shown = page.locator("#transcript li.turn-customer .bubble").all_inner_texts()
         assert not page.locator("#transcript li.streaming").count()
