@@ -11,6 +11,7 @@ What must hold for any model, however weak:
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -26,23 +27,16 @@ PERSONAS = {"5g_plan_launch": "skeptical", "billing_complaint": "furious", "sign
 CASES = [pytest.param(sid, script, id=f"{sid}-{script}") for sid in CORE for script in ("good", "bad")]
 
 
-@pytest.fixture(scope="module")
-def scenario():
+@functools.cache
+def scenario(sid: str):
     from app.core.datafiles import load_model
     from app.core.simulation.schema import Scenario
 
-    cache = {}
-
-    def get(sid: str):
-        if sid not in cache:
-            cache[sid] = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
-        return cache[sid]
-
-    return get
+    return load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
 
 
 @pytest.mark.parametrize("sid,script", CASES)
-def test_drill_with_a_real_model(llm_engine, scenario, sid, script):
+def test_drill_with_a_real_model(llm_engine, sid, script):
     sc = scenario(sid)
     drill = play(llm_engine, sc, PERSONAS[sid], script, seed=7)
     why = trace(drill)
