@@ -52,7 +52,17 @@ RUNS = ROOT / "benchmarks" / "llm_runs.json"
 START, END = "<!-- llm:start -->", "<!-- llm:end -->"
 VARIANTS = {"baseline": ROOT / "benchmarks" / "llm_prompts_baseline", "current": ROOT / "scenarios" / "prompts"}
 ERRORS = {"timeout", "http_error", "malformed", "empty"}
-JUDGED = [f"{sid}.{kind}" for sid in CORE for kind in ("good", "bad")]
+JUDGED = [f"{sid}.{kind}" for sid in ("billing_complaint", "5g_plan_launch") for kind in ("good", "bad")]
+PROBE = [{"role": "user", "content": "请用中文详细介绍一下北京的天气、历史和美食。"}]
+
+
+NOTES = [
+    "What the figures mean: a turn passed on the first try when the model's reply was used as it was "
+    "(every guardrail of app/core/simulation/guardrails.py passed, and the reply was not cut off by "
+    "max_tokens); every other turn said the scripted line and recorded the reason. 'outcome right' "
+    "counts drills that ended as the agent script must (good: resolved; bad: escalated or hung up): "
+    "the state machine decides, so it holds whatever the model says.",
+]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -89,7 +99,6 @@ def summarise_drills(drills: list[dict]) -> dict:
     reasons = Counter(t["reason"] for t in turns if t["reason"])
     ttft = [t["ttft_ms"] for t in turns if t["ttft_ms"] is not None]
     per_turn = [t["turn_ms"] for t in turns]
-    tokens = sum(t["completion_tokens"] or 0 for t in turns)
     return {
         "drills": len(drills), "turns": len(turns),
         "passed": sum(t["used"] == "llm" for t in turns),
@@ -98,7 +107,6 @@ def summarise_drills(drills: list[dict]) -> dict:
         "leaks": sum(bool(t["leaks"]) for t in turns),
         "ttft_p50": pct(ttft, .5), "ttft_p95": pct(ttft, .95),
         "turn_p50": pct(per_turn, .5), "turn_p95": pct(per_turn, .95),
-        "tokens_per_s": tokens / (sum(per_turn) / 1000) if per_turn else 0.0,
     }
 
 
@@ -152,14 +160,15 @@ def section(meta: dict, results: list[dict]) -> str:
         "- Baseline = the prompt before this work (benchmarks/llm_prompts_baseline/), current = scenarios/prompts/,",
         "  run on the same drills in the same run. Raw turns: benchmarks/llm_runs.json.", "",
         "| model | prompt | turns | passed first try | ratio to baseline | role_flip | leak | language | length "
-        "| contradiction | error | outcome right | TTFT p50 / p95 | turn p50 / p95 | tok/s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| contradiction | error | outcome right | TTFT p50 / p95 | turn p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for res in results:
-        base = next(r for r in results if r["size"] == res["size"] and r["variant"] == "baseline")["drills_summary"]
+        base = next((r["drills_summary"] for r in results if r["size"] == res["size"] and r["variant"] == "baseline"
+                     and r.get("run") == res.get("run")), None)
         s = res["drills_summary"]
         share = s["passed"] / s["turns"]
-        ratio = share / (base["passed"] / base["turns"]) if base["passed"] else float("nan")
+        ratio = f"{share / (base['passed'] / base['turns']):.2f}" if base and base["passed"] else "- (no baseline in its run)"
         r = s["reasons"]
         n = s["turns"]
         errors = sum(v for k, v in r.items() if k in ERRORS)
@@ -168,11 +177,13 @@ def section(meta: dict, results: list[dict]) -> str:
             c = r.get(k, 0) if count is None else count
             return f"{c} ({c / n:.0%})"
         lines.append(
-            f"| {res['model']} | {res['variant']} | {n} | {s['passed']} ({share:.1%}) | {ratio:.2f} | {p('role_flip')} "
+            f"| {res['model']} | {res['variant']} | {n} | {s['passed']} ({share:.1%}) | {ratio} | {p('role_flip')} "
             f"| {p('leak')} | {p('language')} | {p('length')} | {p('contradiction')} | {p('', errors)} "
             f"| {s['outcomes_ok']}/{s['drills']} | {s['ttft_p50']:.0f} / {s['ttft_p95']:.0f} ms "
-            f"| {s['turn_p50']:.0f} / {s['turn_p95']:.0f} ms | {s['tokens_per_s']:.1f} |")
-    lines += ["", "Judge (rubric standard-100, 4 judgeable criteria, on the good and bad core transcripts of "
+            f"| {s['turn_p50']:.0f} / {s['turn_p95']:.0f} ms |")
+    lines += ["", "Share of turns in parentheses; error = timeout, http_error, malformed or empty. TTFT: the "
+              "opening line is one non-streamed call, every other turn is streamed as in the browser.", "",
+              "Judge (rubric standard-100, 4 judgeable criteria, on the good and bad core transcripts of "
               "tests/data/transcripts; agreement = judge and rules on the same side of half marks, accepted "
               "verdicts only):", "",
               "| model | calls | status | verdicts accepted | void reasons | agreement with rules | mean abs diff "
@@ -189,8 +200,32 @@ def section(meta: dict, results: list[dict]) -> str:
         void = ", ".join(f"{k} {v}" for k, v in j["void"].items()) or "-"
         lines.append(f"| {res['model']} | {j['calls']} | {status} | {j['accepted']}/{j['verdicts']} | {void} "
                      f"| {agreement} | {diff} | {j['seconds_p50']:.0f} s |")
-    lines += ["", *meta.get("notes", []), END]
+    if meta.get("probe"):
+        lines += ["", "llama.cpp threads on this machine (`--threads-probe`: the same 48-token generation, "
+                  "temperature 0, twice per setting, 0.5B model; n_threads = n_threads_batch):", "",
+                  "| threads | wall time per request | generation tokens/s | ratio to 1 thread |", "|---|---|---|---|"]
+        one = meta["probe"][0]["tok_s"]
+        for row in meta["probe"]:
+            lines.append(f"| {row['threads']} | {row['seconds']:.1f} s | {row['tok_s']:.1f} | {row['tok_s'] / one:.2f} |")
+    lines += ["", *("- " + n for n in meta.get("notes", [])), END]
     return "\n".join(lines)
+
+
+def threads_probe(size: str) -> list[dict]:
+    """Generation speed with 1 and 2 llama.cpp threads (the default is the faster here)."""
+    rows = []
+    for n in (1, 2):
+        with llm_server.LlamaServer(llm_server.model_file(size), n_threads=n) as server:
+            client = LLMClient(server.base_url, None, server.model_id, timeout=600)
+            client.chat("probe", PROBE, temperature=0, max_tokens=8)  # warm-up
+            times, tokens = [], 0
+            for _ in range(2):
+                r = client.chat("probe", PROBE, temperature=0, max_tokens=48)
+                times.append(r.latency_ms / 1000)
+                tokens += r.completion_tokens or 0
+            rows.append({"threads": n, "seconds": statistics.mean(times), "tok_s": tokens / sum(times)})
+            print(f"  threads {n}: {rows[-1]}", flush=True)
+    return rows
 
 
 def write_section(text: str) -> None:
@@ -211,11 +246,23 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=llm_server.threads())
     ap.add_argument("--no-judge", action="store_true")
+    ap.add_argument("--threads-probe", action="store_true", help="also time 1 vs 2 llama.cpp threads")
+    ap.add_argument("--note", action="append", default=[], help="a line for the section (e.g. what else ran)")
+    ap.add_argument("--append", action="store_true",
+                    help="keep the other models' results of benchmarks/llm_runs.json (each keeps its own run's meta)")
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite the RESULTS.md section from benchmarks/llm_runs.json (no model run)")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
 
+    if args.render:
+        saved = json.loads(RUNS.read_text("utf-8"))
+        saved["meta"]["notes"] = NOTES + saved["meta"].get("notes", []) + args.note
+        write_section(section(saved["meta"], saved["results"]))
+        return 0
     intents = load_intent_model("zh-CN", acts_dir=ROOT / "rubrics" / "acts")
     results = []
+    probe = threads_probe(args.sizes.split(",")[0]) if args.threads_probe else None
     for size in args.sizes.split(","):
         reason = llm_server.missing(size)
         if reason:
@@ -242,8 +289,20 @@ def main() -> int:
         "machine": f"{os.cpu_count()} CPUs (nproc), {memory_gb()} RAM, {platform.platform()}, "
                    f"Python {platform.python_version()}",
         "threads": args.threads, "personas": "3" if args.personas == "all" else "1", "seed": args.seed,
+        "probe": probe, "notes": args.note,
     }
-    text = section(meta, results)
+    for res in results:
+        res["run"] = meta["date"]
+    if args.append and RUNS.exists():
+        saved = json.loads(RUNS.read_text("utf-8"))
+        sizes = {r["size"] for r in results}
+        for r in saved["results"]:
+            r.setdefault("run", saved["meta"]["date"])
+            r.setdefault("run_command", saved["meta"]["command"])
+        results = [r for r in saved["results"] if r["size"] not in sizes] + results
+        meta["command"] = saved["meta"].get("command", "") + "`, then `" + meta["command"]
+        meta["probe"] = meta["probe"] or saved["meta"].get("probe")
+    text = section({**meta, "notes": NOTES + args.note}, results)
     print(text)
     if not args.no_write:
         write_section(text)
