@@ -29,6 +29,7 @@ class LLMResult:
     temperature: float | None = None
     seed: int | None = None
     call_name: str = ""
+    finish_reason: str | None = None  # "stop", or "length" when max_tokens cut the reply short
 
     @property
     def ok(self) -> bool:
@@ -67,8 +68,10 @@ class LLMClient:
         self._client = OpenAI(base_url=base_url, api_key=api_key or "not-needed",
                               timeout=timeout, max_retries=max_retries)
 
-    def _params(self, messages, temperature, seed, max_tokens, json_mode, stream) -> dict:
+    def _params(self, messages, temperature, seed, max_tokens, json_mode, stream, stop=None) -> dict:
         params = {"model": self.model, "messages": messages, "temperature": temperature}
+        if stop:
+            params["stop"] = list(stop)
         if seed is not None:
             params["seed"] = seed
         if max_tokens is not None:
@@ -81,20 +84,21 @@ class LLMClient:
         return params
 
     def chat(self, call_name: str, messages: list[dict], *, temperature: float, seed: int | None = None,
-             max_tokens: int | None = None, json_mode: bool = False) -> LLMResult:
+             max_tokens: int | None = None, json_mode: bool = False, stop: list[str] | None = None) -> LLMResult:
         """One completion. On any failure returns an LLMResult with `error` set and text ''."""
         start = time.monotonic()
         base = dict(model=self.model, temperature=temperature, seed=seed, call_name=call_name)
         try:
             resp = self._client.chat.completions.create(
-                **self._params(messages, temperature, seed, max_tokens, json_mode, stream=False))
+                **self._params(messages, temperature, seed, max_tokens, json_mode, stream=False, stop=stop))
             text = resp.choices[0].message.content
             if not isinstance(text, str):
                 raise ValueError("response has no message content")
             usage = getattr(resp, "usage", None)
             result = LLMResult(text=text, latency_ms=_ms(start), **{**base, "model": resp.model or self.model},
                                prompt_tokens=getattr(usage, "prompt_tokens", None),
-                               completion_tokens=getattr(usage, "completion_tokens", None))
+                               completion_tokens=getattr(usage, "completion_tokens", None),
+                               finish_reason=resp.choices[0].finish_reason)
             _check_content(result, json_mode)
         except Exception as exc:  # noqa: BLE001 - the contract is: never raise
             result = LLMResult(text="", latency_ms=_ms(start), error=f"{type(exc).__name__}: {exc}"[:300],
@@ -103,7 +107,8 @@ class LLMClient:
         return result
 
     def stream(self, call_name: str, messages: list[dict], *, temperature: float, seed: int | None = None,
-               max_tokens: int | None = None, json_mode: bool = False) -> Iterator[str | LLMResult]:
+               max_tokens: int | None = None, json_mode: bool = False,
+               stop: list[str] | None = None) -> Iterator[str | LLMResult]:
         """Yield text chunks as they arrive, then exactly one LLMResult with the full text.
 
         A stream that breaks off (no finish_reason) ends with error_kind 'malformed';
@@ -112,10 +117,10 @@ class LLMClient:
         start = time.monotonic()
         base = dict(model=self.model, temperature=temperature, seed=seed, call_name=call_name)
         parts: list[str] = []
-        usage, finished, model = None, False, self.model
+        usage, finished, model = None, None, self.model
         try:
             stream = self._client.chat.completions.create(
-                **self._params(messages, temperature, seed, max_tokens, json_mode, stream=True))
+                **self._params(messages, temperature, seed, max_tokens, json_mode, stream=True, stop=stop))
             for chunk in stream:
                 model = getattr(chunk, "model", None) or model
                 if getattr(chunk, "usage", None):
@@ -126,12 +131,13 @@ class LLMClient:
                         parts.append(piece)
                         yield piece
                     if choice.finish_reason:
-                        finished = True
+                        finished = choice.finish_reason
             if not finished:
                 raise ValueError("stream ended without finish_reason")
             result = LLMResult(text="".join(parts), latency_ms=_ms(start), **{**base, "model": model},
                                prompt_tokens=getattr(usage, "prompt_tokens", None),
-                               completion_tokens=getattr(usage, "completion_tokens", None))
+                               completion_tokens=getattr(usage, "completion_tokens", None),
+                               finish_reason=finished)
             _check_content(result, json_mode)
         except Exception as exc:  # noqa: BLE001 - the contract is: never raise
             result = LLMResult(text="".join(parts), latency_ms=_ms(start), error=f"{type(exc).__name__}: {exc}"[:300],

@@ -234,8 +234,10 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
         llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
         seed=seed, mode=mode, status="active", assignment_id=assignment_id, report_released=report_released,
     )
+    # The opening line is a customer turn like the others: its LLM call and any fallback
+    # are lifted out the same way (they were once left inside `events` only).
     drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
-                            meta={"engine": customer_kind, "events": events}))
+                            meta=_reply_meta(customer_kind, list(events or []))))
     db.session.add(drill)
     db.session.commit()
     return drill

@@ -42,8 +42,8 @@ def test_normal_reply_is_used_and_recorded(fake):
     assert meta["model"] == "fake-model" and meta["seed"] == 7000 and meta["used"] == "llm"
     assert meta["latency_ms"] >= 0 and meta["prompt_tokens"] > 0 and meta["completion_tokens"] > 0
     body = fake.requests[-1]
-    assert body["seed"] == 7000 and body["temperature"] == 0.7
-    assert any("扮演来电的客户" in m["content"] for m in body["messages"])
+    assert body["seed"] == 7000 and body["temperature"] == 0.3  # scenarios/prompts/customer.zh-CN.yaml
+    assert any("来电客户" in m["content"] for m in body["messages"])
     fake.queue("normal", text="嗯，你这么说我心里舒服点了。")
     text, state, events = engine.next_turn(GREETING, state)
     assert text == "嗯，你这么说我心里舒服点了。" and fallback(events) is None
@@ -61,6 +61,7 @@ def test_normal_reply_is_used_and_recorded(fake):
     ("normal", "I am very angry about my bill this month.", "language"),
     ("normal", "我真的很生气。" * 30, "length"),
     ("normal", "你们多扣了我八十八块！", "contradiction"),
+    ("truncated", "嗯，你这么说我心里", "length"),
 ])
 def test_bad_replies_fall_back_and_the_drill_goes_on(fake, behaviour, text, reason):
     engine = engine_for(fake, timeout=1.0)
@@ -92,6 +93,7 @@ def test_streaming_yields_chunks_then_a_final_result(fake):
 
 @pytest.mark.parametrize("behaviour, text, reason", [
     ("cut", "嗯，那你先帮我查一下吧，我等着呢。", "malformed"),
+    ("truncated", "嗯，那你先帮我查一下", "length"),
     ("normal", "您好，这里是客服中心，请问有什么可以帮您？", "role_flip"),
     ("http_500", None, "http_error"),
 ])
@@ -125,3 +127,65 @@ def test_unreachable_server_is_an_http_error():
     client = LLMClient("http://127.0.0.1:9/v1", None, "m", timeout=1.0)
     r = client.chat("t", [{"role": "user", "content": "hi"}], temperature=0.0)
     assert r.error_kind in ("http_error", "timeout")
+
+
+def test_prompt_examples_go_before_the_request_as_answered_turns(fake):
+    from app.core.simulation.prompts import PromptExample, load_prompt
+
+    base = load_prompt("zh-CN", ROOT / "scenarios/prompts")
+    prompt = base.model_copy(update={"examples": [
+        PromptExample(agent="您好，请问有什么可以帮您？", line="我的账单不对。", reply="喂，我这个月账单不对劲啊！"),
+        PromptExample(line="好的，谢谢。", reply="行，谢谢你啊。")]})
+    client = LLMClient(fake.base_url, None, "fake-model", timeout=2.0)
+    engine = make_engine("llm", fake_analyser_for_language, client, prompts={"zh-CN": prompt})
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    engine.start_turn(SC, "calm", 7)
+    messages = fake.requests[-1]["messages"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert "「我的账单不对。」" in messages[1]["content"] and "客服：您好，请问有什么可以帮您？" in messages[1]["content"]
+    assert messages[2]["content"] == "喂，我这个月账单不对劲啊！"
+    assert "「好的，谢谢。」" in messages[3]["content"] and messages[4]["content"] == "行，谢谢你啊。"
+    assert "\n-\n" in messages[3]["content"] and "客服：" not in messages[3]["content"]  # no agent words: none shown
+    # The real request comes last, with the scripted line the state machine chose.
+    scripted = make_engine("scripted", fake_analyser_for_language)
+    line, _ = scripted.start(SC, "calm", 7)
+    assert f"「{line}」" in messages[-1]["content"]
+
+
+def test_stop_strings_and_finish_reason_reach_the_server_and_back(fake):
+    base = load_prompt_zh()
+    client = LLMClient(fake.base_url, None, "fake-model", timeout=2.0)
+    engine = make_engine("llm", fake_analyser_for_language, client,
+                         prompts={"zh-CN": base.model_copy(update={"stop": ["\n"]})})
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    _, state, _ = engine.start_turn(SC, "calm", 7)
+    assert fake.requests[-1]["stop"] == ["\n"]
+    fake.queue("normal", text="嗯，你先查吧。")
+    final = list(engine.stream_turn(GREETING, state))[-1]
+    assert fake.requests[-1]["stop"] == ["\n"] and final.fallback_reason is None
+    assert next(e for e in final.events if e["type"] == "llm")["finish_reason"] == "stop"
+    # No stop strings configured: none are sent (some servers reject an empty list).
+    make_engine("llm", fake_analyser_for_language, client,
+                prompts={"zh-CN": base.model_copy(update={"stop": []})}).start_turn(SC, "calm", 7)
+    assert "stop" not in fake.requests[-1]
+
+
+def load_prompt_zh():
+    from app.core.simulation.prompts import load_prompt
+
+    return load_prompt("zh-CN", ROOT / "scenarios/prompts")
+
+
+def test_a_reply_that_leaves_out_the_lines_numbers_falls_back(fake):
+    """The state machine counts the ID digits as told: a rephrasing without them would make
+    the transcript say the customer never gave them."""
+    engine = engine_for(fake)
+    fake.queue("normal", text="你们这个月多扣了我五十块！")
+    _, state, _ = engine.start_turn(SC, "calm", 7)
+    fake.queue("normal", text="行，那你快查吧。")
+    ask = "为了核实身份，麻烦您提供一下机主姓名和身份证后四位。"
+    reply, _, events = engine.next_turn(ask, state)
+    assert fallback(events) == "contradiction" and "4421" in reply
+    fake.queue("normal", text="行，我是王丽华，139-0013-9000，身份证后四位是4421，快查。")
+    _, _, events = engine.next_turn(ask, state)
+    assert fallback(events) is None  # the same numbers, written differently

@@ -11,7 +11,8 @@
 Behaviours (one per request, queued; `default` when the queue is empty):
 normal (text), slow (sleeps `delay` s, then normal), http_500, malformed (200 with a
 broken JSON body / broken SSE data), cut (stream: half the text, then the connection
-closes without finish_reason; non-stream: truncated body). Role flips, leaks, wrong
+closes without finish_reason; non-stream: truncated body), truncated (the text, with
+finish_reason "length", as when max_tokens cuts a reply short). Role flips, leaks, wrong
 language and over-long replies are just `normal` with such a text.
 Streaming requests (`"stream": true`) are answered as SSE chunks of `chunk_size` chars.
 More faults: http_503 and http_429 (error statuses), null_content (200, message content
@@ -32,7 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BEHAVIOURS = ("normal", "slow", "http_500", "http_503", "http_429", "malformed", "cut", "null_content", "stall")
+BEHAVIOURS = ("normal", "slow", "http_500", "http_503", "http_429", "malformed", "cut", "null_content", "stall", "truncated")
 
 GOOD_REPLY = "嗯，我明白了，那你接着说吧。"
 # Chaos behaviours: name -> (behaviour kind, text or None for the default reply text).
@@ -160,10 +161,10 @@ class FakeOpenAI:
         self._server.server_close()
 
     # -- responses ------------------------------------------------------------------
-    def _completion(self, text: str, body: dict) -> dict:
+    def _completion(self, text: str, body: dict, finish: str = "stop") -> dict:
         return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
                 "model": self.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
                 "usage": {"prompt_tokens": _tokens(body), "completion_tokens": len(text), "total_tokens": _tokens(body) + len(text)}}
 
     def _chunk(self, delta: dict, finish: str | None = None) -> bytes:
@@ -187,7 +188,8 @@ class FakeOpenAI:
                 completion = self._completion("", body)
                 completion["choices"][0]["message"]["content"] = None
                 return h._send(200, json.dumps(completion).encode())
-            payload = json.dumps(self._completion(b.text, body), ensure_ascii=False).encode()
+            finish = "length" if b.kind == "truncated" else "stop"
+            payload = json.dumps(self._completion(b.text, body, finish), ensure_ascii=False).encode()
             if b.kind == "cut":
                 h.send_response(200)
                 h.send_header("Content-Type", "application/json")
@@ -221,7 +223,7 @@ class FakeOpenAI:
             return
         if b.kind == "cut":
             return  # connection closes with no finish_reason and no [DONE]
-        h.wfile.write(self._chunk({}, "stop"))
+        h.wfile.write(self._chunk({}, "length" if b.kind == "truncated" else "stop"))
         usage = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
                  "model": self.model, "choices": [],
                  "usage": {"prompt_tokens": _tokens(body), "completion_tokens": len(b.text), "total_tokens": _tokens(body) + len(b.text)}}

@@ -286,6 +286,8 @@ class TestLlmCustomer:
         url = r.headers["Location"]
         drill = Drill.query.one()
         assert drill.customer_kind == "llm" and drill.llm_model == "fake-model"
+        opening = drills.turns_of(drill)[0]  # the opening line records its model call like any reply
+        assert opening.meta["llm"]["model"] == "fake-model" and opening.meta["engine"] == "llm"
 
         fake.queue("normal", text="嗯，你这么说我心里舒服点了。")
         events = ndjson(post_turn(client, url, text="您好，客服中心，工号1024。非常抱歉给您带来不便。", after=0, stream=True))

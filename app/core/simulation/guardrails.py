@@ -2,6 +2,8 @@
 
 `check_reply` returns None for a usable reply or the fallback reason:
 empty | length | language | role_flip | leak | contradiction.
+(`contradiction`: a figure that is not in the case, or a number of the scripted line left
+out: a phone number or ID digits the state machine counts as told must be said.)
 """
 from __future__ import annotations
 
@@ -65,6 +67,19 @@ def _language(text: str, language: str) -> bool:
     return latin >= 2 and latin / max(1, cjk + latin) >= 0.9
 
 
+_DIGITS = re.compile(r"\d(?:[\d\s-]*\d)?")
+
+
+def _numbers(text: str) -> set[str]:
+    """Digit runs of two or more digits, spaces and dashes inside them dropped ("139 0013 9000")."""
+    return {n for n in (re.sub(r"[\s-]", "", m) for m in _DIGITS.findall(text)) if len(n) >= 2}
+
+
+def _drops_numbers(reply: str, line: str) -> bool:
+    said = "".join(re.sub(r"[\s-]", "", reply).split())
+    return any(n not in said for n in _numbers(line))
+
+
 def _echoes(reply: str, agent: str) -> bool:
     if not agent.strip():
         return False
@@ -96,6 +111,6 @@ def check_reply(reply: str, ctx: ReplyContext) -> str | None:
             return "leak"
         if (figures(reply) & figures(fact.text)) - known:
             return "leak"
-    if figures(reply) - known - _scenario_figures(sc):
+    if figures(reply) - known - _scenario_figures(sc) or _drops_numbers(reply, ctx.line):
         return "contradiction"
     return None

@@ -64,7 +64,7 @@ class LLMEngine:
         result = None
         prompt = self.prompt(sc.language)
         for item in self.client.stream("customer", self._messages(d, sc, prompt), temperature=self._temp(prompt),
-                                       seed=self._seed(d), max_tokens=prompt.max_tokens):
+                                       seed=self._seed(d), max_tokens=prompt.max_tokens, stop=prompt.stop or None):
             if isinstance(item, LLMResult):
                 result = item
             else:
@@ -95,13 +95,17 @@ class LLMEngine:
             "persona_label": persona.label, "persona_description": persona.description,
             "mood_word": prompt.mood_word(d.state.mood), "history": "\n".join(lines) or "-", "line": d.text,
         }
-        return [{"role": "system", "content": prompt.system.format(**values)},
-                {"role": "user", "content": prompt.user.format(**values)}]
+        messages = [{"role": "system", "content": prompt.system.format(**values)}]
+        for ex in prompt.examples:  # few-shot: the same request, answered well
+            shown = f"{prompt.speaker_labels['agent']}：{ex.agent}" if ex.agent else "-"
+            messages += [{"role": "user", "content": prompt.user.format(**{**values, "history": shown, "line": ex.line})},
+                         {"role": "assistant", "content": ex.reply}]
+        return messages + [{"role": "user", "content": prompt.user.format(**values)}]
 
     def _call(self, d: Decision, sc: Scenario) -> LLMResult:
         prompt = self.prompt(sc.language)
         return self.client.chat("customer", self._messages(d, sc, prompt), temperature=self._temp(prompt),
-                                seed=self._seed(d), max_tokens=prompt.max_tokens)
+                                seed=self._seed(d), max_tokens=prompt.max_tokens, stop=prompt.stop or None)
 
     def _finish(self, d: Decision, sc: Scenario, result: LLMResult | None, streamed: bool = False) -> TurnResult:
         events = list(d.events)
@@ -110,6 +114,8 @@ class LLMEngine:
             reason = "malformed"
         elif result.error:
             reason = result.error_kind or "http_error"
+        elif result.finish_reason == "length":  # cut off mid-sentence by max_tokens
+            reason = "length"
         else:
             agent = next((t["text"] for t in reversed(d.state.history) if t["speaker"] == "agent"), "")
             ctx = ReplyContext(sc, d.state, d.text, agent, self.prompt(sc.language))

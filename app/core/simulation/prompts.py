@@ -19,6 +19,14 @@ PLACEHOLDERS = {
 }
 
 
+class PromptExample(Strict):
+    """One worked example shown to the model before the real request (few-shot)."""
+
+    agent: str = Field("", description="what the agent just said (shown as the conversation so far; may be empty)")
+    line: str = Field(min_length=1, description="the scripted line to rephrase")
+    reply: str = Field(min_length=1, description="a good rephrasing: what the model should answer")
+
+
 class CustomerPrompt(Strict):
     language: str = Field(description="language of the scenarios this prompt serves (zh-CN, en)")
     system: str = Field(description="system message template; placeholders: " + ", ".join(sorted(PLACEHOLDERS)))
@@ -26,12 +34,18 @@ class CustomerPrompt(Strict):
     speaker_labels: dict[str, str] = Field(description="how history turns are labelled: keys agent, customer")
     mood_words: list[str] = Field(min_length=3, description="words for mood from calm to furious (mood 0-10 is spread over them)")
     temperature: float = Field(0.7, ge=0, le=2)
-    max_tokens: int = Field(120, ge=8, le=2000)
+    max_tokens: int = Field(120, ge=8, le=2000, description="a reply cut off at this many tokens falls back (reason length)")
+    stop: list[str] = Field(default_factory=list, max_length=4,
+                            description="strings that end the reply where the model writes them (e.g. a line break, "
+                                        "after which small models go on writing both sides of the call)")
     history_turns: int = Field(4, ge=0, le=8, description="how many recent turns the model sees")
     max_chars: int = Field(description="a reply longer than this falls back to the scripted line")
     length_factor: float = Field(3.0, gt=1, description="a reply longer than factor x the scripted line (+10) falls back")
     role_flip_patterns: list[str] = Field(description="regexes that mean the model spoke as the agent")
     strip_prefixes: list[str] = Field(default_factory=list, description="speaker labels removed from the start of a reply")
+    examples: list[PromptExample] = Field(
+        default_factory=list, max_length=8,
+        description="worked examples sent before the request as user/assistant turns, rendered with the user template")
 
     @field_validator("system", "user")
     @classmethod
