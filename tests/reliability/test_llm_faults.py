@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -42,8 +43,10 @@ WEIGHTS = {"good": 20, "slow": 2, "stall": 2, "http_500": 6, "http_503": 4, "htt
 # The fallback reasons each fault may give. A check may also trip an earlier guardrail
 # (English or garbage longer than 3x a short scripted line is "length" before "language").
 # Any answer may also arrive after the client's timeout on a loaded machine.
+# The good reply is a fixed line with no digits: where the scripted line carries figures
+# (a phone number, ID digits) the contradiction guardrail rightly refuses it.
 EXPECTED = {
-    "good": {None}, "slow": {"timeout"}, "stall": {"timeout"},
+    "good": {None, "contradiction"}, "slow": {"timeout"}, "stall": {"timeout"},
     "http_500": {"http_error"}, "http_503": {"http_error"}, "http_429": {"http_error"},
     "malformed": {"malformed"}, "cut": {"malformed", "http_error"}, "null_content": {"malformed", "empty"},
     "empty": {"empty"}, "whitespace": {"empty"}, "garbage": {"language", "length"},
@@ -157,6 +160,8 @@ def test_100_llm_drills_complete_through_faults(app, client, login_as, fake):
             assert turn.text.strip() and turn.text.strip() not in FAULT_TEXTS, (behaviour, turn.text)
             if reason is None:
                 assert turn.text == GOOD_REPLY
+            if reason == "contradiction":
+                assert re.search(r"\d", turn.text), turn.text  # the scripted line's figures kept
             if (drill.id, turn.position) in shown:
                 assert shown[(drill.id, turn.position)] == turn.text  # the client shows what is stored
     assert not misfits, misfits[:10]
