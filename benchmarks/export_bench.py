@@ -22,6 +22,7 @@ import json
 import random
 import re
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
