@@ -1,4 +1,5 @@
-"""Drills: start a call, play agent turns against the simulated customer, end it.
+"""Drills: start a call, end it, and the queries and checks its turns use (the turns
+themselves, agent and customer, are in app.services.drill_turns).
 
 Every function here commits what it promises before it returns (or before it yields the
 first customer chunk), so the database alone holds a drill's progress and any worker can
@@ -14,19 +15,17 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
-from app.services.engines import available_kinds, engine_for, scenario_of_version, turn_analyser
+from app.services.engines import available_kinds, engine_for, scenario_of_version
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +191,18 @@ def find_scenario(scenario_id: str, language: str):
     return entry.model if entry is not None else None
 
 
+def reply_meta(kind: str, events: list[dict]) -> dict:
+    """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
+    meta = {"engine": kind, "events": events}
+    llm = next((e for e in events if e.get("type") == "llm"), None)
+    if llm is not None:
+        meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
+    fallback = next((e for e in events if e.get("type") == "llm_fallback"), None)
+    if fallback is not None:
+        meta["fallback"] = fallback.get("reason")
+    return meta
+
+
 # --- start and end --------------------------------------------------------------------------
 
 def start_drill(trainee, scenario_id: str, language: str, persona: str, customer_kind: str,
@@ -237,7 +248,7 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     # The opening line is a customer turn like the others: its LLM call and any fallback
     # are lifted out the same way (they were once left inside `events` only).
     drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
-                            meta=_reply_meta(customer_kind, list(events or []))))
+                            meta=reply_meta(customer_kind, list(events or []))))
     db.session.add(drill)
     db.session.commit()
     return drill
@@ -249,7 +260,7 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
     Ending an ended drill changes nothing. `on_drill_ended` runs once per drill, after
     the commit, whoever ended it.
     """
-    if _mark_ended(drill, "unfinished"):
+    if mark_ended(drill, "unfinished"):
         db.session.commit()
         log.info("drill %s ended by %s", drill.id, by)
         on_drill_ended(drill)
@@ -266,13 +277,13 @@ def time_left(drill: Drill) -> timedelta:
     return drill.started_at + limit - utcnow()
 
 
-def _refuse_if_out_of_time(drill: Drill) -> None:
+def refuse_if_out_of_time(drill: Drill) -> None:
     if drill.mode == "test" and time_left(drill) < -TIME_GRACE:
         end_drill(drill, by="time limit")
         raise DrillConflict("time_up", "the time limit of this test drill has passed")
 
 
-def _mark_ended(drill: Drill, outcome: str) -> bool:
+def mark_ended(drill: Drill, outcome: str) -> bool:
     # A conditional UPDATE, so two requests ending the same drill cannot both "win"
     # and the end hook runs once.
     result = db.session.execute(
@@ -315,274 +326,6 @@ def _score(drill: Drill) -> None:
     except Exception:
         db.session.rollback()
         log.exception("scoring drill %s failed; the drill stays ended and unscored", drill.id)
-
-
-# --- turns --------------------------------------------------------------------------------
-
-def post_agent_turn(drill: Drill, text: Any, after: int | None = None, *, last: Turn | None = None) -> TurnResult:
-    """Store the agent's turn (committed first), then compute, store and commit the reply.
-
-    `after` is the position of the last turn the client had seen: a resend of a turn
-    that is already stored returns the stored exchange instead of adding a duplicate.
-    Without it, the same text as a dangling agent turn retries that turn's reply.
-    Ends the drill when the customer ends the call. Raises DrillError (400) on bad text,
-    DrillConflict (409) when the drill ended or moved on, CustomerUnavailable (503) when
-    the engine fails; in that case the agent turn stays stored and the drill resumable.
-    `last` is the drill's last turn if the caller has just read it with the drill
-    (own_drill_and_last_turn), so it is not read again.
-    """
-    agent, fresh = _accept_agent_turn(drill, text, after, last)
-    return _answer_fresh(drill, agent, fresh) if fresh is not None else _answer(drill, agent)
-
-
-def answer_pending(drill: Drill) -> TurnResult:
-    """Compute and store the reply to a dangling agent turn (after a failure or restart).
-
-    Returns an empty result when nothing is pending. Raises CustomerUnavailable if the
-    engine fails again.
-    """
-    agent = pending_agent_turn(drill)
-    return _answer(drill, agent) if agent is not None else TurnResult(drill, None, None)
-
-
-def stream_agent_turn(drill: Drill, text: Any, after: int | None = None, *,
-                      last: Turn | None = None) -> Iterator[dict]:
-    """Like post_agent_turn, for a streamed response.
-
-    Validation and the agent turn's commit happen before this returns, so input errors
-    raise here (not mid-stream). The iterator yields ``{"type": "agent", "turn"}``, then
-    ``{"type": "chunk", "text"}`` pieces of the reply as the engine produces them, then
-    ``{"type": "customer", "turn", "drill"}`` once the reply is committed, or
-    ``{"type": "error", "code", "message"}`` if the engine fails (the agent turn stays).
-    """
-    agent, fresh = _accept_agent_turn(drill, text, after, last)
-    return _stream_answer(drill, agent, fresh)
-
-
-def stream_pending(drill: Drill) -> Iterator[dict]:
-    """answer_pending for a streamed response (same events as stream_agent_turn)."""
-    agent = pending_agent_turn(drill)
-    if agent is None:
-        return iter([{"type": "drill", "drill": drill_json(drill)}])
-    return _stream_answer(drill, agent)
-
-
-@dataclass
-class _Fresh:
-    """What the reply to a just-inserted agent turn needs, read before its commit (which
-    expires every loaded row): no second read of the drill, its scenario or its state."""
-
-    kind: str
-    scenario: Any
-    state: dict
-
-
-def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
-                       last: Turn | None) -> tuple[Turn, _Fresh | None]:
-    """The stored agent turn this request is about: new (committed; with what its reply
-    needs), or the one a resend or retry refers to (with None)."""
-    text = clean_turn_text(text)
-    if last is None:
-        last = last_turn(drill)  # also refreshes the drill's status
-    if after is not None and last is not None and after != last.position:
-        sent = turn_at(drill, after + 1)
-        # The same submit again (double click, network retry, the page retrying after the
-        # server died before answering). Checked before the status: when the first submit's
-        # reply ended the call, the resend must get that stored exchange, not "ended".
-        if sent is not None and sent.speaker == "agent" and sent.text == text and (
-                drill.status == "active" or turn_at(drill, sent.position + 1) is not None):
-            return sent, None
-    if drill.status != "active":
-        raise DrillConflict("ended", "the call has ended")
-    if last is None:
-        raise DrillConflict("moved_on", "the drill has no turns to answer")
-    if after is not None and after != last.position:
-        raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
-    if last.speaker == "agent":
-        if last.text == text:
-            return last, None
-        raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
-    _refuse_if_out_of_time(drill)
-    scenario = scenario_of(drill)
-    fresh = None
-    if last.state is not None:
-        fresh = _Fresh(drill.customer_kind, scenario, last.state)
-    # The acts go in with the turn (one INSERT, no later UPDATE); recognising them is
-    # local and fast, and the turn is still committed before the reply is computed.
-    acts = _acts(scenario.language, text, drill.id)
-    return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
-
-
-def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
-                       fresh: _Fresh | None) -> tuple[Turn, _Fresh | None]:
-    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={"acts": acts})
-    db.session.add(turn)
-    try:
-        _commit_keeping(turn, drill)
-    except IntegrityError:
-        # Another request took this position first (double submit on two workers).
-        db.session.rollback()
-        other = turn_at(drill, position)
-        if other is not None and other.speaker == "agent" and other.text == text:
-            return other, None
-        raise DrillConflict("moved_on", "another turn was sent at the same time") from None
-    return turn, fresh
-
-
-def _commit_keeping(*objects) -> None:
-    """Commit, keeping `objects` loaded with the values just flushed.
-
-    A commit expires every loaded row so that later reads see other transactions; for
-    rows this transaction has just written in full, the database holds exactly what we
-    hold, and reading each back (a SELECT per row, on the hottest request) buys nothing.
-    """
-    db.session.flush()
-    kept = [(obj, {attr.key: getattr(obj, attr.key) for attr in inspect(obj).mapper.column_attrs})
-            for obj in objects]
-    db.session.commit()
-    for obj, values in kept:
-        for key, value in values.items():
-            set_committed_value(obj, key, value)
-
-
-def _answer_fresh(drill: Drill, agent: Turn, fresh: _Fresh) -> TurnResult:
-    """The reply to an agent turn this request has just stored: nobody else can have
-    answered it yet except by racing us, which the reply's unique position settles."""
-    try:
-        reply = engine_for(fresh.kind).next_turn(agent.text, fresh.state, scenario=fresh.scenario)
-    except Exception as exc:
-        raise _unavailable(drill, agent, exc) from exc
-    return _store_reply(drill, agent, reply, kind=fresh.kind)
-
-
-def _answer(drill: Drill, agent: Turn) -> TurnResult:
-    existing = turn_at(drill, agent.position + 1)
-    if existing is not None:
-        ensure_scored(drill)  # a resend of the exchange that ended the call
-        return TurnResult(drill, agent, existing)
-    try:
-        engine, scenario, state = _reply_inputs(drill, agent)
-        reply = engine.next_turn(agent.text, state, scenario=scenario)
-    except Exception as exc:
-        raise _unavailable(drill, agent, exc) from exc
-    return _store_reply(drill, agent, reply)
-
-
-def _stream_answer(drill: Drill, agent: Turn, fresh: _Fresh | None = None) -> Iterator[dict]:
-    # The view returns before the stream is read, and Flask tears its app context down in
-    # between (Flask-SQLAlchemy closes the session): the generator must load its own rows,
-    # or, for an agent turn this request has just committed, take over the rows it holds.
-    if fresh is not None:
-        return _stream_events(drill.id, agent.id, fresh, (drill, agent))
-    return _stream_events(drill.id, agent.id)
-
-
-def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
-                   rows: tuple[Drill, Turn] | None = None) -> Iterator[dict]:
-    if rows is not None:
-        # Just committed and kept loaded (_commit_keeping): attach them without a SELECT.
-        drill, agent = (db.session.merge(row, load=False) for row in rows)
-    else:
-        drill, agent = db.session.get(Drill, drill_id), db.session.get(Turn, agent_id)
-    yield {"type": "agent", "turn": turn_json(agent)}
-    # A turn this request has just stored has no answer yet (a racing answer loses on
-    # the reply's unique position in _store_reply).
-    existing = None if fresh is not None else turn_at(drill, agent.position + 1)
-    if existing is None:
-        try:
-            if fresh is not None:
-                engine, scenario, state = engine_for(fresh.kind), fresh.scenario, fresh.state
-            else:
-                engine, scenario, state = _reply_inputs(drill, agent)
-            reply = None
-            if hasattr(engine, "stream_turn"):
-                for piece in engine.stream_turn(agent.text, state, scenario=scenario):
-                    if isinstance(piece, str):
-                        yield {"type": "chunk", "text": piece}
-                    else:
-                        reply = piece
-            if reply is None:
-                reply = engine.next_turn(agent.text, state, scenario=scenario)
-                yield {"type": "chunk", "text": reply[0]}
-            result = _store_reply(drill, agent, reply)
-        except DrillError as exc:
-            yield {"type": "error", "code": exc.code, "message": exc.message}
-            return
-        except Exception as exc:
-            err = _unavailable(drill, agent, exc)
-            yield {"type": "error", "code": err.code, "message": err.message}
-            return
-        existing = result.customer
-    else:
-        ensure_scored(drill)  # a resend of the exchange that ended the call
-        yield {"type": "chunk", "text": existing.text}
-    yield {"type": "customer", "turn": turn_json(existing), "drill": drill_json(drill)}
-
-
-def _reply_inputs(drill: Drill, agent: Turn):
-    # The engine gets the drill's own scenario version, not whatever the file says now.
-    return engine_for(drill.customer_kind), scenario_of(drill), resume_state(drill, before=agent.position)
-
-
-def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailable:
-    db.session.rollback()
-    log.exception("customer engine %s failed on drill %s turn %s", drill.customer_kind, drill.id, agent.position)
-    return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
-
-
-def _reply_meta(kind: str, events: list[dict]) -> dict:
-    """The customer turn's meta: all events, with the LLM call and any fallback lifted out."""
-    meta = {"engine": kind, "events": events}
-    llm = next((e for e in events if e.get("type") == "llm"), None)
-    if llm is not None:
-        meta["llm"] = {k: v for k, v in llm.items() if k != "type"}
-    fallback = next((e for e in events if e.get("type") == "llm_fallback"), None)
-    if fallback is not None:
-        meta["fallback"] = fallback.get("reason")
-    return meta
-
-
-def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> TurnResult:
-    # Engines answer (text, state, events); the LLM engine's streamed final is an object.
-    text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
-    kind = kind or drill.customer_kind
-    drill_id, position = drill.id, agent.position
-    customer = Turn(drill_id=drill_id, position=position + 1, speaker="customer", text=text,
-                    state=state, meta=_reply_meta(kind, list(events or [])))
-    db.session.add(customer)
-    if "acts" not in (agent.meta or {}):  # stored before the acts went in with the turn
-        agent.meta = {**(agent.meta or {}), "acts": _acts(scenario_of(drill).language, agent.text, drill_id)}
-    outcome = state.get("outcome") if isinstance(state, dict) else None
-    ended = bool(outcome) and _mark_ended(drill, outcome)
-    try:
-        if outcome:  # ended here, or by another request first: re-read the drill below
-            db.session.commit()
-        else:
-            _commit_keeping(agent, customer, drill)
-    except IntegrityError:
-        # Another worker answered this turn first; its reply is the reply.
-        db.session.rollback()
-        stored = turn_at(drill, agent.position + 1)
-        if stored is None:
-            raise
-        db.session.refresh(drill)
-        return TurnResult(drill, agent, stored)
-    if outcome:
-        db.session.refresh(drill)
-    if ended:
-        on_drill_ended(drill)
-    return TurnResult(drill, agent, customer)
-
-
-def _acts(language: str, text: str, drill_id: int) -> list[str]:
-    """The agent turn's recognised speech acts, kept for trainers and the scorer."""
-    try:
-        analysis = turn_analyser(language).analyse(text)
-    except Exception:  # the acts are a convenience; the reply must not fail for them
-        log.exception("act recognition failed on drill %s", drill_id)
-        return []
-    acts = analysis.get("acts") if isinstance(analysis, dict) else getattr(analysis, "acts", ())
-    return sorted(acts or ())
 
 
 # --- JSON shapes for the browser ----------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.auth.decorators import blueprint_roles
 from app.i18n import content_language
 from app.models import Role
-from app.services import drills, hints
+from app.services import drill_turns, drills, hints
 from app.services.drills import DrillError
 from app.services.engines import available_kinds
 from app.trainee.forms import StartDrillForm, TurnRequest
@@ -62,11 +62,11 @@ def post_turn(drill_id: int):
     try:
         turn = TurnRequest.parse(request.get_json(silent=True))
         if turn.stream:
-            events = (drills.stream_pending(drill) if turn.retry
-                      else drills.stream_agent_turn(drill, turn.text, turn.after, last=last))
+            events = (drill_turns.stream_pending(drill) if turn.retry
+                      else drill_turns.stream_agent_turn(drill, turn.text, turn.after, last=last))
             return _ndjson(events)
-        result = (drills.answer_pending(drill) if turn.retry
-                  else drills.post_agent_turn(drill, turn.text, turn.after, last=last))
+        result = (drill_turns.answer_pending(drill) if turn.retry
+                  else drill_turns.post_agent_turn(drill, turn.text, turn.after, last=last))
     except DrillError as exc:
         return _error(exc)
     return jsonify(turns=[drills.turn_json(t) for t in result.turns], drill=drills.drill_json(result.drill))

@@ -39,7 +39,7 @@ def _scored_drill(database_url: str, cache_dir) -> int:
     from app import create_app
     from app.extensions import db
     from app.models import User
-    from app.services import drills
+    from app.services import drill_turns, drills
 
     lines = [line.strip() for line in (ROOT / "tests/data/agent_scripts/billing_complaint.good.txt")
              .read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -48,7 +48,7 @@ def _scored_drill(database_url: str, cache_dir) -> int:
         trainee = db.session.scalar(db.select(User).where(User.username == "trainee"))
         drill = drills.start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=3)
         for line in lines:
-            if drills.post_agent_turn(drill, line).ended:
+            if drill_turns.post_agent_turn(drill, line).ended:
                 break
         drills.end_drill(drill)
         drill_id = drill.id

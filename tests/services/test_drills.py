@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from app import create_app
 from app.extensions import db
 from app.models import Drill
-from app.services import drills, engines
+from app.services import drill_turns, drills, engines
 from app.services.drills import CustomerUnavailable, DrillConflict, DrillError
 from config import TestingConfig
 
@@ -58,7 +58,7 @@ def committed_turns(drill_id):
 
 def play(drill, lines):
     for line in lines:
-        result = drills.post_agent_turn(drill, line)
+        result = drill_turns.post_agent_turn(drill, line)
         if result.ended:
             return result
     return result
@@ -82,7 +82,7 @@ def test_good_script_resolves_the_call(trainee, ended_hook):
     assert any(e["type"] == "ended" for e in turns[-1].meta["events"])
     assert ended_hook == [(drill.id, "resolved")]
     with pytest.raises(DrillConflict) as exc:
-        drills.post_agent_turn(drill, "还在吗？")
+        drill_turns.post_agent_turn(drill, "还在吗？")
     assert exc.value.code == "ended" and exc.value.status == 409
 
 
@@ -115,7 +115,7 @@ class FlakyEngine:
 def flaky(monkeypatch):
     real = engines.engine_for("scripted")
     engine = FlakyEngine(real)
-    monkeypatch.setattr(drills, "engine_for", lambda kind: engine)
+    monkeypatch.setattr(drill_turns, "engine_for", lambda kind: engine)
     return engine
 
 
@@ -123,14 +123,14 @@ def test_agent_turn_is_committed_before_the_reply_and_survives_a_failure(trainee
     drill = start(trainee)
     flaky.drill_id = drill.id
     with pytest.raises(CustomerUnavailable) as exc:
-        drills.post_agent_turn(drill, GOOD_SCRIPT[0])
+        drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0])
     assert exc.value.status == 503
     assert flaky.seen_committed[0] == [(0, "customer"), (1, "agent")]
     assert committed_turns(drill.id) == [(0, "customer"), (1, "agent")]
     assert drill.status == "active" and drills.pending_agent_turn(drill).position == 1
 
     # Sending the same turn again retries the reply; it is not stored twice.
-    result = drills.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    result = drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
     assert (result.agent.position, result.customer.position) == (1, 2)
     assert positions(drill) == [(0, "customer"), (1, "agent"), (2, "customer")]
     assert play(drill, GOOD_SCRIPT[1:]).drill.outcome == "resolved"
@@ -140,26 +140,26 @@ def test_pending_reply_is_answered_on_request_and_other_text_waits(trainee, flak
     drill = start(trainee)
     flaky.drill_id = drill.id
     with pytest.raises(CustomerUnavailable):
-        drills.post_agent_turn(drill, GOOD_SCRIPT[0])
+        drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0])
     with pytest.raises(DrillConflict) as exc:
-        drills.post_agent_turn(drill, "另一句话")
+        drill_turns.post_agent_turn(drill, "另一句话")
     assert exc.value.code == "reply_pending"
-    result = drills.answer_pending(drill)
+    result = drill_turns.answer_pending(drill)
     assert result.customer.position == 2 and result.customer.state["verified"]
-    assert drills.answer_pending(drill).customer is None  # nothing pending any more
+    assert drill_turns.answer_pending(drill).customer is None  # nothing pending any more
     assert positions(drill) == [(0, "customer"), (1, "agent"), (2, "customer")]
 
 
 def test_streamed_turn_commits_first_and_reports_engine_failure(trainee, flaky):
     drill = start(trainee)
     flaky.drill_id = drill.id
-    events = drills.stream_agent_turn(drill, GOOD_SCRIPT[0])
+    events = drill_turns.stream_agent_turn(drill, GOOD_SCRIPT[0])
     # The agent turn is committed before the first event is read.
     assert committed_turns(drill.id) == [(0, "customer"), (1, "agent")]
     events = list(events)
     assert [e["type"] for e in events] == ["agent", "error"]
     assert events[1]["code"] == "customer_unavailable"
-    events = list(drills.stream_pending(drill))
+    events = list(drill_turns.stream_pending(drill))
     assert [e["type"] for e in events] == ["agent", "chunk", "customer"]
     assert events[-1]["turn"]["position"] == 2 and events[1]["text"] == events[-1]["turn"]["text"]
 
@@ -198,14 +198,14 @@ def test_resume_after_restart_continues_from_stored_state(any_app, trainee, cach
 def test_bad_turn_text_is_refused_and_nothing_stored(trainee, raw, code):
     drill = start(trainee)
     with pytest.raises(DrillError) as exc:
-        drills.post_agent_turn(drill, raw)
+        drill_turns.post_agent_turn(drill, raw)
     assert exc.value.code == code and exc.value.status == 400
     assert positions(drill) == [(0, "customer")]
 
 
 def test_control_characters_are_stripped(trainee):
     drill = start(trainee)
-    result = drills.post_agent_turn(drill, " 您好\x00，\x1b[31m工号\u00851024\r\n请讲 ")
+    result = drill_turns.post_agent_turn(drill, " 您好\x00，\x1b[31m工号\u00851024\r\n请讲 ")
     assert result.agent.text == "您好，[31m工号1024 请讲"
     assert drills.clean_turn_text("好" * 2000) == "好" * 2000
 
@@ -233,23 +233,23 @@ def test_start_without_seed_picks_one_and_test_mode_is_kept(trainee):
 
 def test_end_drill_by_trainee(trainee, ended_hook):
     drill = start(trainee)
-    drills.post_agent_turn(drill, GOOD_SCRIPT[0])
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0])
     drills.end_drill(drill)
     assert (drill.status, drill.outcome) == ("ended", "unfinished") and drill.ended_at
     drills.end_drill(drill)  # ending twice changes nothing and does not re-run the hook
     assert ended_hook == [(drill.id, "unfinished")]
     with pytest.raises(DrillConflict):
-        drills.post_agent_turn(drill, GOOD_SCRIPT[1])
+        drill_turns.post_agent_turn(drill, GOOD_SCRIPT[1])
     assert len(drills.turns_of(drill)) == 3
 
 
 def test_resend_with_after_returns_the_stored_exchange(trainee):
     drill = start(trainee)
-    first = drills.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
-    again = drills.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    first = drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    again = drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
     assert [t.id for t in again.turns] == [t.id for t in first.turns]
     with pytest.raises(DrillConflict) as exc:
-        drills.post_agent_turn(drill, "别的话", after=0)
+        drill_turns.post_agent_turn(drill, "别的话", after=0)
     assert exc.value.code == "moved_on"
     assert len(drills.turns_of(drill)) == 3
 
@@ -257,18 +257,18 @@ def test_resend_with_after_returns_the_stored_exchange(trainee):
 def test_lost_position_race_is_resolved_without_duplicates(trainee, monkeypatch):
     """Another worker stores the same turn between our read and our insert."""
     drill = start(trainee)
-    real_last_turn = drills.last_turn
+    real_last_turn = drill_turns.last_turn
 
     def stale_read(d):
         last = real_last_turn(d)
         with db.engine.begin() as conn:  # the other worker, on its own connection
             conn.execute(text("insert into turns (drill_id, position, speaker, text, created_at) "
                               "values (:d, 1, 'agent', :t, CURRENT_TIMESTAMP)"), {"d": d.id, "t": GOOD_SCRIPT[0]})
-        monkeypatch.setattr(drills, "last_turn", real_last_turn)
+        monkeypatch.setattr(drill_turns, "last_turn", real_last_turn)
         return last
 
-    monkeypatch.setattr(drills, "last_turn", stale_read)
-    result = drills.post_agent_turn(drill, GOOD_SCRIPT[0])
+    monkeypatch.setattr(drill_turns, "last_turn", stale_read)
+    result = drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0])
     assert (result.agent.position, result.customer.position) == (1, 2)
     assert positions(drill) == [(0, "customer"), (1, "agent"), (2, "customer")]
 
@@ -282,7 +282,7 @@ def test_concurrent_double_submit_stores_one_turn(any_app, trainee):
             own = db.session.get(Drill, drill_id)
             barrier.wait()
             try:
-                outcomes.append(drills.post_agent_turn(own, GOOD_SCRIPT[0], after=0).customer.position)
+                outcomes.append(drill_turns.post_agent_turn(own, GOOD_SCRIPT[0], after=0).customer.position)
             except DrillConflict as exc:
                 outcomes.append(exc.code)
             finally:

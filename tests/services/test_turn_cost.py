@@ -17,7 +17,7 @@ from flask import g
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services import drills, engines
+from app.services import drill_turns, drills, engines
 
 LINES = [
     "您好，这里是客服中心，工号1024，很高兴为您服务。非常理解您的心情，为了查询账单，麻烦您提供一下机主姓名和身份证后四位，核实一下身份。",
@@ -57,7 +57,7 @@ def start_one():
     user = create_user("cost-trainee", "password-123", "trainee")
     db.session.commit()
     drill = drills.start_drill(user, "billing_complaint", "zh-CN", "calm", "scripted", seed=7)
-    drills.post_agent_turn(drill, LINES[0])  # engines, model and scenario cached as on a warm worker
+    drill_turns.post_agent_turn(drill, LINES[0])  # engines, model and scenario cached as on a warm worker
     ids = user.id, drill.id
     db.session.remove()  # a request starts with an empty session
     return ids
@@ -77,7 +77,7 @@ def test_a_mid_call_turn_is_one_select_two_inserts_two_commits(started):
     user_id, drill_id = started
     drill = drills.drill_for_trainee(user_id, drill_id)  # what the view does before the service
     with recorded_sql() as seen:
-        result = drills.post_agent_turn(drill, LINES[1])
+        result = drill_turns.post_agent_turn(drill, LINES[1])
         body = [drills.turn_json(t) for t in result.turns], drills.drill_json(result.drill)
     assert verbs(seen) == ["SELECT", "INSERT", "COMMIT", "INSERT", "COMMIT"], seen
     # The agent turn is committed before the reply exists: the first commit holds only it.
@@ -134,7 +134,7 @@ def test_a_turn_analyses_the_agent_words_once(started_sqlite, monkeypatch):
     # Words no earlier test sent: the memo is per process.
     words = f"{LINES[1]}工单号{uuid.uuid4().int % 10**8}。"
     monkeypatch.setattr(IntentModel, "analyse_many", counting)
-    result = drills.post_agent_turn(drills.drill_for_trainee(user_id, drill_id), words)
+    result = drill_turns.post_agent_turn(drills.drill_for_trainee(user_id, drill_id), words)
     assert analysed == [words]
     expected = sorted(engines.turn_analyser("zh-CN").analyse(words).acts)
     assert expected and result.agent.meta["acts"] == expected

@@ -9,7 +9,7 @@ import pytest
 from flask import g
 
 from app.models import Drill
-from app.services import drills, engines
+from app.services import drill_turns, drills, engines
 
 GOOD = [
     "您好，这里是客服中心，工号1024，很高兴为您服务。非常理解您的心情，为了查询账单，麻烦您提供一下机主姓名和身份证后四位，核实一下身份。",
@@ -165,7 +165,7 @@ def test_engine_failure_is_503_and_the_page_retries(client, drill_url, monkeypat
         def next_turn(self, *a, **kw):
             raise ConnectionError("engine down")
 
-    monkeypatch.setattr(drills, "engine_for", lambda kind: Down())
+    monkeypatch.setattr(drill_turns, "engine_for", lambda kind: Down())
     r = post_turn(client, drill_url, text=GOOD[0], after=0)
     assert r.status_code == 503 and r.get_json()["code"] == "customer_unavailable"
     r = post_turn(client, drill_url, text=GOOD[0], after=0, stream=True)
@@ -173,7 +173,7 @@ def test_engine_failure_is_503_and_the_page_retries(client, drill_url, monkeypat
     page = client.get(drill_url).get_data(as_text=True)
     assert GOOD[0] in page and 'data-pending="1"' in page
 
-    monkeypatch.setattr(drills, "engine_for", lambda kind: real)
+    monkeypatch.setattr(drill_turns, "engine_for", lambda kind: real)
     r = post_turn(client, drill_url, retry=True, stream=True)
     events = ndjson(r)
     assert [e["type"] for e in events] == ["agent", "chunk", "customer"] and events[-1]["turn"]["position"] == 2
