@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from app.core.matching import Matcher
 
@@ -123,5 +124,33 @@ class ScenarioBase(Strict):
     knowledge_points: list[KnowledgePoint] = Field(min_length=1)
     impossible_promises: list[ImpossiblePromise] = Field(default_factory=list)
     resolution_items: list[ResolutionItem] = Field(min_length=1)
+    objects: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=("things the call is about (object id -> words that name it, e.g. ringback: [视频彩铃, 彩铃]);"
+                     " `meaning` matchers refer to them, and once named they stay the topic, so"
+                     " \"帮您退订\" counts as cancelling the ringback tone while it is being discussed"))
 
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+    @model_validator(mode="after")
+    def _meaning_objects(self) -> "ScenarioBase":
+        # A meaning matcher naming an object the file never declares would silently never match.
+        faults = []
+        for field_name, items, attr in (("hidden_facts", self.hidden_facts, "disclosed_by"),
+                                        ("knowledge_points", self.knowledge_points, "stated_by"),
+                                        ("resolution_items", self.resolution_items, "done_by")):
+            for i, item in enumerate(items):
+                for j, spec in enumerate(getattr(item, attr).meaning):
+                    if spec.object and spec.object not in self.objects:
+                        faults.append(InitErrorDetails(
+                            type=PydanticCustomError(
+                                "scenario", f"unknown object {spec.object!r}; declare it under `objects`"
+                                            f" (known: {', '.join(self.objects) or 'none'})"),
+                            loc=(field_name, i, attr, "meaning", j, "object"), input=spec.object))
+        for oid, names in self.objects.items():
+            if not names or not all(n.strip() for n in names):
+                faults.append(InitErrorDetails(type=PydanticCustomError("scenario", "needs at least one non-blank word"),
+                                               loc=("objects", oid), input=names))
+        if faults:
+            raise ValidationError.from_exception_data(type(self).__name__, faults)
+        return self
