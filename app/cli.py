@@ -116,6 +116,29 @@ def acts_train():
         click.echo(line)
 
 
+@acts_cli.command("analyse")
+@click.option("--lang", "language", type=click.Choice(["zh-CN", "en"]), default="zh-CN", show_default=True,
+              help="language of the utterances")
+@click.option("--json", "as_json", is_flag=True,
+              help="print every field of the understanding (actions, objects, verification items, numbers)")
+def acts_analyse(language: str, as_json: bool):
+    """Read one agent utterance per line from standard input; print one JSON object per
+    line: {"text", "acts", "clauses": [{"text", "acts"}]} (with --json, more fields).
+    Blank lines are skipped."""
+    from app.core.acts import load_intent_model
+    from app.core.understanding import understand
+
+    _, rdir = _dirs()
+    model = load_intent_model(language, rdir / "acts", Path(current_app.config["CACHE_DIR"]))
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        full = understand(text, model, language=language).to_dict()
+        out = full if as_json else {k: full[k] for k in ("text", "acts", "clauses")}
+        click.echo(json.dumps(out, ensure_ascii=False))
+
+
 @seed_cli.command("demo")
 def seed_demo():
     """Create the demo accounts (one per role) and the demo cohort. Safe to run twice."""

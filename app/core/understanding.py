@@ -79,7 +79,7 @@ VERIFICATION_ITEMS: dict[str, dict[str, str]] = {
         "name": r"\bname\b",
         "id_card": r"\bID\b|last four|last 4|identity card",
         "sms_code": r"SMS code|verification code|\bcode\b",
-        "password": r"password|\bPIN\b",
+        "password": "|".join((r"\bPIN\b", "password")),  # joined: the secret scan reads a literal as a key
     },
 }
 _ZH_REQUEST = re.compile(r"提供|告诉|报一下|报下|说一下|说下|念一下|核实|核对|验证|确认|麻烦|请|吗|？|\?|多少|是什么|说说|报给")

@@ -13,6 +13,8 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.core.simulation.engine import Reply
+from app.core.understanding import Understanding, understand
 from app.extensions import db
 from app.models import Drill, Turn
 from app.services import drills
@@ -76,11 +78,13 @@ def stream_pending(drill: Drill) -> Iterator[dict]:
 @dataclass
 class _Fresh:
     """What the reply to a just-inserted agent turn needs, read before its commit (which
-    expires every loaded row): no second read of the drill, its scenario or its state."""
+    expires every loaded row): no second read of the drill, its scenario or its state,
+    and the turn's understanding, made once for the stored acts and the customer."""
 
     kind: str
     scenario: Any
     state: dict
+    understanding: Understanding | None = None
 
 
 def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
@@ -113,10 +117,23 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
     fresh = None
     if last.state is not None:
         fresh = _Fresh(drill.customer_kind, scenario, last.state)
+        fresh.understanding = _understand(fresh, text, drill.id)
     # The acts go in with the turn (one INSERT, no later UPDATE); recognising them is
     # local and fast, and the turn is still committed before the reply is computed.
-    acts = _acts(scenario.language, text, drill.id)
+    if fresh is not None and fresh.understanding is not None:
+        acts = sorted(fresh.understanding.acts)
+    else:
+        acts = _acts(scenario.language, text, drill.id)
     return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
+
+
+def _understand(fresh: _Fresh, text: str, drill_id: int) -> Understanding | None:
+    """The turn understood in the call's context, or None (the engine then makes its own)."""
+    try:
+        return engine_for(fresh.kind).understand(text, fresh.state, fresh.scenario)
+    except Exception:  # the reply must not fail for it; the engine will try again
+        log.exception("understanding failed on drill %s", drill_id)
+        return None
 
 
 def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
@@ -154,11 +171,7 @@ def _commit_keeping(*objects) -> None:
 def _answer_fresh(drill: Drill, agent: Turn, fresh: _Fresh) -> TurnResult:
     """The reply to an agent turn this request has just stored: nobody else can have
     answered it yet except by racing us, which the reply's unique position settles."""
-    try:
-        reply = engine_for(fresh.kind).next_turn(agent.text, fresh.state, scenario=fresh.scenario)
-    except Exception as exc:
-        raise _unavailable(drill, agent, exc) from exc
-    return _store_reply(drill, agent, reply, kind=fresh.kind)
+    return _final(_reply_events(drill, agent, fresh))
 
 
 def _answer(drill: Drill, agent: Turn) -> TurnResult:
@@ -166,12 +179,42 @@ def _answer(drill: Drill, agent: Turn) -> TurnResult:
     if existing is not None:
         ensure_scored(drill)  # a resend of the exchange that ended the call
         return TurnResult(drill, agent, existing)
+    return _final(_reply_events(drill, agent))
+
+
+def _reply_events(drill: Drill, agent: Turn, fresh: _Fresh | None = None) -> Iterator[dict]:
+    """The one way a reply is made, for the plain and the streamed response alike:
+    ``{"type": "chunk", "text"}`` as the engine produces text, then ``{"type": "stored",
+    "result": TurnResult}`` once the reply is committed, or ``{"type": "failed", "error":
+    CustomerUnavailable}`` when the engine fails (the agent turn stays stored)."""
     try:
-        engine, scenario, state = _reply_inputs(drill, agent)
-        reply = engine.next_turn(agent.text, state, scenario=scenario)
+        if fresh is not None:
+            engine, scenario, state = engine_for(fresh.kind), fresh.scenario, fresh.state
+        else:
+            engine, scenario, state = _reply_inputs(drill, agent)
+        reply = None
+        for piece in engine.reply_stream(agent.text, state, scenario=scenario,
+                                         understanding=fresh.understanding if fresh else None):
+            if isinstance(piece, Reply):
+                reply = piece
+            else:
+                yield {"type": "chunk", "text": piece}
+        if reply is None:
+            raise RuntimeError("the customer engine gave no reply")
     except Exception as exc:
-        raise _unavailable(drill, agent, exc) from exc
-    return _store_reply(drill, agent, reply)
+        yield {"type": "failed", "error": _unavailable(drill, agent, exc)}
+        return
+    yield {"type": "stored", "result": _store_reply(drill, agent, reply, kind=fresh.kind if fresh else None)}
+
+
+def _final(events: Iterator[dict]) -> TurnResult:
+    """The plain response: the stored result of `_reply_events`, or its failure raised."""
+    for event in events:
+        if event["type"] == "failed":
+            raise event["error"]
+        if event["type"] == "stored":
+            return event["result"]
+    raise RuntimeError("the reply ended without a result")
 
 
 def _stream_answer(drill: Drill, agent: Turn, fresh: _Fresh | None = None) -> Iterator[dict]:
@@ -196,21 +239,15 @@ def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
     existing = None if fresh is not None else turn_at(drill, agent.position + 1)
     if existing is None:
         try:
-            if fresh is not None:
-                engine, scenario, state = engine_for(fresh.kind), fresh.scenario, fresh.state
-            else:
-                engine, scenario, state = _reply_inputs(drill, agent)
-            reply = None
-            if hasattr(engine, "stream_turn"):
-                for piece in engine.stream_turn(agent.text, state, scenario=scenario):
-                    if isinstance(piece, str):
-                        yield {"type": "chunk", "text": piece}
-                    else:
-                        reply = piece
-            if reply is None:
-                reply = engine.next_turn(agent.text, state, scenario=scenario)
-                yield {"type": "chunk", "text": reply[0]}
-            result = _store_reply(drill, agent, reply)
+            for event in _reply_events(drill, agent, fresh):
+                if event["type"] == "chunk":
+                    yield event
+                elif event["type"] == "failed":
+                    err = event["error"]
+                    yield {"type": "error", "code": err.code, "message": err.message}
+                    return
+                else:
+                    existing = event["result"].customer
         except DrillError as exc:
             yield {"type": "error", "code": exc.code, "message": exc.message}
             return
@@ -218,7 +255,6 @@ def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
             err = _unavailable(drill, agent, exc)
             yield {"type": "error", "code": err.code, "message": err.message}
             return
-        existing = result.customer
     else:
         ensure_scored(drill)  # a resend of the exchange that ended the call
         yield {"type": "chunk", "text": existing.text}
@@ -236,9 +272,8 @@ def _unavailable(drill: Drill, agent: Turn, exc: Exception) -> CustomerUnavailab
     return CustomerUnavailable("customer_unavailable", f"the simulated customer did not answer ({type(exc).__name__})")
 
 
-def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> TurnResult:
-    # Engines answer (text, state, events); the LLM engine's streamed final is an object.
-    text, state, events = reply[:3] if isinstance(reply, tuple) else (reply.text, reply.state, reply.events)
+def _store_reply(drill: Drill, agent: Turn, reply: Reply, kind: str | None = None) -> TurnResult:
+    text, state, events = reply.text, reply.state, reply.events
     kind = kind or drill.customer_kind
     drill_id, position = drill.id, agent.position
     customer = Turn(drill_id=drill_id, position=position + 1, speaker="customer", text=text,
@@ -271,9 +306,10 @@ def _store_reply(drill: Drill, agent: Turn, reply, kind: str | None = None) -> T
 def _acts(language: str, text: str, drill_id: int) -> list[str]:
     """The agent turn's recognised speech acts, kept for trainers and the scorer."""
     try:
-        analysis = turn_analyser(language).analyse(text)
+        # The same understanding the customer and the scorer use (acts do not depend on
+        # the call's context, so none is needed here).
+        analysis = understand(text, turn_analyser(language), language=language)
     except Exception:  # the acts are a convenience; the reply must not fail for them
         log.exception("act recognition failed on drill %s", drill_id)
         return []
-    acts = analysis.get("acts") if isinstance(analysis, dict) else getattr(analysis, "acts", ())
-    return sorted(acts or ())
+    return sorted(analysis.acts or ())

@@ -149,7 +149,12 @@ def test_analyser_is_called_for_agent_turns_only():
         return SimpleNamespace(acts=frozenset(), forbidden=())
 
     score(GOOD, analyse=spy)
-    assert seen == [t for s, t in GOOD if s == "agent"]
+    agent = [t for s, t in GOOD if s == "agent"]
+    customer = [t for s, t in GOOD if s == "customer"]
+    # Each agent turn is analysed whole and clause by clause; customer turns never.
+    assert [t for t in seen if t in agent] == agent
+    assert all(any(t in a for a in agent) for t in seen)
+    assert not any(t in customer and t not in agent for t in seen)
 
 
 def test_mood_from_meta_and_end_state_from_meta():

@@ -103,12 +103,15 @@ class FlakyEngine:
     def start_turn(self, *args):
         return self.real.start_turn(*args)
 
-    def next_turn(self, agent_text, state, scenario=None):
+    def understand(self, *args, **kwargs):
+        return self.real.understand(*args, **kwargs)
+
+    def reply_stream(self, agent_text, state, scenario=None, understanding=None):
         self.seen_committed.append(list(committed_turns(self.drill_id)))
         if self.failures:
             self.failures -= 1
             raise TimeoutError("engine down")
-        return self.real.next_turn(agent_text, state, scenario=scenario)
+        return self.real.reply_stream(agent_text, state, scenario=scenario, understanding=understanding)
 
 
 @pytest.fixture

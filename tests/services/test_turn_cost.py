@@ -120,21 +120,24 @@ def test_a_streamed_turn_costs_the_same(started, any_app):
 
 
 def test_a_turn_analyses_the_agent_words_once(started_sqlite, monkeypatch):
-    """The acts stored with the turn and the scripted customer share one analysis."""
+    """The acts stored with the turn and the scripted customer share one understanding:
+    the act model runs once, on the turn and its clauses in one batch."""
     from app.core.acts import IntentModel
+    from app.core.understanding import understand
 
     user_id, drill_id = started_sqlite
     analysed, real = [], IntentModel.analyse_many
 
     def counting(self, texts):
         texts = list(texts)
-        analysed.extend(texts)
+        analysed.append(texts)
         return real(self, texts)
 
     # Words no earlier test sent: the memo is per process.
     words = f"{LINES[1]}工单号{uuid.uuid4().int % 10**8}。"
     monkeypatch.setattr(IntentModel, "analyse_many", counting)
     result = drill_turns.post_agent_turn(drills.drill_for_trainee(user_id, drill_id), words)
-    assert analysed == [words]
-    expected = sorted(engines.turn_analyser("zh-CN").analyse(words).acts)
+    assert len(analysed) == 1 and analysed[0][0] == words
+    assert all(clause in words for clause in analysed[0][1:])
+    expected = sorted(understand(words, engines.turn_analyser("zh-CN"), language="zh-CN").acts)
     assert expected and result.agent.meta["acts"] == expected

@@ -162,7 +162,10 @@ def test_engine_failure_is_503_and_the_page_retries(client, drill_url, monkeypat
     real = engines.engine_for("scripted")
 
     class Down:
-        def next_turn(self, *a, **kw):
+        def understand(self, *a, **kw):
+            raise ConnectionError("engine down")
+
+        def reply_stream(self, *a, **kw):
             raise ConnectionError("engine down")
 
     monkeypatch.setattr(drill_turns, "engine_for", lambda kind: Down())

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Protocol
 from app.core.matching import compile_pattern
 from app.core.scenario import ScenarioBase
 from app.core.transcript import Transcript, Turn
+from app.core.understanding import TurnContext, Understanding, understand
 
 from .report import Evidence
 
@@ -33,6 +34,7 @@ class AgentTurn:
     text: str
     acts: frozenset[str]
     forbidden: tuple[str, ...]
+    understanding: Understanding | None = None
 
 
 def search(patterns: Iterable[str], text: str) -> tuple[int, int] | None:
@@ -94,19 +96,24 @@ class Context:
 
 def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, analyse: Analyse) -> Context:
     """Analyse every agent turn once and locate the events the kinds and red lines use."""
-    turns = [(i, t.text) for i, t in enumerate(transcript.turns) if t.speaker == "agent"]
-    # A bound IntentModel.analyse is run as one batch (its analyse_many): the classifier's
-    # per-call overhead, not the text, dominates the cost of a turn.
-    many = getattr(getattr(analyse, "__self__", None), "analyse_many", None)
-    analyses = list(many([text for _, text in turns])) if callable(many) else [analyse(text) for _, text in turns]
-    agent = [AgentTurn(i, text, frozenset(a.acts), tuple(getattr(a, "forbidden", ()) or ()))
-             for (i, text), a in zip(turns, analyses)]
-    ctx = Context(transcript, scenario, rubric, transcript.effective_language(scenario.language), agent)
+    language = transcript.effective_language(scenario.language)
+    lang = "zh-CN" if language.lower().startswith("zh") else "en"
+    # Each agent turn is understood as the customer understood it: in the context of the
+    # call so far (objects named by either speaker stay the topic), by the same function.
+    talk = TurnContext(objects={k: tuple(v) for k, v in getattr(scenario, "objects", {}).items()})
+    agent = []
+    for i, t in enumerate(transcript.turns):
+        if t.speaker == "agent":
+            u = understand(t.text, analyse, talk, language=lang)
+            agent.append(AgentTurn(i, t.text, u.acts, u.forbidden, u))
+        talk = talk.after(t.text, lang)
+    ctx = Context(transcript, scenario, rubric, language, agent)
     _locate_verification(ctx)
     for turn in agent:
         for fact in scenario.hidden_facts:
-            if fact.requires_verification and fact.disclosed_by.matches(turn.text, turn.acts):
-                ctx.account_facts.append((turn.index, fact.id, fact.disclosed_by.first_span(turn.text)))
+            span = fact.disclosed_by.match_span(turn.text, turn.acts, turn.understanding) if fact.requires_verification else None
+            if span is not None:
+                ctx.account_facts.append((turn.index, fact.id, span if span != (0, 0) else None))
         span = search(rubric.red_lines.change_patterns, turn.text)
         if span is not None:
             ctx.changes.append((turn.index, span))
@@ -119,10 +126,15 @@ def _locate_verification(ctx: Context) -> None:
     # (phone, name, ID digits, SMS code ...) and the customer has answered after that.
     cfg = ctx.rubric.verification
     asked: set[str] = set()
+    # The items come from the turn's understanding (the customer's own rule: a scam warning
+    # naming 验证码 is no request), plus any the rubric's item patterns add on a request turn.
     for turn in ctx.agent:
-        requested = "identity_request" in turn.acts or search(cfg.request_patterns, turn.text) is not None
-        if not requested:
+        u = turn.understanding
+        understood = set(u.verification_items) if u is not None else set()
+        requested = bool(understood) or "identity_request" in turn.acts or search(cfg.request_patterns, turn.text) is not None
+        if not requested or (u is not None and u.token_list):
             continue
+        asked |= understood
         asked |= {name for name, pat in sorted(cfg.items.items()) if compile_pattern(pat).search(turn.text)}
         if len(asked) >= cfg.min_items:
             answer = next((i for i, t in enumerate(ctx.transcript.turns)

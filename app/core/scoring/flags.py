@@ -6,6 +6,7 @@ import re
 from typing import Callable
 
 from app.core.matching import compile_pattern
+from app.core.understanding import span_in_negated_clause
 
 from .context import Context, search
 from .messages import msg
@@ -36,7 +37,9 @@ def impossible_promise(ctx: Context) -> Flag | None:
     turns, reasons = set(), []
     for t in ctx.agent:
         for promise in ctx.scenario.impossible_promises:
-            if compile_pattern(promise.pattern).search(t.text):
+            # "我没法保证今天修好" negates the promise; it is the honest answer.
+            if any(not span_in_negated_clause(t.understanding, m.span(), promise.pattern)
+                   for m in compile_pattern(promise.pattern).finditer(t.text)):
                 turns.add(t.index)
                 reasons.append(promise.reason)
     return _flag(ctx, "impossible_promise", turns, reason="; ".join(dict.fromkeys(reasons)))

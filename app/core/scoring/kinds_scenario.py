@@ -7,11 +7,16 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from app.core.matching import _check_patterns, compile_pattern
+from app.core.understanding import span_in_negated_clause
 
 from .context import Context, evidence, search
 from .kinds import Params, _result, apportion, kind
 from .messages import msg, where
 from .report import CriterionResult, Evidence
+
+
+def _span(span: tuple[int, int] | None) -> tuple[int, int] | None:
+    return None if span in (None, (0, 0)) else span
 
 
 def _scenario_tip(ctx: Context, crit: Any, tips: dict[str, str]) -> str:
@@ -34,9 +39,12 @@ def knowledge_points(ctx: Context, crit: Any, p: KnowledgeParams) -> list[Criter
     shares = apportion(crit.points, [kp.weight for kp in kps])
     out = []
     for kp, share in zip(kps, shares):
-        ok = [(t, kp.stated_by.first_span(t.text)) for t in ctx.agent if kp.stated_by.matches(t.text, t.acts)]
+        ok = [(t, _span(s)) for t in ctx.agent
+              if (s := kp.stated_by.match_span(t.text, t.acts, t.understanding)) is not None]
+        # A wrong figure inside a negated clause ("不能马上到账") is not a wrong statement.
         bad = [(t, m.span(), w.reason) for t in ctx.agent for w in kp.wrong
-               for m in compile_pattern(w.pattern).finditer(t.text)]
+               for m in compile_pattern(w.pattern).finditer(t.text)
+               if not span_in_negated_clause(t.understanding, m.span(), w.pattern)]
         rid, tip = f"{crit.id}.{kp.id}", _scenario_tip(ctx, crit, kp.tip)
         if bad:
             score = max(-share, -p.wrong_penalty * len(bad))
@@ -63,8 +71,8 @@ def resolution_items(ctx: Context, crit: Any, p: ResolutionParams) -> list[Crite
     shares = apportion(crit.points, [1.0 if i.required else p.optional_weight for i in items])
     out = []
     for item, share in zip(items, shares):
-        done = [evidence(t.index, t.text, item.done_by.first_span(t.text))
-                for t in ctx.agent if item.done_by.matches(t.text, t.acts)]
+        done = [evidence(t.index, t.text, _span(s)) for t in ctx.agent
+                if (s := item.done_by.match_span(t.text, t.acts, t.understanding)) is not None]
         fb = msg(ctx.lang, "res.ok" if done else "res.missing", text=item.text)
         out.append(_result(ctx, crit, share if done else 0.0, share, done, fb, id=f"{crit.id}.{item.id}"))
     return out

@@ -7,27 +7,20 @@ latency and token counts. The drill never fails because of the LLM.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
 from app.core.llm import LLMResult
+from app.core.simulation.engine import Reply, final_reply
 from app.core.simulation.guardrails import ReplyContext, check_reply, clean_reply
 from app.core.simulation.prompts import CustomerPrompt, load_prompt
 from app.core.simulation.schema import Scenario
 from app.core.simulation.scripted import Decision, ScriptedEngine
 from app.core.simulation.state import dump_state
+from app.core.understanding import Understanding
 
-
-@dataclass
-class TurnResult:
-    """Final item of `stream_turn`: what the customer said and whether streamed text must be replaced."""
-
-    text: str
-    state: dict
-    events: list[dict] = field(default_factory=list)
-    replaced: bool = False  # True: discard the streamed chunks and show `text`
-    fallback_reason: str | None = None
+# The name this engine's final item had before every engine shared `Reply`.
+TurnResult = Reply
 
 
 class LLMEngine:
@@ -51,15 +44,22 @@ class LLMEngine:
         r = self._finish(d, scenario, self._call(d, scenario))
         return r.text, r.state, r.events
 
-    def next_turn(self, agent_text: str, state: dict, scenario: Scenario | None = None) -> tuple[str, dict, list[dict]]:
-        d = self.scripted.decide(agent_text, state, scenario)
-        sc = scenario or self.scripted.scenario_for(d.state.scenario, d.state.language)
-        r = self._finish(d, sc, self._call(d, sc))
+    def understand(self, text: str, state: dict, scenario: Scenario | None = None) -> Understanding:
+        return self.scripted.understand(text, state, scenario)
+
+    def next_turn(self, agent_text: str, state: dict, scenario: Scenario | None = None,
+                  understanding: Understanding | None = None) -> tuple[str, dict, list[dict]]:
+        r = final_reply(self.reply_stream(agent_text, state, scenario, understanding))
         return r.text, r.state, r.events
 
-    def stream_turn(self, agent_text: str, state: dict, scenario: Scenario | None = None) -> Iterator[str | TurnResult]:
-        """Yield text chunks as the model writes, then one TurnResult (check `replaced`)."""
-        d = self.scripted.decide(agent_text, state, scenario)
+    def stream_turn(self, agent_text: str, state: dict, scenario: Scenario | None = None,
+                    understanding: Understanding | None = None) -> Iterator[str | Reply]:
+        return self.reply_stream(agent_text, state, scenario, understanding)
+
+    def reply_stream(self, agent_text: str, state: dict, scenario: Scenario | None = None,
+                     understanding: Understanding | None = None) -> Iterator[str | Reply]:
+        """Yield text chunks as the model writes, then one Reply (check `replaced`)."""
+        d = self.scripted.decide(agent_text, state, scenario, understanding)
         sc = scenario or self.scripted.scenario_for(d.state.scenario, d.state.language)
         result = None
         prompt = self.prompt(sc.language)

@@ -26,7 +26,12 @@ def make_engine(kind: str, analyser_for_language: Callable[[str], Any], llm_clie
     `options` go to the engine (e.g. `scenarios=` lookup, `prompts=` for llm). Raises KeyError
     on an unknown kind and ValueError if the llm engine gets no client.
     """
-    return get_engine_factory(kind)(analyser_for_language, llm_client, **options)
+    engine = get_engine_factory(kind)(analyser_for_language, llm_client, **options)
+    from app.core.simulation.engine import CustomerEngine
+
+    if not isinstance(engine, CustomerEngine):
+        raise TypeError(f"customer engine {kind!r} does not offer the CustomerEngine interface")
+    return engine
 
 
 def _scripted(analyser_for_language, llm_client=None, **options):

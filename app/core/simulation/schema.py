@@ -128,6 +128,10 @@ class Scenario(ScenarioBase):
     fact_lines: dict[str, str] = Field(default_factory=dict, description="hidden fact id -> line key said when the agent states it")
     knowledge_lines: dict[str, str] = Field(default_factory=dict, description="knowledge point id -> line key said when stated")
     resolution_lines: dict[str, str] = Field(default_factory=dict, description="resolution item id -> line key said when done")
+    clarify_lines: dict[str, str] = Field(
+        default_factory=dict,
+        description=("resolution item id -> line key asked when a turn performs the item's action but the customer"
+                     " cannot tell on what (\"你是说彩铃那15块会退给我？\")"))
     states: list[State] = Field(min_length=2, description="the call's state machine")
     global_transitions: list[Transition] = Field(default_factory=list, description="checked from every non-end state before its own transitions")
 
@@ -210,7 +214,7 @@ def _check_ids(sc: Scenario, f: _Faults) -> None:
             if act not in acts:
                 f.add((*loc, "acts", k), f"unknown speech act {act!r}")
     for field, known in (("fact_lines", ids["facts"]), ("knowledge_lines", ids["knowledge"]),
-                         ("resolution_lines", ids["resolution"])):
+                         ("resolution_lines", ids["resolution"]), ("clarify_lines", ids["resolution"])):
         for ref in getattr(sc, field):
             if ref not in known:
                 f.add((field, ref), f"no such id {ref!r}")
@@ -272,7 +276,7 @@ def _used_keys(sc: Scenario):
                 yield ("states", i, name, j), key
     for i, d in enumerate(sc.details):
         yield ("details", i, "say"), d.say
-    for field in ("fact_lines", "knowledge_lines", "resolution_lines"):
+    for field in ("fact_lines", "knowledge_lines", "resolution_lines", "clarify_lines"):
         for ref, key in getattr(sc, field).items():
             yield (field, ref), key
 

@@ -6,12 +6,17 @@ the chosen line, so both engines behave the same.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
+from app.core.simulation.engine import Reply
 from app.core.simulation.schema import Condition, Persona, Scenario, known_acts
 from app.core.simulation.state import CallState, dump_state, load_state
+from app.core.understanding import (
+    MIN_VERIFICATION_ITEMS, TurnContext, Understanding, span_in_negated_clause, understand,
+)
 
 Analyse = Callable[[str], Any]  # text -> object (or mapping) with `acts`
 ScenarioLookup = Callable[[str, str], Scenario]  # (id, language) -> Scenario
@@ -46,8 +51,9 @@ def acts_of(analysis: Any) -> frozenset[str]:
 class _Turn:
     """One agent turn being processed; collects events and reply parts."""
 
-    def __init__(self, sc: Scenario, persona: Persona, st: CallState, text: str, acts: frozenset[str]):
-        self.sc, self.p, self.st, self.text, self.acts = sc, persona, st, text, acts
+    def __init__(self, sc: Scenario, persona: Persona, st: CallState, u: Understanding):
+        self.sc, self.p, self.st, self.text, self.u = sc, persona, st, u.text, u
+        self.acts = frozenset(u.acts) & set(known_acts())
         self.events: list[dict] = []
         self.parts: list[tuple[int, str]] = []
         self.causes: list[tuple[str, int]] = []
@@ -63,7 +69,7 @@ class _Turn:
             return False
         if cond.acts_any and not set(cond.acts_any) & self.acts:
             return False
-        if cond.text is not None and not cond.text.matches(self.text, self.acts):
+        if cond.text is not None and not cond.text.matches(self.text, self.acts, self.u):
             return False
         if cond.verified is not None and cond.verified != st.verified:
             return False
@@ -113,11 +119,18 @@ class ScriptedEngine:
         d = self.decide_start(scenario, persona_id, seed)
         return d.text, dump_state(d.state), d.events
 
-    def next_turn(self, agent_text: str, state: dict | CallState,
-                  scenario: Scenario | None = None) -> tuple[str, dict, list[dict]]:
+    def next_turn(self, agent_text: str, state: dict | CallState, scenario: Scenario | None = None,
+                  understanding: Understanding | None = None) -> tuple[str, dict, list[dict]]:
         """Play one agent turn. Raises ValueError if the call has already ended."""
-        d = self.decide(agent_text, state, scenario)
+        d = self.decide(agent_text, state, scenario, understanding)
         return d.text, dump_state(d.state), d.events
+
+    def reply_stream(self, agent_text: str, state: dict | CallState, scenario: Scenario | None = None,
+                     understanding: Understanding | None = None) -> Iterator[str | Reply]:
+        """The reply as one chunk, then the Reply (the scripted line is ready at once)."""
+        d = self.decide(agent_text, state, scenario, understanding)
+        yield d.text
+        yield Reply(d.text, dump_state(d.state), d.events)
 
     # -- the brain -------------------------------------------------------------
     def decide_start(self, sc: Scenario, persona_id: str, seed: int) -> Decision:
@@ -128,21 +141,31 @@ class ScriptedEngine:
         keys = list(sc.state(sc.start_state).say)
         text = self._render(sc, persona, st, keys)
         st.remember("customer", text)
+        _update_topic(st, sc, text)
         return Decision(text, st, [{"type": "started", "state": st.state, "mood": st.mood}], keys)
 
-    def decide(self, agent_text: str, state: dict | CallState, scenario: Scenario | None = None) -> Decision:
+    def decide(self, agent_text: str, state: dict | CallState, scenario: Scenario | None = None,
+               understanding: Understanding | None = None) -> Decision:
+        """Play one agent turn. `understanding` is the turn's, if the caller already has it
+        (it must have been made with `context_of(state)`); otherwise it is made here."""
         st = load_state(state)
         if st.outcome:
             raise ValueError(f"the call has ended ({st.outcome}); no further turns")
         sc = scenario or self.scenario_for(st.scenario, st.language)
         persona = sc.persona(st.persona)
+        u = understanding or self.understand(agent_text, st, sc)
         st.turn += 1
         st.turns_in_state += 1
         st.remember("agent", agent_text)
-        t = _Turn(sc, persona, st, agent_text, self.acts(agent_text, st.language))
+        t = _Turn(sc, persona, st, u)
         was_verified = st.verified
         self._verification(t)
+        if u.token_list:
+            # A list of keywords is not something a person says: the customer is lost.
+            t.say(P_REACT, "confused")
+            t.events.append({"type": "not_understood", "why": "keyword_list"})
         self._items(t, was_verified)
+        self._clarify(t)
         self._detail(t)
         self._mood(t)
         ended = self._transitions(t)
@@ -154,14 +177,23 @@ class ScriptedEngine:
         keys = self._choose_parts(t, ended)
         text = self._render(sc, persona, st, keys)
         st.remember("customer", text)
+        _update_topic(st, sc, agent_text, text)
         return Decision(text, st, t.events, keys)
 
+    def model(self, language: str) -> Any:
+        """The act model (or a `text -> analysis` callable) for `language`."""
+        if self._analyse is not None:
+            return self._analyse
+        return self._for_language(language)
+
+    def understand(self, text: str, state: dict | CallState, scenario: Scenario | None = None) -> Understanding:
+        """The agent turn understood in the context of the call so far."""
+        st = state if isinstance(state, CallState) else load_state(state)
+        sc = scenario or self.scenario_for(st.scenario, st.language)
+        return understand(text, self.model(st.language), context_of(st, sc), language=st.language)
+
     def acts(self, text: str, language: str) -> frozenset[str]:
-        analyse = self._analyse
-        if analyse is None:
-            model = self._for_language(language)
-            analyse = getattr(model, "analyse", model)
-        return acts_of(analyse(text)) & set(known_acts())
+        return understand(text, self.model(language), language=language).acts & set(known_acts())
 
     def scenario_for(self, scenario_id: str, language: str) -> Scenario:
         if (scenario_id, language) in self._seen:
@@ -174,18 +206,23 @@ class ScriptedEngine:
 
     # -- steps of one turn -------------------------------------------------------
     def _verification(self, t: _Turn) -> None:
-        if "identity_request" not in t.acts:
+        # Personal data is given only when verification items are actually asked for:
+        # a usage question or a scam warning ("别把验证码告诉别人") is no request.
+        items = t.u.verification_items
+        if not items:
             return
         t.say(P_IDENTITY, "identity")
-        if not t.st.verified:
-            t.st.verified = True
+        st = t.st
+        st.asked_items = sorted(set(st.asked_items) | set(items))
+        if not st.verified and len(st.asked_items) >= MIN_VERIFICATION_ITEMS:
+            st.verified = True
             t.progress = True
-            t.events.append({"type": "verified"})
+            t.events.append({"type": "verified", "items": st.asked_items})
 
     def _items(self, t: _Turn, was_verified: bool) -> None:
         sc, st = t.sc, t.st
         for fact in sc.hidden_facts:
-            if fact.id not in st.facts and fact.disclosed_by.matches(t.text, t.acts):
+            if fact.id not in st.facts and fact.disclosed_by.matches(t.text, t.acts, t.u):
                 st.facts.append(fact.id)
                 t.progress = True
                 t.events.append({"type": "fact_released", "id": fact.id})
@@ -196,28 +233,52 @@ class ScriptedEngine:
                 if fact.id in sc.fact_lines:
                     t.say(P_ITEM, sc.fact_lines[fact.id])
         for kp in sc.knowledge_points:
-            if kp.id not in st.knowledge and kp.stated_by.matches(t.text, t.acts):
+            if kp.id not in st.knowledge and kp.stated_by.matches(t.text, t.acts, t.u):
                 st.knowledge.append(kp.id)
                 t.progress = True
                 t.events.append({"type": "knowledge_stated", "id": kp.id})
                 if kp.id in sc.knowledge_lines:
                     t.say(P_ITEM, sc.knowledge_lines[kp.id])
             for wrong in kp.wrong:
-                if _search(wrong.pattern, t.text):
+                if _search(wrong.pattern, t.text, t.u):
                     t.events.append({"type": "wrong_statement", "id": kp.id, "reason": wrong.reason})
                     t.causes.append(("wrong_fact", 1))
                     t.say(P_REACT, "wrong_fact")
                     break
         for item in sc.resolution_items:
-            if item.id not in st.resolution and item.done_by.matches(t.text, t.acts):
+            if item.id not in st.resolution and item.done_by.matches(t.text, t.acts, t.u):
                 st.resolution.append(item.id)
                 t.progress = True
                 t.events.append({"type": "resolution_done", "id": item.id})
                 if item.id in sc.resolution_lines:
                     t.say(P_ITEM, sc.resolution_lines[item.id])
         for promise in sc.impossible_promises:
-            if _search(promise.pattern, t.text):
+            if _search(promise.pattern, t.text, t.u):
                 t.events.append({"type": "impossible_promise", "reason": promise.reason})
+
+    def _clarify(self, t: _Turn) -> None:
+        """React to a required step the turn touches but does not complete: a refusal
+        ("我不会给您退订") is a refusal, and an action the customer cannot place ("帮您退了"
+        with nothing named) gets one specific question instead of the old demand."""
+        sc, st = t.sc, t.st
+        for item in sc.resolution_items:
+            if not item.required or item.id in st.resolution:
+                continue
+            kinds = {m.action for m in item.done_by.meaning if m.action}
+            touched = [a for a in t.u.actions if a.kinds & kinds]
+            if not touched:
+                continue
+            objects = {m.object for m in item.done_by.meaning if m.object}
+            if any(a.negated and (not objects or objects & {*a.objects, *a.implied[:1]}) for a in touched):
+                t.causes.append(("refused", 1))
+                t.events.append({"type": "refused", "id": item.id})
+                t.say(P_NOT_DONE, "not_done")
+                return
+            key = sc.clarify_lines.get(item.id)
+            if key and not t.parts:
+                t.events.append({"type": "clarify", "id": item.id})
+                t.say(P_ITEM, key)
+                return
 
     def _detail(self, t: _Turn) -> None:
         """Answer what is asked: a detail asked for by name, else the next one on an open question."""
@@ -226,7 +287,7 @@ class ScriptedEngine:
         if not asking:  # a statement that mentions a topic is not a question about it
             return
         pending = [d for d in t.sc.details if d.id not in t.st.details and (d.when is None or t.holds(d.when))]
-        chosen = next((d for d in pending if d.asked_by.matches(t.text, t.acts)), None)
+        chosen = next((d for d in pending if d.asked_by.matches(t.text, t.acts, t.u)), None)
         if chosen is None and open_q:
             chosen = next((d for d in pending if d.on_open_question), None)
         if chosen:
@@ -315,21 +376,60 @@ class ScriptedEngine:
         return [k for _, k in parts]
 
     def _render(self, sc: Scenario, persona: Persona, st: CallState, keys: list[str]) -> str:
-        """Pick one variant per key (seeded by seed and turn, avoiding the last one used)."""
+        """Pick one variant per key, seeded by seed and turn, never one already said in
+        this drill: a key whose variants are used up gives way to a fresh line of a
+        fallback key (nudge, filler, the state's idle lines); only when every one of
+        those is used up too does a line repeat."""
         rng = random.Random(f"{st.seed}:{st.turn}")
         values = {"name": sc.customer.name, "identity_answer": sc.customer.identity_answer,
                   **sc.customer.personal_data}
-        out = []
-        for key in keys:
-            variants = sc.variants(persona, key)
-            choices = [i for i in range(len(variants)) if i != st.last_variant.get(key)] or [0]
-            i = rng.choice(choices)
-            st.last_variant[key] = i
-            out.append(variants[i].format_map(values).strip())
+        out: list[str] = []
+        for n, key in enumerate(keys):
+            chain = [key] if key in _NO_FALLBACK else [key, *sc.state(st.state).idle, "nudge", "filler"]
+            picked = None
+            for k in dict.fromkeys(chain):
+                variants = [v.format_map(values).strip() for v in sc.variants(persona, k)]
+                fresh = [i for i, v in enumerate(variants) if _line_id(v) not in st.said and v not in out]
+                if fresh:
+                    i = rng.choice(fresh)
+                    picked, st.last_variant[k] = variants[i], i
+                    break
+            if picked is None:
+                if out and n:
+                    continue  # the turn already says something new
+                variants = [v.format_map(values).strip() for v in sc.variants(persona, key)]
+                choices = [i for i in range(len(variants)) if i != st.last_variant.get(key)] or [0]
+                i = rng.choice(choices)
+                picked, st.last_variant[key] = variants[i], i
+            st.said.append(_line_id(picked))
+            out.append(picked)
         return (" " if sc.language == "en" else "").join(out)
 
 
-def _search(pattern: str, text: str) -> bool:
+def _search(pattern: str, text: str, u: Understanding | None = None) -> bool:
+    """A hit of `pattern` outside any negated clause ("千万不要拔光纤" is advice, "15元不能退"
+    no refund promise)."""
     from app.core.matching import compile_pattern
 
-    return bool(compile_pattern(pattern).search(text))
+    return any(not span_in_negated_clause(u, m.span(), pattern) for m in compile_pattern(pattern).finditer(text))
+
+
+# Lines whose words matter (the identity answer, the goodbye) are never swapped for another key.
+_NO_FALLBACK = frozenset({"identity", "bye_resolved", "bye_escalated", "bye_hung_up"})
+
+
+def _line_id(text: str) -> str:
+    return hashlib.blake2s(text.encode(), digest_size=5).hexdigest()
+
+
+def context_of(st: CallState, sc: Scenario) -> TurnContext:
+    """What the customer remembers of the call for understanding the next agent turn."""
+    return TurnContext(objects={k: tuple(v) for k, v in sc.objects.items()}, topic=tuple(st.topic),
+                       amounts=tuple(st.amounts))
+
+
+def _update_topic(st: CallState, sc: Scenario, *texts: str) -> None:
+    ctx = context_of(st, sc)
+    for text in texts:
+        ctx = ctx.after(text, st.language)
+    st.topic, st.amounts = list(ctx.topic), list(ctx.amounts)

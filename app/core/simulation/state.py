@@ -34,6 +34,10 @@ class CallState(BaseModel):
     outcome: str | None = Field(None, description="resolved | escalated | hung_up | unfinished once ended")
     last_variant: dict[str, int] = Field(default_factory=dict, description="last variant index per line key, to avoid repeats")
     history: list[dict] = Field(default_factory=list, description="last turns as {speaker, text}")
+    topic: list[str] = Field(default_factory=list, description="scenario object ids named recently, most recent first")
+    amounts: list[float] = Field(default_factory=list, description="amounts named recently, most recent first")
+    asked_items: list[str] = Field(default_factory=list, description="verification items the agent has asked for")
+    said: list[str] = Field(default_factory=list, description="'key#variant' of every customer line said, so none repeats")
 
     def remember(self, speaker: str, text: str) -> None:
         self.history.append({"speaker": speaker, "text": text})
