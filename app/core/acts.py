@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # Bump when features, labels or rules change in a way that makes old pickles wrong.
-CODE_VERSION = "acts-5"
+CODE_VERSION = "acts-6"
 RULE_ACTS: tuple[str, ...] = ("forbidden_word",)
 CLASSIFIER_ACTS: tuple[str, ...] = tuple(a for a in ACTS if a not in RULE_ACTS)
 DEFAULT_THRESHOLD = 0.5

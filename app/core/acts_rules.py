@@ -76,21 +76,53 @@ _WINDOW_AFTER_EN = 24
 _WINDOW_BEFORE_EN = 60
 
 
+# A clause ends at punctuation, or (in Chinese) at a space between two Chinese characters.
+_ZH_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_EN_SENTENCE_END = re.compile(r"[.;!?\n]")
+# A time in a clause like these states a rule or the past, not a promise:
+# "日包24小时内有效", "一般半小时内自动恢复", "上次说三天内给您回复", "隔了三天才打电话".
+_ZH_NOT_PROMISE = re.compile(r"一般|通常|正常情况下|有效|上次|之前|当时|上周|那次|那几天|没|不是")
+_EN_NOT_PROMISE = re.compile(r"\b(?:usually|normally|typically|valid|last time|previously|did|didn't|was|were)\b",
+                             re.IGNORECASE)
+
+
+def _clause(text: str, start: int, end: int, boundary: re.Pattern[str]) -> tuple[int, int]:
+    lo = max((m.end() for m in boundary.finditer(text, 0, start)), default=0)
+    hi = next((m.start() for m in boundary.finditer(text, end)), len(text))
+    return lo, hi
+
+
 def has_time_commitment(text: str, language: str) -> bool:
-    """True when a concrete duration or clock time comes with a commitment verb.
+    """True when a concrete duration or clock time comes with a commitment verb in the
+    same clause, and that clause is neither a question nor a rule or the past.
 
     zh-CN: the verb must follow within 16 characters of the time ("3个工作日内退回").
-    en: a promise word (will/'ll/promise/going to) must occur in the utterance, and a
+    en: a promise word (will/'ll/promise/going to) must occur in the sentence, and a
     commitment verb within 60 characters before or 24 after the time.
     """
     for start, end, _ in time_expressions(text):
-        after = text[end:end + (_WINDOW_AFTER if language == "zh-CN" else _WINDOW_AFTER_EN)]
         if language == "zh-CN":
-            if _ZH_COMMIT.search(after):
+            lo, hi = _clause(text, start, end, _ZH_CLAUSE_END)
+            clause = text[lo:hi]
+            if _ZH_NOT_PROMISE.search(clause) or text[start - 1:start] == "了" or text[hi:hi + 1] in ("？", "?") \
+                    or clause.endswith("吗"):
+                continue
+            if _ZH_COMMIT.search(text[end:min(hi, end + _WINDOW_AFTER)]):
                 return True
+            if not text[lo:start].strip() and not text[end:hi].strip(" 前之以内"):
+                # A fronted time ("明天上午十点前，我会给您回电") promises in the next clause.
+                nxt_lo, nxt_hi = _clause(text, hi + 1, hi + 1, _ZH_CLAUSE_END)
+                nxt = text[nxt_lo:nxt_hi]
+                if nxt and not _ZH_NOT_PROMISE.search(nxt) and _ZH_COMMIT.search(nxt[:_WINDOW_AFTER]):
+                    return True
             continue
-        before = text[max(0, start - _WINDOW_BEFORE_EN):start]
-        if _EN_PROMISE.search(text) and (_EN_COMMIT.search(after) or _EN_COMMIT.search(before)):
+        lo, hi = _clause(text, start, end, _EN_SENTENCE_END)
+        sentence = text[lo:hi]
+        if text[hi:hi + 1] == "?" or _EN_NOT_PROMISE.search(sentence):
+            continue
+        after = text[end:min(hi, end + _WINDOW_AFTER_EN)]
+        before = text[max(lo, start - _WINDOW_BEFORE_EN):start]
+        if _EN_PROMISE.search(sentence) and (_EN_COMMIT.search(after) or _EN_COMMIT.search(before)):
             return True
     return False
 

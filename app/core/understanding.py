@@ -335,8 +335,11 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
     acts.discard("forbidden_word")
     if actions and all(a.negated for a in actions) and not any("solution_offer" in c for c in clause_acts):
         acts.discard("solution_offer")
-    if not has_time_commitment(text, language):
+    if not numbers.time_expressions(text):
+        # The act is defined by a concrete time (the act model's own rule).
         acts.discard("time_commitment")
+    if has_time_commitment(text, language):
+        acts.add("time_commitment")
     forbidden = forbidden_words(text, language)
     if token_list:
         acts = set()
