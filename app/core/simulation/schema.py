@@ -114,6 +114,16 @@ class Persona(Strict):
     max_heard_chars: int | None = Field(
         None, ge=10, description="optional: agent turns longer than this lose the customer (says `too_long`, mood +1)"
     )
+    hear_me_first: list[str] = Field(
+        default_factory=list,
+        description=("optional gate: speech acts the agent must have shown (over the call so far) before any step"
+                     " counts; until then the customer says `not_heard` (a furious caller: [apology, empathy])"))
+    why_before_id: bool = Field(
+        False, description="optional gate: asked for ID with no reason given, the customer asks why (`why_id`) first")
+    contests: dict[str, str] = Field(
+        default_factory=dict,
+        description=("optional gate: hidden fact id -> knowledge point id; once the fact is stated the customer"
+                     " disputes it (`contest`) and the call cannot be resolved until the point is explained"))
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
 
 
@@ -270,6 +280,9 @@ def _used_keys(sc: Scenario):
     yield from ((("lines",), k) for k in ENGINE_LINE_KEYS)
     if any(p.max_heard_chars for p in sc.personas):
         yield ("lines",), "too_long"
+    for field, key in (("hear_me_first", "not_heard"), ("why_before_id", "why_id"), ("contests", "contest")):
+        if any(getattr(p, field) for p in sc.personas):
+            yield ("lines",), key
     for i, s in enumerate(sc.states):
         for name in ("say", "idle"):
             for j, key in enumerate(getattr(s, name)):
@@ -305,7 +318,16 @@ def _check_lines(sc: Scenario, f: _Faults) -> None:
 
 def _check_personas(sc: Scenario, f: _Faults) -> None:
     acts = set(known_acts())
+    facts, points = {x.id for x in sc.hidden_facts}, {x.id for x in sc.knowledge_points}
     for i, p in enumerate(sc.personas):
+        for k, act in enumerate(p.hear_me_first):
+            if act not in acts:
+                f.add(("personas", i, "hear_me_first", k), f"unknown speech act {act!r}")
+        for fact, point in p.contests.items():
+            if fact not in facts:
+                f.add(("personas", i, "contests", fact), f"unknown hidden fact {fact!r}")
+            if point not in points:
+                f.add(("personas", i, "contests", fact), f"unknown knowledge point {point!r}")
         for act in p.reactions:
             if act not in acts:
                 f.add(("personas", i, "reactions", act), f"unknown speech act {act!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
@@ -27,6 +28,7 @@ MOOD_MIN, MOOD_MAX = 0, 10
 TURN_DELTA_MIN, TURN_DELTA_MAX = -2, 4
 MAX_HOPS = 5  # transitions followed in one turn (a long agent turn can do several steps)
 MAX_PARTS = 2  # lines joined into one reply; callers rarely say more in one breath
+CALMED_BY = 3  # mood points below the persona's start that open a hear_me_first gate
 BAD_ACTS = {"blame_customer", "rude", "forbidden_word", "jargon", "upsell"}
 
 # Reply parts in the order they are said; lower first.
@@ -92,7 +94,8 @@ def level(p: Persona, value: int | str) -> int:
 
 
 def required_done(sc: Scenario, st: CallState) -> bool:
-    return all(r.id in st.resolution for r in sc.resolution_items if r.required)
+    """Every required item done and nothing the customer still disputes."""
+    return not st.disputed and all(r.id in st.resolution for r in sc.resolution_items if r.required)
 
 
 class ScriptedEngine:
@@ -164,8 +167,9 @@ class ScriptedEngine:
             # A list of keywords is not something a person says: the customer is lost.
             t.say(P_REACT, "confused")
             t.events.append({"type": "not_understood", "why": "keyword_list"})
-        self._items(t, was_verified)
-        self._clarify(t)
+        if self._heard(t):
+            self._items(t, was_verified)
+            self._clarify(t)
         self._detail(t)
         self._mood(t)
         ended = self._transitions(t)
@@ -205,14 +209,39 @@ class ScriptedEngine:
         return sc
 
     # -- steps of one turn -------------------------------------------------------
+    def _heard(self, t: _Turn) -> bool:
+        """The persona's gate: a caller who must be heard first lets no step count until
+        the agent has shown those acts (in this turn or before)."""
+        need = t.p.hear_me_first
+        if not need:
+            return True
+        t.st.heard = sorted(set(t.st.heard) | (set(need) & t.acts))
+        # Heard means the acts were shown, or the caller has clearly calmed down anyway
+        # (a misread act must not keep a well-handled caller locked for the whole call).
+        if set(need) <= set(t.st.heard) or t.st.mood <= t.p.mood - CALMED_BY:
+            return True
+        t.events.append({"type": "not_heard", "missing": sorted(set(need) - set(t.st.heard))})
+        t.say(P_REACT, "not_heard")
+        return False
+
     def _verification(self, t: _Turn) -> None:
         # Personal data is given only when verification items are actually asked for:
         # a usage question or a scam warning ("别把验证码告诉别人") is no request.
         items = t.u.verification_items
+        st = t.st
+        if st.asked_why and st.why_items and not st.verified and _gives_reason(t.u):
+            # The reason came after she asked why: now she answers what was asked before.
+            items = frozenset(items) | set(st.why_items)
         if not items:
             return
+        if t.p.why_before_id and not t.st.asked_why and not t.st.verified and not _gives_reason(t.u):
+            t.st.why_items = sorted(items)
+            # The privacy-wary caller wants to know why before saying any ID digits.
+            t.st.asked_why = True
+            t.events.append({"type": "asked_why_id"})
+            t.say(P_IDENTITY, "why_id")
+            return
         t.say(P_IDENTITY, "identity")
-        st = t.st
         st.asked_items = sorted(set(st.asked_items) | set(items))
         if not st.verified and len(st.asked_items) >= MIN_VERIFICATION_ITEMS:
             st.verified = True
@@ -230,11 +259,19 @@ class ScriptedEngine:
                     t.events.append({"type": "disclosed_before_verification", "id": fact.id})
                     t.causes.append(("disclosed_before_verification", 1))
                     t.say(P_REACT, "suspicious")
-                if fact.id in sc.fact_lines:
+                if fact.id in t.p.contests:
+                    st.disputed.append(fact.id)
+                    t.events.append({"type": "disputed", "id": fact.id})
+                    t.say(P_REACT, "contest")
+                elif fact.id in sc.fact_lines:
                     t.say(P_ITEM, sc.fact_lines[fact.id])
         for kp in sc.knowledge_points:
             if kp.id not in st.knowledge and kp.stated_by.matches(t.text, t.acts, t.u):
                 st.knowledge.append(kp.id)
+                settled = [f for f in st.disputed if t.p.contests.get(f) == kp.id]
+                for f in settled:
+                    st.disputed.remove(f)
+                    t.events.append({"type": "dispute_settled", "id": f})
                 t.progress = True
                 t.events.append({"type": "knowledge_stated", "id": kp.id})
                 if kp.id in sc.knowledge_lines:
@@ -412,6 +449,19 @@ def _search(pattern: str, text: str, u: Understanding | None = None) -> bool:
     from app.core.matching import compile_pattern
 
     return any(not span_in_negated_clause(u, m.span(), pattern) for m in compile_pattern(pattern).finditer(text))
+
+
+_REASON = {
+    "zh-CN": ("为了", "安全", "保护", "确认是", "本人", "保障", "规定", "防止", "隐私"),
+    "en": ("security", "protect", "make sure", "verify it's you", "confirm it's you", "safety", "policy"),
+}
+
+
+def _gives_reason(u: Understanding) -> bool:
+    """Does the turn say why it asks for ID ("为了保障您的账户安全")?"""
+    text = u.text.lower()
+    return any(w in text for w in _REASON.get(u.language, ())) or bool(
+        u.language == "zh-CN" and re.search(r"(?:核实|核对|确认|验证)(?:一下|下)?(?:您的)?身份(?!证)", text))
 
 
 # Lines whose words matter (the identity answer, the goodbye) are never swapped for another key.

@@ -37,7 +37,11 @@ class CallState(BaseModel):
     topic: list[str] = Field(default_factory=list, description="scenario object ids named recently, most recent first")
     amounts: list[float] = Field(default_factory=list, description="amounts named recently, most recent first")
     asked_items: list[str] = Field(default_factory=list, description="verification items the agent has asked for")
-    said: list[str] = Field(default_factory=list, description="'key#variant' of every customer line said, so none repeats")
+    said: list[str] = Field(default_factory=list, description="ids of every customer line said, so none repeats")
+    heard: list[str] = Field(default_factory=list, description="acts of the persona's hear_me_first the agent has shown")
+    asked_why: bool = Field(False, description="the customer has asked why her ID is needed")
+    why_items: list[str] = Field(default_factory=list, description="the items asked for when she asked why")
+    disputed: list[str] = Field(default_factory=list, description="hidden facts the customer disputes until explained")
 
     def remember(self, speaker: str, text: str) -> None:
         self.history.append({"speaker": speaker, "text": text})
