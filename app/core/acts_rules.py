@@ -104,8 +104,9 @@ def has_time_commitment(text: str, language: str) -> bool:
         if language == "zh-CN":
             lo, hi = _clause(text, start, end, _ZH_CLAUSE_END)
             clause = text[lo:hi]
-            if _ZH_NOT_PROMISE.search(clause) or text[start - 1:start] == "了" or text[hi:hi + 1] in ("？", "?") \
-                    or clause.endswith("吗"):
+            stop = re.compile(r"[。！!？?\n]").search(text, end)
+            asked = stop is not None and stop.group() in "？?"  # "…下周六上门，对吗？" asks, not promises
+            if _ZH_NOT_PROMISE.search(clause) or text[start - 1:start] == "了" or asked or clause.endswith("吗"):
                 continue
             if _ZH_COMMIT.search(text[end:min(hi, end + _WINDOW_AFTER)]):
                 return True
