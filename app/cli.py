@@ -134,7 +134,7 @@ def acts_analyse(language: str, as_json: bool):
         text = line.rstrip("\r\n")
         if not text.strip():
             continue
-        full = understand(text, model, language=language).to_dict()
+        full = understand(text, model, language=language, clause_acts=True).to_dict()
         out = full if as_json else {k: full[k] for k in ("text", "acts", "clauses")}
         click.echo(json.dumps(out, ensure_ascii=False))
 
