@@ -255,16 +255,23 @@ def _actions(language: str, clauses: list[Span], objects: list[list[str]], ctx: 
     return out
 
 
-def _verification_items(language: str, clauses: list[Span], clause_acts: list[frozenset[str]]) -> frozenset[str]:
+def _verification_items(language: str, clauses: list[Span], clause_acts: list[frozenset[str]],
+                        turn_acts: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Items asked for: named in a clause that is not a prohibition ("千万别告诉别人验证码"),
+    when that clause asks, or the turn asks and the clause carries the list on
+    ("麻烦报一下机主姓名，还有身份证最后四位")."""
     items: set[str] = set()
     request = _ZH_REQUEST if language == "zh-CN" else _EN_REQUEST
     prohibit = _ZH_PROHIBIT if language == "zh-CN" else _EN_PROHIBIT
+    asking = False
     for c, acts in zip(clauses, clause_acts):
         named = {k for k, pat in VERIFICATION_ITEMS[language].items() if re.search(pat, c.text, re.IGNORECASE)}
         if not named or prohibit.search(c.text):
+            asking = False
             continue
-        if "identity_request" in acts or request.search(c.text):
+        if "identity_request" in acts or request.search(c.text) or asking or "identity_request" in turn_acts:
             items |= named
+            asking = True
     return frozenset(items)
 
 
@@ -354,7 +361,8 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
     return Understanding(
         text=text, language=language, acts=frozenset(acts), clauses=tuple(clauses), actions=tuple(actions),
         objects=tuple(dict.fromkeys(o for os in objects for o in os)),
-        verification_items=frozenset() if token_list else _verification_items(language, spans, clause_acts),
+        verification_items=frozenset() if token_list else _verification_items(language, spans, clause_acts,
+                                                                              frozenset(acts)),
         token_list=token_list, context=ctx, scores=dict(getattr(whole, "scores", {}) or {}), forbidden=forbidden,
         staff_ids=numbers.staff_ids(text), phones=numbers.phones(text), id_fragments=numbers.id_fragments(text),
         amounts=numbers.amounts(text), data_gb=numbers.data_volumes_gb(text), durations=numbers.durations(text),

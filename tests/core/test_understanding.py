@@ -122,6 +122,9 @@ def test_keyword_lists_are_told_apart_from_speech(text, listed):
 
 def test_verification_items_only_when_asked(zh):
     assert understand("麻烦您提供一下机主姓名和身份证后四位。", zh).verification_items == {"name", "id_card"}
+    # The list carries on into the next clause, as people say it.
+    assert understand("先得核对下身份：麻烦报一下机主姓名，还有身份证最后四位。", zh).verification_items == {
+        "name", "id_card"}
     assert understand("千万别把验证码告诉任何人，我们不会向您要。", zh).verification_items == frozenset()
     assert understand("您平时一个月流量大概用多少？", zh).verification_items == frozenset()
 
