@@ -233,3 +233,28 @@ def test_acts_analyse_prints_one_json_object_per_line(app):
     full = runner.invoke(args=["acts", "analyse", "--json", "--lang", "en"], input="I will refund the 15 yuan.\n")
     row = json.loads(full.output)
     assert row["actions"][0]["kinds"] == ["refund"] and row["amounts"] == [15]
+
+
+EN_LINES = [
+    "Hello, customer service, agent number 2087, how can I help you today? I'm sorry about the surprise on your bill.",
+    "For your security, could you give me the account holder's name and the last four digits of your ID card?",
+    "Thank you. The extra 50 yuan is a video ringback tone membership of 15 yuan, ordered on 3 October by replying Y "
+    "to a text, and 35 yuan for 3.5 GB of data over your allowance at 10 yuan per GB.",
+]
+
+
+@pytest.fixture(scope="module")
+def en(tmp_path_factory):
+    return load_intent_model("en", ROOT / "rubrics" / "acts", tmp_path_factory.mktemp("acts-cache-en"))
+
+
+def test_english_ellipsis_and_refusal(en):
+    sc = load_model(Scenario, ROOT / "scenarios" / "en" / "billing_complaint.yaml")[0]
+    done = EN_LINES + ["Since you didn't mean to order it, I'll cancel it right now and refund the 15 yuan within "
+                       "3 working days.", "Is there anything else I can help you with? Goodbye."]
+    r = play_lines(ScriptedEngine(en), sc, "calm", 1, done)
+    assert r["outcome"] == "resolved" and "cancel_ringback" in r["state"]["resolution"]
+    refused = EN_LINES + ["I won't cancel the ringback membership and I can't refund the 15 yuan.",
+                          "Is there anything else I can help you with? Goodbye."]
+    r = play_lines(ScriptedEngine(en), sc, "calm", 1, refused)
+    assert r["outcome"] != "resolved" and r["state"]["resolution"] == []
