@@ -152,23 +152,24 @@ def test_the_issues_billing_example_resolves(zh, persona):
     assert "cancel_ringback" in done
 
 
+def billing_call_after(zh, n: int):
+    """An engine and the calm billing call's state after the first `n` excellent lines."""
+    eng, sc = ScriptedEngine(zh), scenario("billing_complaint")
+    _, state, _ = eng.start_turn(sc, "calm", 1)
+    for line in BILLING_EXCELLENT[:n]:
+        _, state, _ = eng.next_turn(line, state, sc)
+    return eng, sc, state
+
+
 def test_an_action_the_customer_cannot_place_gets_a_specific_question(zh):
-    eng = ScriptedEngine(zh)
-    sc = scenario("billing_complaint")
-    text, state, _ = eng.start_turn(sc, "calm", 1)
-    for line in BILLING_EXCELLENT[:2]:
-        text, state, events = eng.next_turn(line, state, sc)
+    eng, sc, state = billing_call_after(zh, 2)
     text, state, events = eng.next_turn("那我这边帮您退订掉吧。", state, sc)
     assert {"type": "clarify", "id": "cancel_ringback"} in events
     assert text in sc.lines["ask_which_cancel"]
 
 
 def test_a_refusal_is_heard_as_one(zh):
-    eng = ScriptedEngine(zh)
-    sc = scenario("billing_complaint")
-    _, state, _ = eng.start_turn(sc, "calm", 1)
-    for line in BILLING_EXCELLENT[:3]:
-        _, state, _ = eng.next_turn(line, state, sc)
+    eng, sc, state = billing_call_after(zh, 3)
     before = state["mood"]
     text, state, events = eng.next_turn("彩铃我不给您退订。", state, sc)
     assert any(e["type"] == "refused" for e in events)
