@@ -19,7 +19,6 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from app.core import numbers
 from app.core.clauses import Span, split
-from app.core.matching import ACTION_KINDS  # noqa: F401  (the spec's kinds; ACTION_WORDS covers each)
 from app.core.acts_rules import forbidden_words, has_time_commitment
 
 # --- lexicons -----------------------------------------------------------------------

@@ -259,3 +259,10 @@ def test_english_ellipsis_and_refusal(en):
                           "Is there anything else I can help you with? Goodbye."]
     r = play_lines(ScriptedEngine(en), sc, "calm", 1, refused)
     assert r["outcome"] != "resolved" and r["state"]["resolution"] == []
+
+
+def test_every_action_kind_a_scenario_may_name_has_words_in_both_languages():
+    from app.core.matching import ACTION_KINDS
+    from app.core.understanding import ACTION_WORDS
+
+    assert all(tuple(ACTION_WORDS[lang]) == ACTION_KINDS for lang in ("zh-CN", "en"))

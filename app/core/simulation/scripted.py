@@ -45,11 +45,6 @@ class Decision:
     line_keys: list[str] = field(default_factory=list)
 
 
-def acts_of(analysis: Any) -> frozenset[str]:
-    acts = analysis.get("acts") if isinstance(analysis, Mapping) else getattr(analysis, "acts", ())
-    return frozenset(acts or ())
-
-
 class _Turn:
     """One agent turn being processed; collects events and reply parts."""
 
@@ -195,9 +190,6 @@ class ScriptedEngine:
         st = state if isinstance(state, CallState) else load_state(state)
         sc = scenario or self.scenario_for(st.scenario, st.language)
         return understand(text, self.model(st.language), context_of(st, sc), language=st.language)
-
-    def acts(self, text: str, language: str) -> frozenset[str]:
-        return understand(text, self.model(language), language=language).acts & set(known_acts())
 
     def scenario_for(self, scenario_id: str, language: str) -> Scenario:
         if (scenario_id, language) in self._seen:
