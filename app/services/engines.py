@@ -6,7 +6,6 @@ install or first use, and memoises it per process: requests only ever analyse.
 """
 from __future__ import annotations
 
-import functools
 import threading
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -49,37 +48,11 @@ def analyser_factory(config: Mapping | None = None) -> Callable[[str], Any]:
     return for_language
 
 
-class _RecentAnalyses:
-    """An intent model whose analyse() remembers the last few hundred utterances.
-
-    A drill turn analyses the agent's words twice: for the acts stored with the turn and
-    again inside the customer's reply, a few milliseconds apart. The analysis is
-    deterministic and immutable (a frozen dataclass), so the second one is a lookup.
-    """
-
-    def __init__(self, model, size: int = 256):
-        self.model = model
-        self.analyse = functools.lru_cache(maxsize=size)(getattr(model, "analyse", model))
-
-    def __getattr__(self, name: str):
-        return getattr(self.model, name)
-
-
-_recent: dict[int, _RecentAnalyses] = {}
-_recent_lock = threading.Lock()
-
-
-def turn_analyser(language: str, config: Mapping | None = None) -> _RecentAnalyses:
-    """The intent model of `language` for drill turns, shared by the acts stored with a
-    turn and the customer engines, so one utterance is analysed once."""
-    model = analyser_factory(config)(language)
-    wrapper = _recent.get(id(model))
-    if wrapper is None or wrapper.model is not model:
-        with _recent_lock:
-            wrapper = _recent.get(id(model))
-            if wrapper is None or wrapper.model is not model:
-                wrapper = _recent[id(model)] = _RecentAnalyses(model)
-    return wrapper
+def turn_analyser(language: str, config: Mapping | None = None):
+    """The intent model of `language` for drill turns. A turn is understood once
+    (app.core.understanding) and that understanding serves the stored acts and the
+    customer, so no per-utterance memo is needed."""
+    return analyser_factory(config)(language)
 
 
 def _llm_client(config: Mapping):
