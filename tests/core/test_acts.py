@@ -334,6 +334,21 @@ def test_analyse_many_matches_analyse(models):
         assert result.scores == {act: round(float(p), 4) for act, p in zip(model.labels, row)}
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_fast_single_text_path_gives_the_vectorisers_numbers(models, lang):
+    # A drill turn scores one text through LinearScorer; it must equal the scikit-learn
+    # product on every training example, and a batch must take the scikit-learn path.
+    model = models[lang]
+    model.analyse("warm up")
+    assert model._scorer is not None
+    texts = [ex.text for ex in load_examples(lang, ACTS_DIR)[0].examples]
+    fast = model._scorer.scores(texts)
+    slow = model.pipeline.named_steps["features"].transform(texts) @ model._weights + model._bias
+    assert fast.shape == slow.shape and abs(fast - slow).max() < 1e-9
+    one_by_one = [model.analyse(t).scores for t in texts[:40]]
+    assert one_by_one == [a.scores for a in model.analyse_many(texts[:40])]
+
+
 def test_forbidden_word_only_by_rule(models):
     clean = models["zh-CN"].analyse("这个费用我来帮您查清楚。")
     assert "forbidden_word" not in clean.acts and clean.forbidden == ()
