@@ -13,6 +13,7 @@ Flask-free: it takes plain values and returns frozen dataclasses.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
@@ -225,14 +226,22 @@ def _negated_after(clause: str, end: int, language: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=None)
+def _action_table(language: str) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """ACTION_WORDS of a language, each kind's words longest first with their lower case
+    (sorted once, not on every clause of every turn)."""
+    return tuple((kind, tuple((w, w.lower()) for w in sorted(words, key=len, reverse=True)))
+                 for kind, words in ACTION_WORDS[language].items())
+
+
 def _actions(language: str, clauses: list[Span], objects: list[list[str]], ctx: TurnContext) -> list[Action]:
-    table = ACTION_WORDS[language]
+    table = _action_table(language)
     found: dict[tuple[int, int], tuple[str, set[str]]] = {}
     for ci, c in enumerate(clauses):
         low = c.text.lower()
-        for kind, words in table.items():
-            for w in sorted(words, key=len, reverse=True):
-                i = low.find(w.lower())
+        for kind, words in table:
+            for w, wl in words:
+                i = low.find(wl)
                 while i >= 0:
                     covered = any(s <= i < s + len(found[(cj, s)][0]) for cj, s in found if cj == ci)
                     key = (ci, i)
@@ -240,7 +249,7 @@ def _actions(language: str, clauses: list[Span], objects: list[list[str]], ctx: 
                         found[key][1].add(kind)
                     elif not covered:
                         found[key] = (w, {kind})
-                    i = low.find(w.lower(), i + 1)
+                    i = low.find(wl, i + 1)
     out = []
     for (ci, i), (word, kinds) in sorted(found.items()):
         text = clauses[ci].text
