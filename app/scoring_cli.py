@@ -44,7 +44,7 @@ def render_report(report: ScoreReport, dimension_titles: dict[str, str], criteri
     its evidence and (when points were missed) the tip."""
     L = LABELS["zh-CN" if report.language.lower().startswith("zh") else "en"]
     out = [f"{L['scenario']}: {report.scenario}    {L['rubric']}: {report.rubric} (v{report.rubric_version})",
-           f"{L['total']}: {report.total:g} / {num(report.max)}", ""]
+           f"{L['total']}: {report.total:g} / {num(report.max)}", *([report.veto] if report.veto else []), ""]
     for dim_id, d in report.dimensions.items():
         filled = round(10 * d.score / d.max) if d.max else 0
         out.append(f"  {dimension_titles.get(dim_id, dim_id):<12} {'█' * filled}{'░' * (10 - filled)} {d.score:>5g} / {num(d.max)}")

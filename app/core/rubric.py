@@ -109,6 +109,7 @@ class RedLines(Strict):
     insult_acts: list[str] = Field(default_factory=lambda: ["rude"], description="acts that count as insulting")
     insult_patterns: list[str] = Field(default_factory=list, description="regexes of insults (agent turns)")
     change_patterns: list[str] = Field(default_factory=list, description="regexes of an agent making an account change")
+    veto: bool = Field(False, description="一票否决: any red line sets the total to 0 (the QA form); the dimensions keep their scores")
     personal_data_min_digits: int = Field(
         4, ge=1, description="numeric personal data (phone, ID digits) with fewer digits is not checked")
 

@@ -255,7 +255,9 @@ def test_scorer_is_deterministic_and_within_bounds(scenario_id, rubric, turns):
     assert first.max == rubric.max
     for dim_id, dim in first.dimensions.items():
         assert 0 <= dim.score <= dim.max == rubric.dimension(dim_id).max
-    assert abs(sum(d.score for d in first.dimensions.values()) - first.total) < 1e-6
+    # The total is the sum of the dimensions, unless a red line vetoed it to 0 (the QA form).
+    assert abs(sum(d.score for d in first.dimensions.values()) - first.total) < 1e-6 or \
+        (first.veto is not None and first.total == 0 and first.flags and rubric.red_lines.veto)
     # Evidence quotes what was said in the turn it cites; flags cite agent turns only.
     agent_turns = {i for i, t in enumerate(transcript.turns) if t.speaker == "agent"}
     for result in first.criteria:

@@ -32,7 +32,7 @@ from app.core.scenario import ScenarioBase
 from app.core.transcript import Transcript
 
 from .report import CriterionResult, ScoreReport, num, round1
-from .scorer import SCORER, tally
+from .scorer import SCORER, apply_veto, tally
 
 log = logging.getLogger("app.judge")
 
@@ -320,8 +320,9 @@ def apply_judge(report: ScoreReport, transcript: Transcript, scenario: ScenarioB
     combined = cfg.mode != "advisory" and bool(accepted)
     status = "ok" if len(accepted) == len(asked) and all(r["accepted"] for r in records) else "partial"
     dimensions, total = tally(rubric, criteria)
-    return report.model_copy(update={
+    # Re-tallied from the dimensions, so a vetoed total is vetoed again.
+    return apply_veto(rubric, report.model_copy(update={
         "criteria": tuple(criteria), "dimensions": dimensions, "total": total,
         "scorer": f"{SCORER}+judge" if combined else report.scorer,
         "judge": {"status": status, **meta, "verdicts": records},
-    })
+    }))

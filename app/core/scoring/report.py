@@ -3,7 +3,9 @@
 `ScoreReport.to_output()` is the contract: scenario, rubric, total, max, dimensions,
 criteria[{id, dimension, score, max, evidence, feedback}], flags[{id, turns, reason}].
 Documented extra keys (consumers must ignore keys they do not know):
-top level ``rubric_version``, ``rubric_sha256``, ``scorer``, ``language``, ``judge``;
+top level ``rubric_version``, ``rubric_sha256``, ``scorer``, ``language``, ``judge``, ``veto``
+(present only when a red line set the total to 0: then the total is 0, not the sum of the
+dimensions, and ``veto`` says why);
 per criterion ``kind``, ``tip``, ``applicable``, ``judge``; per evidence item ``span``
 ([start, end) character offsets into the turn's text).
 """
@@ -90,6 +92,7 @@ class ScoreReport(Frozen):
     criteria: tuple[CriterionResult, ...]
     flags: tuple[Flag, ...]
     judge: dict[str, Any] | None = None
+    veto: str | None = Field(None, description="why the total is 0 whatever the dimensions (一票否决 of a red line)")
 
     @property
     def flagged(self) -> bool:
@@ -113,6 +116,8 @@ class ScoreReport(Frozen):
         }
         if self.judge is not None:
             out["judge"] = self.judge
+        if self.veto is not None:
+            out["veto"] = self.veto
         return out
 
     def to_json(self) -> str:

@@ -60,6 +60,22 @@ def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult
     return dimensions, round1(sum(d.score for d in dimensions.values()))
 
 
+def apply_veto(rubric: Rubric, report: ScoreReport) -> ScoreReport:
+    """一票否决: on a rubric with `red_lines.veto` (the QA form), a report with any red
+    line gets total 0 and a `veto` naming the lines, their turns and the total the
+    dimensions would have given. The dimensions and criteria keep their scores, so the
+    reader still sees what the call earned. Any other report comes back unchanged."""
+    if not (rubric.red_lines.veto and report.flags):
+        return report
+    zh = report.language.lower().startswith("zh")
+    lines = [f"{f.id}（{'、'.join(f'第{t}轮' for t in f.turns)}）" if zh
+             else f"{f.id} ({', '.join(f'turn {t}' for t in f.turns)})" for f in report.flags]
+    scored = f"{report.total:g}"
+    reason = (f"一票否决：触犯红线 {'；'.join(lines)}，总分记 0 分（各项合计 {scored} 分）。" if zh
+              else f"Red-line veto: {'; '.join(lines)}; the total counts 0 (the dimensions add up to {scored}).")
+    return report.model_copy(update={"total": 0.0, "veto": reason})
+
+
 def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rubric, analyse: Analyse) -> ScoreReport:
     """Score one transcript against a scenario with a rubric.
 
@@ -67,7 +83,8 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
     (forbidden words found); it is called once per agent turn, in order. Criterion
     results come in rubric order (expanded items in scenario order), evidence by turn,
     flags by id. Criterion scores are rounded half-up to 0.1; a dimension's score is the
-    sum of its criteria clamped to [0, max]; the total is the sum of the dimensions.
+    sum of its criteria clamped to [0, max]; the total is the sum of the dimensions, or 0
+    when the rubric vetoes a red line (`apply_veto`).
     """
     if transcript.scenario != scenario.id:
         raise ValueError(f"transcript is for scenario {transcript.scenario!r}, not {scenario.id!r}")
@@ -77,7 +94,7 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
         results.extend(lookup_kind(crit.kind).check(ctx, crit, crit.parsed_params))
     results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in redistribute(results)]
     dimensions, total = tally(rubric, results)
-    return ScoreReport(
+    return apply_veto(rubric, ScoreReport(
         scenario=scenario.id,
         rubric=rubric.id,
         rubric_version=rubric.version,
@@ -89,4 +106,4 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
         dimensions=dimensions,
         criteria=tuple(results),
         flags=tuple(red_line_flags(ctx)),
-    )
+    ))
