@@ -322,17 +322,15 @@ def certificate_number(result: CertificationResult) -> str:
 
 
 def certificate_pdf(result: CertificationResult, actor) -> bytes:
-    """A one-page A4 landscape certificate (Chinese via reportlab's built-in CID font
-    STSong-Light, so no font file is needed). Audited as an `export` (format pdf); commits."""
+    """A one-page A4 landscape certificate, every glyph from the embedded subset of
+    `pdf_font`. Audited as an `export` (format pdf); commits."""
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     from app.i18n import label
+    from app.services.pdf_font import pdf_font
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = pdf_font()
     entry = content.catalog().find("track", result.track_id)
     title = entry.model.title if entry else {"zh-CN": result.track_id, "en": result.track_id}
     band = next((b for b in entry.model.grades if b.grade == result.grade), None) if entry else None
@@ -340,7 +338,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     number = certificate_number(result)
     buf = io.BytesIO()
     w, h = landscape(A4)
-    c = canvas.Canvas(buf, pagesize=(w, h))
+    c = canvas.Canvas(buf, pagesize=(w, h), initialFontName=font)
     c.setTitle(f"{number} {result.user.display_name}")
     c.setLineWidth(3)
     c.rect(30, 30, w - 60, h - 60)
@@ -350,7 +348,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
              (12, f"日期 Date: {result.awarded_at:%Y-%m-%d}"), (10, f"证书编号 No.: {number}")]
     y = h - 120
     for size, text in lines:
-        c.setFont("STSong-Light", size)
+        c.setFont(font, size)
         c.drawCentredString(w / 2, y, text)
         y -= size * 2.4
     c.showPage()
