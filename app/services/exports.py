@@ -14,13 +14,14 @@ import operator
 import os
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Callable, Iterator, Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.core.certification import GRADES
+from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User
 from app.services import audit, content
@@ -83,9 +84,7 @@ def check_known(f: ResultFilter) -> ResultFilter:
 
 
 def _bounds(f: ResultFilter):
-    lo = datetime.combine(f.since, time.min, timezone.utc) if f.since else None
-    hi = datetime.combine(f.until + timedelta(days=1), time.min, timezone.utc) if f.until else None
-    return lo, hi
+    return day_start(f.since) if f.since else None, after_day(f.until) if f.until else None
 
 
 def results_query(f: ResultFilter):

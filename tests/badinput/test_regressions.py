@@ -118,3 +118,40 @@ def test_lone_surrogates_in_a_turn_are_dropped(clients, people):
     assert only.status_code == 400 and only.get_json()["code"] == "empty"
     mixed = clients["trainee"].post(url, data='{"text": "您好\\ud800"}', content_type="application/json")
     assert mixed.status_code == 200 and mixed.get_json()["turns"][0]["text"] == "您好"
+
+
+LAST_DAY = "9999-12-31"
+
+
+def test_the_calendars_last_day_in_date_filters(clients, people, web_app):
+    # Was: OverflowError on `day + timedelta(days=1)`, the exclusive end of a filter that
+    # includes its last day. Up to 9999-12-31 now means no upper bound at all.
+    from pathlib import Path
+
+    from app.extensions import db
+    from app.models import CertificationAttempt, CertificationResult
+    from app.services import scoring
+
+    trainee = people["users"]["trainee"]
+    path = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "billing_complaint.good.json"
+    drill = scoring.import_transcript(path.read_bytes(), path.name, trainee, trainee=trainee)
+    attempt = CertificationAttempt(user_id=trainee.id, track_id="core", status="marked", total=170.0,
+                                   grade="excellent", details={})
+    db.session.add(CertificationResult(user_id=trainee.id, attempt=attempt, track_id="core", grade="excellent",
+                                       total=170.0))
+    db.session.commit()
+
+    def get(role, url):
+        response = clients[role].get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    assert f"/trainer/review/{drill.id}" in get("trainer", f"/trainer/review?date_to={LAST_DAY}").text
+    assert f"/trainer/review/{drill.id}" not in get("trainer", f"/trainer/review?date_from={LAST_DAY}").text
+    analytics = clients["trainer"].get(f"/trainer/analytics?end={LAST_DAY}", headers={"Accept-Language": "en"})
+    assert analytics.status_code == 200 and "latest score of 1 ended drills" in analytics.text
+    assert "bad-trainee" in get("hr", f"/hr/?until={LAST_DAY}").text
+    for fmt in ("csv", "xlsx"):
+        assert get("hr", f"/hr/export/{fmt}?until={LAST_DAY}").headers["X-Row-Count"] == "1"
+        assert get("hr", f"/hr/export/{fmt}?since={LAST_DAY}&until={LAST_DAY}").headers["X-Row-Count"] == "0"
+    assert '"passed"' in get("hr", f"/hr/export/xapi?until={LAST_DAY}").text
