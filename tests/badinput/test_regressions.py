@@ -155,3 +155,48 @@ def test_the_calendars_last_day_in_date_filters(clients, people, web_app):
         assert get("hr", f"/hr/export/{fmt}?until={LAST_DAY}").headers["X-Row-Count"] == "1"
         assert get("hr", f"/hr/export/{fmt}?since={LAST_DAY}&until={LAST_DAY}").headers["X-Row-Count"] == "0"
     assert '"passed"' in get("hr", f"/hr/export/xapi?until={LAST_DAY}").text
+
+
+def blind_once(monkeypatch, cert):
+    """The next `case_answers` call finds no answer, as a request does that checked just
+    before the other request of a double click committed."""
+    real = cert.case_answers
+
+    def blind(attempt):
+        monkeypatch.setattr(cert, "case_answers", real)
+        return {}
+
+    monkeypatch.setattr(cert, "case_answers", blind)
+
+
+def test_a_double_clicked_case_answer_is_stored_once(clients, people, monkeypatch):
+    # Was: IntegrityError on the unique (attempt, case) answer when the second request of a
+    # double click got past the "already answered" check before the first one committed.
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import AuditEvent, CaseAnswer
+    from app.services import certification as cert
+
+    attempt = cert.start_attempt(people["users"]["trainee"], "core", seed=3)
+    case_id = attempt.details["cases"][0]
+    url, answer = f"/trainee/certification/core/cases/{case_id}", "先核实机主身份，再解释费用构成。"
+    first = clients["trainee"].post(url, data={"answer": answer})
+    assert first.status_code in (302, 303)
+    # A second click that got past the check while the first request was committing.
+    blind_once(monkeypatch, cert)
+    again = clients["trainee"].post(url, data={"answer": answer})
+    assert again.status_code == first.status_code and again.location == first.location
+    assert clients["trainee"].post(url, data={"answer": answer}).status_code == first.status_code  # plain resend
+
+    def count(model, *where):
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    assert count(CaseAnswer, CaseAnswer.attempt_id == attempt.id) == 1
+    assert count(AuditEvent, AuditEvent.action == "certification_case_submitted") == 1
+    # A different answer to an answered case is still refused (409 from the service).
+    blind_once(monkeypatch, cert)
+    with pytest.raises(cert.CertificationError) as refused:
+        cert.submit_case(cert.open_attempt(people["users"]["trainee"], "core"), case_id, "另一份答案")
+    assert refused.value.status == 409
+    assert db.session.scalar(select(CaseAnswer.answer).where(CaseAnswer.attempt_id == attempt.id)) == answer
