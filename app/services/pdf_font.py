@@ -8,6 +8,7 @@ outlines of the OTF builds of Noto Sans CJK / Source Han Sans: hence this face.
 """
 from __future__ import annotations
 
+import threading
 from importlib.resources import files
 
 from reportlab.pdfbase import pdfmetrics
@@ -15,12 +16,17 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 FONT = "WenQuanYiMicroHei"
 _PACKAGE, _FILE, _FACE = "paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc", 0  # face 1 is the Mono cut
+# Two threads' first PDFs must not register two font objects under one name: a document
+# looks the font up by name as it goes, and each object keeps its own subsets.
+_registering = threading.Lock()
 
 
 def pdf_font() -> str:
     """The registered reportlab name of the embedded font; the file is parsed once per
     process, on the first PDF, not at import."""
     if FONT not in pdfmetrics.getRegisteredFontNames():
-        path = files(_PACKAGE).joinpath(_FILE)
-        pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=_FACE))
+        with _registering:
+            if FONT not in pdfmetrics.getRegisteredFontNames():
+                path = files(_PACKAGE).joinpath(_FILE)
+                pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=_FACE))
     return FONT
