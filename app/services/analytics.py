@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app.core import charts, stats
+from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import Cohort, Drill, Score, ScoreAdjustment, User
 
@@ -101,9 +102,9 @@ def _scored_drills(trainer, cohort_id: int | None, start: date | None, end: date
     if cohort_id is not None:
         q = q.where(Cohort.id == cohort_id)
     if start is not None:
-        q = q.where(Drill.started_at >= datetime.combine(start, time.min, timezone.utc))
-    if end is not None:  # the end day is included
-        q = q.where(Drill.started_at < datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+        q = q.where(Drill.started_at >= day_start(start))
+    if end is not None and (after := after_day(end)):  # the end day is included
+        q = q.where(Drill.started_at < after)
     return [tuple(r) for r in db.session.execute(q.order_by(Drill.started_at, Drill.id))]
 
 

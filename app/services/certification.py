@@ -18,6 +18,7 @@ from typing import Any, Mapping
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.core import certification_marking as marking
 from app.core.certification import Track
@@ -192,8 +193,9 @@ def start_cert_drill(attempt: CertificationAttempt, scenario_id: str, language: 
 
 def submit_case(attempt: CertificationAttempt, case_id: str, answer: str) -> CaseAnswer:
     """Store the written answer to a drawn case, once; commits (audited
-    `certification_case_submitted`). CertificationError 400 for an undrawn case or an
-    empty/over-long answer, 409 when it was already submitted."""
+    `certification_case_submitted`). Sending the same answer again (a double click, even
+    two requests racing) returns the stored row. CertificationError 400 for an undrawn
+    case or an empty/over-long answer, 409 when a different answer was already submitted."""
     _require_open(attempt)
     if case_id not in attempt.details["cases"]:
         raise CertificationError("not_drawn", f"case {case_id!r} is not one of this attempt's cases")
@@ -202,15 +204,26 @@ def submit_case(attempt: CertificationAttempt, case_id: str, answer: str) -> Cas
         raise CertificationError("empty", "the answer is empty")
     if len(text) > MAX_CASE_CHARS:
         raise CertificationError("too_long", f"the answer is longer than {MAX_CASE_CHARS} characters")
-    if case_id in case_answers(attempt):
-        raise CertificationError("case_submitted", "this case is already answered", 409)
+    if (stored := case_answers(attempt).get(case_id)) is not None:
+        return _resent(stored, text)
     row = CaseAnswer(attempt_id=attempt.id, case_id=case_id, answer=text, submitted_at=utcnow())
     db.session.add(row)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The other request of a double click stored its answer after the check above.
+        db.session.rollback()
+        return _resent(case_answers(attempt)[case_id], text)
     audit.record("certification_case_submitted", attempt.user_id, f"case_answer:{row.id}",
                  attempt=attempt.id, case=case_id, chars=len(text))
     db.session.commit()
     return row
+
+
+def _resent(stored: CaseAnswer, text: str) -> CaseAnswer:
+    if stored.answer != text:
+        raise CertificationError("case_submitted", "this case is already answered", 409)
+    return stored
 
 
 # --- marking cases ------------------------------------------------------------------------

@@ -14,13 +14,14 @@ import operator
 import os
 import tempfile
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Callable, Iterator, Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from app.core.certification import GRADES
+from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User
 from app.services import audit, content
@@ -83,9 +84,7 @@ def check_known(f: ResultFilter) -> ResultFilter:
 
 
 def _bounds(f: ResultFilter):
-    lo = datetime.combine(f.since, time.min, timezone.utc) if f.since else None
-    hi = datetime.combine(f.until + timedelta(days=1), time.min, timezone.utc) if f.until else None
-    return lo, hi
+    return day_start(f.since) if f.since else None, after_day(f.until) if f.until else None
 
 
 def results_query(f: ResultFilter):
@@ -322,17 +321,15 @@ def certificate_number(result: CertificationResult) -> str:
 
 
 def certificate_pdf(result: CertificationResult, actor) -> bytes:
-    """A one-page A4 landscape certificate (Chinese via reportlab's built-in CID font
-    STSong-Light, so no font file is needed). Audited as an `export` (format pdf); commits."""
+    """A one-page A4 landscape certificate, every glyph from the embedded subset of
+    `pdf_font`. Audited as an `export` (format pdf); commits."""
     from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     from app.i18n import label
+    from app.services.pdf_font import pdf_font
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = pdf_font()
     entry = content.catalog().find("track", result.track_id)
     title = entry.model.title if entry else {"zh-CN": result.track_id, "en": result.track_id}
     band = next((b for b in entry.model.grades if b.grade == result.grade), None) if entry else None
@@ -340,7 +337,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     number = certificate_number(result)
     buf = io.BytesIO()
     w, h = landscape(A4)
-    c = canvas.Canvas(buf, pagesize=(w, h))
+    c = canvas.Canvas(buf, pagesize=(w, h), initialFontName=font)
     c.setTitle(f"{number} {result.user.display_name}")
     c.setLineWidth(3)
     c.rect(30, 30, w - 60, h - 60)
@@ -350,7 +347,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
              (12, f"日期 Date: {result.awarded_at:%Y-%m-%d}"), (10, f"证书编号 No.: {number}")]
     y = h - 120
     for size, text in lines:
-        c.setFont("STSong-Light", size)
+        c.setFont(font, size)
         c.drawCentredString(w / 2, y, text)
         y -= size * 2.4
     c.showPage()

@@ -1,7 +1,7 @@
 """The score report and transcript as a PDF (reportlab).
 
-Chinese renders through reportlab's built-in CID font STSong-Light (the PDF viewer
-supplies the glyphs), so no font file is shipped or downloaded.
+Every glyph comes from the embedded subset of `pdf_font` (Chinese and Latin alike, and
+the canvas's initial font and table cells too, so no unembedded Helvetica is referenced).
 """
 from __future__ import annotations
 
@@ -13,19 +13,15 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-FONT = "STSong-Light"
-RED = colors.HexColor("#b42318")
+from app.services.pdf_font import pdf_font
 
-if FONT not in pdfmetrics.getRegisteredFontNames():
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+RED = colors.HexColor("#b42318")
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=FONT, fontSize=10, leading=14, wordWrap="CJK")
+    base = ParagraphStyle("base", fontName=pdf_font(), fontSize=10, leading=14, wordWrap="CJK")
     return {
         "base": base,
         "h1": ParagraphStyle("h1", parent=base, fontSize=16, leading=22, spaceAfter=6),
@@ -50,11 +46,14 @@ def _num(x: float) -> str:
 
 
 def _score_part(view, st) -> list:
+    # A table sets its cells' font even when every cell is a Paragraph; left at reportlab's
+    # default, that would reference an unembedded Helvetica.
+    cell_font = ("FONTNAME", (0, 0), (-1, -1), pdf_font())
     out = [_p(_("Total: %(total)s / %(max)s", total=_num(view.score.total), max=_num(view.score.max_total)), st["h2"])]
     rows = [[_p(d.title, st["base"]), _p(f"{_num(d.score)} / {_num(d.max)}", st["base"])] for d in view.dimensions]
     if rows:
         table = Table(rows, colWidths=[110 * mm, 50 * mm])
-        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea"))]))
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")), cell_font]))
         out.append(table)
     if view.flags:
         out.append(_p(_("Red-line flags"), st["h2"]))
@@ -73,7 +72,7 @@ def _score_part(view, st) -> list:
                      Paragraph(escape(text).replace("\n", "<br/>"), st["base"])])
     table = Table(rows, colWidths=[45 * mm, 20 * mm, 105 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"), cell_font]))
     out.append(table)
     return out
 
@@ -103,6 +102,6 @@ def render_pdf(view, language: str) -> bytes:
     buf = BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm, title=_("Score report"),
-                            invariant=1)
+                            invariant=1, initialFontName=pdf_font())
     doc.build(story)
     return buf.getvalue()

@@ -10,12 +10,13 @@ with `UPDATE ... WHERE revision = expected`, so the second writer from a stale p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from typing import Iterable
 
 from flask_babel import gettext
 from sqlalchemy import func, select, update
 
+from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import AuditEvent, Drill, ScenarioVersion, Score, ScoreAdjustment, User
 from app.models.base import utcnow
@@ -99,9 +100,9 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
     if f.scenario_id:
         q = q.where(ScenarioVersion.scenario_id == f.scenario_id)
     if f.date_from:
-        q = q.where(Drill.started_at >= datetime.combine(f.date_from, time.min, timezone.utc))
-    if f.date_to:
-        q = q.where(Drill.started_at < datetime.combine(f.date_to + timedelta(days=1), time.min, timezone.utc))
+        q = q.where(Drill.started_at >= day_start(f.date_from))
+    if f.date_to and (end := after_day(f.date_to)):
+        q = q.where(Drill.started_at < end)
     if f.score_min is not None:
         q = q.where(Score.total >= f.score_min)
     if f.score_max is not None:

@@ -118,3 +118,85 @@ def test_lone_surrogates_in_a_turn_are_dropped(clients, people):
     assert only.status_code == 400 and only.get_json()["code"] == "empty"
     mixed = clients["trainee"].post(url, data='{"text": "您好\\ud800"}', content_type="application/json")
     assert mixed.status_code == 200 and mixed.get_json()["turns"][0]["text"] == "您好"
+
+
+LAST_DAY = "9999-12-31"
+
+
+def test_the_calendars_last_day_in_date_filters(clients, people, web_app):
+    # Was: OverflowError on `day + timedelta(days=1)`, the exclusive end of a filter that
+    # includes its last day. Up to 9999-12-31 now means no upper bound at all.
+    from pathlib import Path
+
+    from app.extensions import db
+    from app.models import CertificationAttempt, CertificationResult
+    from app.services import scoring
+
+    trainee = people["users"]["trainee"]
+    path = Path(__file__).resolve().parents[1] / "data" / "transcripts" / "billing_complaint.good.json"
+    drill = scoring.import_transcript(path.read_bytes(), path.name, trainee, trainee=trainee)
+    attempt = CertificationAttempt(user_id=trainee.id, track_id="core", status="marked", total=170.0,
+                                   grade="excellent", details={})
+    db.session.add(CertificationResult(user_id=trainee.id, attempt=attempt, track_id="core", grade="excellent",
+                                       total=170.0))
+    db.session.commit()
+
+    def get(role, url):
+        response = clients[role].get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        return response
+
+    assert f"/trainer/review/{drill.id}" in get("trainer", f"/trainer/review?date_to={LAST_DAY}").text
+    assert f"/trainer/review/{drill.id}" not in get("trainer", f"/trainer/review?date_from={LAST_DAY}").text
+    analytics = clients["trainer"].get(f"/trainer/analytics?end={LAST_DAY}", headers={"Accept-Language": "en"})
+    assert analytics.status_code == 200 and "latest score of 1 ended drills" in analytics.text
+    assert "bad-trainee" in get("hr", f"/hr/?until={LAST_DAY}").text
+    for fmt in ("csv", "xlsx"):
+        assert get("hr", f"/hr/export/{fmt}?until={LAST_DAY}").headers["X-Row-Count"] == "1"
+        assert get("hr", f"/hr/export/{fmt}?since={LAST_DAY}&until={LAST_DAY}").headers["X-Row-Count"] == "0"
+    assert '"passed"' in get("hr", f"/hr/export/xapi?until={LAST_DAY}").text
+
+
+def blind_once(monkeypatch, cert):
+    """The next `case_answers` call finds no answer, as a request does that checked just
+    before the other request of a double click committed."""
+    real = cert.case_answers
+
+    def blind(attempt):
+        monkeypatch.setattr(cert, "case_answers", real)
+        return {}
+
+    monkeypatch.setattr(cert, "case_answers", blind)
+
+
+def test_a_double_clicked_case_answer_is_stored_once(clients, people, monkeypatch):
+    # Was: IntegrityError on the unique (attempt, case) answer when the second request of a
+    # double click got past the "already answered" check before the first one committed.
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import AuditEvent, CaseAnswer
+    from app.services import certification as cert
+
+    attempt = cert.start_attempt(people["users"]["trainee"], "core", seed=3)
+    case_id = attempt.details["cases"][0]
+    url, answer = f"/trainee/certification/core/cases/{case_id}", "先核实机主身份，再解释费用构成。"
+    first = clients["trainee"].post(url, data={"answer": answer})
+    assert first.status_code in (302, 303)
+    # A second click that got past the check while the first request was committing.
+    blind_once(monkeypatch, cert)
+    again = clients["trainee"].post(url, data={"answer": answer})
+    assert again.status_code == first.status_code and again.location == first.location
+    assert clients["trainee"].post(url, data={"answer": answer}).status_code == first.status_code  # plain resend
+
+    def count(model, *where):
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    assert count(CaseAnswer, CaseAnswer.attempt_id == attempt.id) == 1
+    assert count(AuditEvent, AuditEvent.action == "certification_case_submitted") == 1
+    # A different answer to an answered case is still refused (409 from the service).
+    blind_once(monkeypatch, cert)
+    with pytest.raises(cert.CertificationError) as refused:
+        cert.submit_case(cert.open_attempt(people["users"]["trainee"], "core"), case_id, "另一份答案")
+    assert refused.value.status == 409
+    assert db.session.scalar(select(CaseAnswer.answer).where(CaseAnswer.attempt_id == attempt.id)) == answer
