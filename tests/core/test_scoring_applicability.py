@@ -53,13 +53,14 @@ def plain_elderly() -> Transcript:
     return edited(t, 5, "为了帮您查一下套餐，麻烦您告诉我机主姓名和身份证后四位，好吗？", "好的，我先帮您看看怎么设置。")
 
 
+@pytest.mark.parametrize("rubric_id", ["standard-100", "qa-inspection"])
 @pytest.mark.parametrize("make, na", [
     (plain_5g, {"time_commitment", "empathy"}),
     # (the elderly call promises an SMS "5分钟内": a commitment given is always credited)
     (plain_elderly, {"empathy", "verify_before_account"}),
 ])
-def test_a_perfect_sales_or_how_to_call_reaches_100(make, na):
-    r = score(make())
+def test_a_perfect_sales_or_how_to_call_reaches_100(make, na, rubric_id):
+    r = score(make(), load_rubric(ROOT / "rubrics" / f"{rubric_id}.yaml"))
     assert r.total == 100, [(c.id, c.score, c.max) for c in r.criteria if c.score < c.max]
     assert na <= {c.id for c in r.criteria if not c.applicable}
     assert r.flags == ()
