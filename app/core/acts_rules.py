@@ -20,12 +20,18 @@ _ZH_FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("什么", re.compile(
         r"(?:^|(?<=[。！？!?，,；;…\s]))(?:[啊嗯哈呃哦诶]\s*[？?！!，,]?\s*)?什么\s*(?=[？?！!，,。…]|$)"
         r"|[你您]说什么\s*(?=[？?！!]|$)")),
-    # "您不知道也没关系" speaks about the customer, so 不知道 right after 您 is allowed.
-    ("不知道", re.compile(r"(?<!您)(?<!您也)(?<!您要是)不知道")),
+    # "您不知道也没关系" speaks about the customer, so 不知道 right after 您 is allowed;
+    # "不知道您现在方便说话吗？" opening a clause is a polite request, not "I don't know".
+    ("不知道", re.compile(r"(?<!您)(?<!您也)(?<!您要是)(?:(?<=[^\s，,。！!？?；;…])不知道"
+                         r"|不知道(?!您[^。！!？?]{0,8}方便[^。！!？?]*[吗？?]))")),
     # "这是我们应该做的/应该的" is a set phrase of courtesy, not a hedge.
     ("应该", re.compile(r"应该(?!做的|的[。！，,!\s]|的$)")),
     ("好像", re.compile(r"好像")),
     ("不可能", re.compile(r"不可能")),
+    # Brushing the customer off: "你烦不烦", "这种事我们也没办法。" A 没办法 that goes on to
+    # what cannot be done ("我没办法保证今天修好") is an honest limit, not a brush-off.
+    ("烦不烦", re.compile(r"烦不烦")),
+    ("没办法", re.compile(r"没(?:有|啥|什么)?办法(?:了|啊|呀|哦)?\s*(?=[，,。！!？?；;…\s]|$)")),
 )
 
 _EN_FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -44,15 +50,25 @@ _EN_FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
 FORBIDDEN_RULES = {"zh-CN": _ZH_FORBIDDEN, "en": _EN_FORBIDDEN}
 
 
-def forbidden_words(text: str, language: str) -> tuple[str, ...]:
-    """Forbidden words found in `text`, in order of appearance, one entry per occurrence.
+def forbidden_spans(text: str, language: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, word) of each forbidden word in `text`, in order of appearance, one
+    per occurrence: the rubric's 不说服务禁用语 counts these, so the trainee's report and
+    the act layer always agree on which words were forbidden.
 
     Raises KeyError for a language without rules.
     """
     hits = []
     for word, pattern in FORBIDDEN_RULES[language]:
-        hits.extend((m.start(), word) for m in pattern.finditer(text))
-    return tuple(word for _, word in sorted(hits))
+        hits.extend((m.start(), m.end(), word) for m in pattern.finditer(text))
+    return tuple(sorted(hits))
+
+
+def forbidden_words(text: str, language: str) -> tuple[str, ...]:
+    """Forbidden words found in `text`, in order of appearance, one entry per occurrence.
+
+    Raises KeyError for a language without rules.
+    """
+    return tuple(word for _, _, word in forbidden_spans(text, language))
 
 
 # A time expression is a promise only when a commitment verb is close after it
@@ -131,3 +147,39 @@ def has_time_commitment(text: str, language: str) -> bool:
 def has_self_id(text: str) -> bool:
     """True when the agent gives a staff number (工号1024, 工号三七二一, "staff ID 2087")."""
     return bool(staff_ids(text))
+
+
+# Contempt, sarcasm and abuse aimed at the customer: a red line (or attitude zero, as the
+# rubric says), so the rule is narrow and each pattern names what it catches. Near misses
+# kept out on purpose: "屏幕往下滚动" (滚 as scrolling), "这个很简单，我一步一步教您",
+# "有什么可以帮您", "请问还有什么问题吗？".
+_ZH_CONTEMPT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("abuse", re.compile(r"你有病|神经病|脑子(?:有病|有问题|进水|坏了)|(?:真|太)笨|笨死|笨蛋|蠢|白痴|弱智|活该|"
+                         r"爱办不办|听不懂人话|(?<![往向下上翻来回])滚(?![动轮筒烫屏条雪])|有完没完|[你您]烦不烦")),
+    ("contempt", re.compile(r"(?:小学生|三岁小孩|三岁孩子|傻子)都(?:懂|会|知道|明白)|这都不(?:懂|会|知道)|"
+                            r"这么简单都不|(?:跟|和|对)?(?:你|您)这种人|讲道理(?:太|真)?费劲|对牛弹琴|"
+                            r"说了(?:你|您)也不懂|有没有脑子|"
+                            # a whole sentence of bare "说。" / "快说！" barks at the caller
+                            r"(?:^|(?<=[。！!？?\s]))(?:快)?[说讲][。！!]")),
+    ("sarcasm", re.compile(r"(?:找|问|跟|冲)我(?:说)?有什么用[？?！!]?|又不是我(?:建|修|弄|定|开|装|设)的|"
+                           r"关我什么事|不关我的事|不归我管|你(?:自己)?不会(?:自己)?(?:看|查|上网查)吗")),
+)
+_EN_CONTEMPT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("abuse", re.compile(r"\b(?:stupid|idiot|moron|dumb|shut up)\b", re.IGNORECASE)),
+    ("contempt", re.compile(r"\b(?:even a (?:child|kid) (?:knows|could)|people like you)\b", re.IGNORECASE)),
+    ("sarcasm", re.compile(r"\bwhat do you want me to do about it\b|\bnot my (?:problem|job)\b|"
+                           r"\bdid I build\b", re.IGNORECASE)),
+)
+CONTEMPT_RULES = {"zh-CN": _ZH_CONTEMPT, "en": _EN_CONTEMPT}
+
+
+def contempt_spans(text: str, language: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, label) of each contemptuous, sarcastic or abusive phrase in `text`
+    (label: abuse, contempt or sarcasm), in order of appearance.
+
+    Raises KeyError for a language without rules.
+    """
+    hits = []
+    for label, pattern in CONTEMPT_RULES[language]:
+        hits.extend((m.start(), m.end(), label) for m in pattern.finditer(text))
+    return tuple(sorted(hits))

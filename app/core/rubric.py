@@ -8,7 +8,8 @@ LLM-judge combination rule. Field descriptions double as docs (docs/rubric-forma
 
 Loading validates beyond the field types, each fault naming file and field: unknown
 dimension, duplicate ids, unknown kind, params the kind rejects (unknown act, bad regex),
-criteria points that do not sum to their dimension's max, judgeable expanding kinds.
+criteria points that do not sum to their dimension's max, judgeable expanding kinds,
+unknown or empty applicability cases.
 """
 from __future__ import annotations
 
@@ -58,6 +59,24 @@ class Dimension(Strict):
     _t = field_validator("title")(classmethod(lambda cls, v: _i18n(v)))
 
 
+class AppliesWhen(Strict):
+    """One case in which a criterion applies; every field it gives must hold."""
+
+    categories: list[str] = Field(default_factory=list, description="the scenario's `category` is one of these")
+    except_categories: list[str] = Field(default_factory=list, description="... and not one of these")
+    scenarios: list[str] = Field(default_factory=list, description="the scenario id is one of these")
+    except_scenarios: list[str] = Field(default_factory=list, description="... and not one of these")
+    personas: list[str] = Field(default_factory=list, description="the transcript's persona is one of these")
+    except_personas: list[str] = Field(default_factory=list, description="... and not one of these")
+    conditions: list[str] = Field(
+        default_factory=list,
+        description="named call conditions (app/core/scoring/applicability.py), all must hold: "
+                    "verification_required, follow_up_due, something_went_wrong")
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, f) for f in type(self).model_fields)
+
+
 class Criterion(Strict):
     id: str = Field(description="stable id; score rows and reports refer to it")
     dimension: str = Field(description="id of one of the rubric's dimensions")
@@ -68,6 +87,10 @@ class Criterion(Strict):
     title: dict[str, str] = Field(description="short label per language")
     tip: dict[str, str] = Field(description="what to do better, per language")
     model: dict[str, str] | None = Field(None, description="a model phrasing per language, e.g. 您的意思是……，对吗？")
+    applies_when: list[AppliesWhen] = Field(
+        default_factory=list,
+        description=("when the criterion applies: any one case holding is enough; left out, always. A criterion"
+                     " that does not apply shows as N/A and its points go to the rest of its dimension"))
 
     _params: Any = PrivateAttr(None)
     _id = field_validator("id")(_ident(ID_RE))
@@ -112,6 +135,11 @@ class RedLines(Strict):
     veto: bool = Field(False, description="一票否决: any red line sets the total to 0 (the QA form); the dimensions keep their scores")
     personal_data_min_digits: int = Field(
         4, ge=1, description="numeric personal data (phone, ID digits) with fewer digits is not checked")
+    contempt: Literal["red_line", "attitude_zero"] = Field(
+        "red_line", description=("contempt, sarcasm and abuse (the act layer's rule plus insult_patterns/acts):"
+                                 " red_line raises the insulted_customer flag; attitude_zero sets every criterion"
+                                 " of the dimension `contempt_dimension` to 0 instead"))
+    contempt_dimension: str = Field("attitude", description="the dimension attitude_zero empties")
 
     _p = field_validator("insult_patterns", "change_patterns")(classmethod(lambda cls, v: _check_patterns(v)))
 
@@ -170,6 +198,7 @@ class Rubric(Strict):
 
 def check_rubric(rubric: Rubric, file: str) -> list[Fault]:
     """Cross-field checks; also parses each criterion's params into its kind's schema."""
+    from app.core.scoring.applicability import CONDITIONS
     from app.core.scoring.kinds import KNOWN_ACTS, lookup_kind  # kinds live with the scorer
     import app.core.scoring.kinds_scenario  # noqa: F401  (registers the scenario kinds)
 
@@ -195,6 +224,14 @@ def check_rubric(rubric: Rubric, file: str) -> list[Fault]:
         except KeyError as exc:
             faults.append(Fault(file, f"{where}.kind", str(exc)))
             continue
+        for j, case in enumerate(c.applies_when):
+            at = f"{where}.applies_when[{j}]"
+            if case.is_empty():
+                faults.append(Fault(file, at, "an empty case always holds; leave applies_when out instead"))
+            for n, name in enumerate(case.conditions):
+                if name not in CONDITIONS:
+                    faults.append(Fault(file, f"{at}.conditions[{n}]",
+                                        f"unknown condition {name!r} (known: {', '.join(CONDITIONS.names())})"))
         if c.judgeable and k.expands:
             faults.append(Fault(file, f"{where}.judgeable", f"kind {c.kind!r} gives one result per scenario item and cannot be judged"))
         try:
@@ -207,6 +244,9 @@ def check_rubric(rubric: Rubric, file: str) -> list[Fault]:
         if d.id in totals and abs(totals[d.id] - d.max) > POINTS_TOLERANCE:
             faults.append(Fault(file, f"dimensions[{j}].max",
                                 f"criteria of {d.id!r} sum to {totals[d.id]:g} points, not {d.max:g}"))
+    if rubric.red_lines.contempt == "attitude_zero" and rubric.red_lines.contempt_dimension not in dims:
+        faults.append(Fault(file, "red_lines.contempt_dimension",
+                            f"unknown dimension {rubric.red_lines.contempt_dimension!r} (known: {', '.join(dims)})"))
     for i, act in enumerate(rubric.red_lines.insult_acts):
         if act not in KNOWN_ACTS:
             faults.append(Fault(file, f"red_lines.insult_acts[{i}]", f"unknown act {act!r}"))

@@ -120,6 +120,10 @@ class ScenarioBase(Strict):
     briefing: str = Field(description="what the trainee is told before the call (shown in test mode too)")
     background: str = Field("", description="extra notes, practice mode only")
     customer: CustomerProfile
+    verification_required: bool = Field(
+        True, description=("the briefing asks the trainee to verify the caller's identity; when false (a how-to call)"
+                           " no account fact or change is gated by verification, so nothing is disclosed"
+                           " 'before verification' and the rubric's verification-order criterion does not apply"))
     hidden_facts: list[HiddenFact] = Field(default_factory=list)
     knowledge_points: list[KnowledgePoint] = Field(min_length=1)
     impossible_promises: list[ImpossiblePromise] = Field(default_factory=list)

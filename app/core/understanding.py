@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from app.core import numbers
 from app.core.clauses import Span, split
-from app.core.acts_rules import forbidden_words, has_time_commitment
+from app.core.acts_rules import contempt_spans, forbidden_words, has_time_commitment
 
 # --- lexicons -----------------------------------------------------------------------
 # Action kinds and the words that perform them. A word may serve two kinds (退: cancel a
@@ -169,6 +169,7 @@ class Understanding:
     context: TurnContext = field(default_factory=TurnContext)
     scores: dict[str, float] = field(default_factory=dict)
     forbidden: tuple[str, ...] = ()
+    contempt: tuple[tuple[int, int, str], ...] = ()  # (start, end, label): acts_rules.contempt_spans
     staff_ids: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
     id_fragments: tuple[str, ...] = ()
@@ -191,6 +192,7 @@ class Understanding:
             "verification_items": sorted(self.verification_items),
             "token_list": self.token_list,
             "forbidden": list(self.forbidden),
+            "contempt": [list(c) for c in self.contempt],
             "amounts": list(self.amounts),
             "data_gb": list(self.data_gb),
             "durations": list(self.durations),
@@ -362,16 +364,21 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
     if has_time_commitment(text, language):
         acts.add("time_commitment")
     forbidden = forbidden_words(text, language)
+    contempt = contempt_spans(text, language)
     if token_list:
         acts = set()
     if forbidden:
         acts.add("forbidden_word")
+    if contempt:
+        # Contempt, sarcasm and abuse are rude whatever the act model guessed.
+        acts.add("rude")
     return Understanding(
         text=text, language=language, acts=frozenset(acts), clauses=tuple(clauses), actions=tuple(actions),
         objects=tuple(dict.fromkeys(o for os in objects for o in os)),
         verification_items=frozenset() if token_list else _verification_items(language, spans, clause_acts,
                                                                               frozenset(acts)),
         token_list=token_list, context=ctx, scores=dict(getattr(whole, "scores", {}) or {}), forbidden=forbidden,
+        contempt=contempt,
         staff_ids=numbers.staff_ids(text), phones=numbers.phones(text), id_fragments=numbers.id_fragments(text),
         amounts=numbers.amounts(text), data_gb=numbers.data_volumes_gb(text), durations=numbers.durations(text),
     )

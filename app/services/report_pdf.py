@@ -68,7 +68,8 @@ def _score_part(view, st) -> list:
         quotes = "; ".join(f"#{e['turn']} “{e['quote']}”" for e in c.evidence)
         if quotes:
             text += f"\n{evidence_label}: {quotes}"
-        rows.append([_p(c.title, st["base"]), _p(f"{_num(c.score)} / {_num(c.max)}", st["base"]),
+        points = f"{_num(c.score)} / {_num(c.max)}" if c.applicable else _("N/A")
+        rows.append([_p(c.title, st["base"]), _p(points, st["base"]),
                      Paragraph(escape(text).replace("\n", "<br/>"), st["base"])])
     table = Table(rows, colWidths=[45 * mm, 20 * mm, 105 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")),

@@ -132,6 +132,9 @@ def test_language_mismatch_and_missing_file(tmp_path, en_data):
     ("您应该已经收到短信了。", ("应该",)),
     ("好像是网络问题，应该很快就好。", ("好像", "应该")),
     ("不可能扣错的。", ("不可能",)),
+    ("我不知道您说的是哪个。", ("不知道",)),
+    ("你烦不烦啊，这种事我们也没办法", ("烦不烦", "没办法")),
+    ("没办法，规定就是这样。", ("没办法",)),
 ])
 def test_zh_forbidden_words_found_in_order(text, words):
     assert forbidden_words(text, "zh-CN") == words
@@ -141,6 +144,8 @@ def test_zh_forbidden_words_found_in_order(text, words):
     "您好，请问有什么可以帮您？", "工程师什么时候上门？", "为什么会这样，我来查一查。",
     "您知道吗，这个功能就在设置里。", "这是我们应该做的，不用客气。", "我尽可能快一点帮您处理。",
     "您不知道密码也没关系，我教您重置。", "请问您要办理什么业务？", "您不需要担心。",
+    "不知道您现在方便说话吗？", "我问一下，不知道您方便提供一下机主姓名吗？",
+    "我没法保证今天修好。", "我没办法保证今天修好，但会尽快。", "您现在没办法上网，是吗？",
 ])
 def test_zh_near_misses_not_flagged(text):
     assert forbidden_words(text, "zh-CN") == ()

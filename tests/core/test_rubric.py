@@ -69,6 +69,14 @@ def _standard() -> dict:
     (lambda d: d["judge"].update(mode="vote"), "judge.mode", "Input should be"),
     (lambda d: d["red_lines"].update(insult_acts=["sarcasm"]), "red_lines.insult_acts[0]", "unknown act"),
     (lambda d: d.update(weights=[30, 30]), "weights", "unknown field"),
+    (lambda d: d["criteria"][2].update(applies_when=[{"conditions": ["full_moon"]}]),
+     "criteria[2].applies_when[0].conditions[0]", "unknown condition 'full_moon' (known: follow_up_due"),
+    (lambda d: d["criteria"][2].update(applies_when=[{}]), "criteria[2].applies_when[0]", "an empty case always holds"),
+    (lambda d: d["criteria"][2].update(applies_when=[{"category": ["sales"]}]),
+     "criteria[2].applies_when[0].category", "unknown field"),
+    (lambda d: d["red_lines"].update(contempt="scold"), "red_lines.contempt", "Input should be"),
+    (lambda d: d["red_lines"].update(contempt="attitude_zero", contempt_dimension="manners"),
+     "red_lines.contempt_dimension", "unknown dimension 'manners'"),
 ])
 def test_single_faults(mutate, field, reason):
     data = _standard()

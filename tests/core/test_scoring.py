@@ -69,7 +69,7 @@ def test_output_matches_the_contract_shape():
     assert out["dimensions"]["knowledge"] == {"score": out["dimensions"]["knowledge"]["score"], "max": 30}
     for c in out["criteria"]:
         assert {"id", "dimension", "score", "max", "evidence", "feedback"} <= set(c)
-    assert out["scorer"] == "rules/1" and out["rubric_version"] == 1
+    assert out["scorer"] == "rules/1" and out["rubric_version"] == RUBRIC.version
 
 
 def test_same_input_same_bytes():

@@ -82,6 +82,10 @@ def test_one_respect_variants(sid, variant, analyse):
     assert changed and all(var_t.turns[i].speaker == "agent" or variant == "noverify" for i in changed)
     base, var = score(base_t, analyse), score(var_t, analyse)
     dim = spec["dimension"]
+    if sid in spec.get("not_required_in", []):
+        # What the variant leaves out is not asked for in this scenario: no loss, no flag.
+        assert var.dimensions[dim].score == base.dimensions[dim].score and not var.flags
+        return
     loss = base.dimensions[dim].score - var.dimensions[dim].score
     assert loss >= spec["min_loss"], f"{dim} lost only {loss}"
     assert var.total < base.total

@@ -191,3 +191,24 @@ def test_single_drill_has_no_spread_or_rho(app, make_user):
     att = {a.id: a for a in data.agreement}["attitude"]
     assert (att.n, att.mad, att.rho) == (1, 6, None)
     analytics.render_charts(data)
+
+
+def test_not_applicable_criteria_are_no_weakness(app, make_user):
+    """Sales calls where no time commitment was due (N/A, max 0) do not make 'time
+    commitment' the cohort's weakness; where it applied and was missed, it counts."""
+    trainer = make_user("trainer")
+    cohort = Cohort(name="sales", trainer_id=trainer.id)
+    db.session.add(cohort)
+    db.session.commit()
+    trainee = make_user("trainee", cohort=cohort)
+    dims = {"knowledge": 30, "communication": 28, "resolution": 30, "attitude": 10}
+    for day in (2, 3, 4):
+        s = scored(trainee, "5g_plan_launch", at(day), dims, [("greeting", "communication", 0, 2, AP)])
+        s.report = {"criteria": [*s.report["criteria"], {"id": "time_commitment", "dimension": "resolution",
+                                                        "score": 0, "max": 0, "kind": AP, "applicable": False}]}
+    s = scored(trainee, "billing_complaint", at(5), dims, [("time_commitment", "resolution", 0, 5, AP)])
+    db.session.commit()
+    data = analytics.cohort_analytics(trainer, lang="en")
+    missed = {m.key: (m.missed, m.n) for m in data.missed_criteria}
+    assert missed["greeting"] == (3, 3) and missed["time_commitment"] == (1, 1)
+    assert data.missed_criteria[0].key == "greeting"

@@ -203,3 +203,19 @@ def test_rescored_drill_shows_the_latest_score(client, auth, cohort):
     login(auth, trainee)
     page = client.get(f"/trainee/drills/{drill.id}/report").get_data(as_text=True)
     assert f"<strong>{newest.total:g}</strong>" in page
+
+
+def test_not_applicable_criteria_show_as_such_and_flags_quote_their_clause(client, auth, cohort):
+    _, trainee = cohort
+    drill = imported(trainee, NOVERIFY)  # an imported call: no end state, so end_state is N/A
+    score = scoring.latest_score(drill)
+    na = [c for c in score.report["criteria"] if c.get("applicable") is False]
+    assert na and score.flags[0]["evidence"]
+    login(auth, trainee)
+    page = client.get(f"/trainee/drills/{drill.id}/report").get_data(as_text=True)
+    rows = re.findall(r'<li class="rp-crit rp-na">.*?</li>', page, re.S)
+    assert len(rows) == len(na)
+    assert all(re.search(r'rp-points">(不适用|N/A)</span>', row) for row in rows)
+    flags = page.split('class="card rp-flags"', 1)[1].split("</section>", 1)[0]
+    for ev in score.flags[0]["evidence"]:
+        assert f"<mark>{ev['quote']}</mark>" in flags

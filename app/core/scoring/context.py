@@ -74,6 +74,12 @@ class Context:
         """'zh-CN' or 'en': the language of feedback and tips."""
         return "zh-CN" if self.language.lower().startswith("zh") else "en"
 
+    @property
+    def verification_required(self) -> bool:
+        """Does the scenario ask the trainee to verify identity? (The elderly how-to call's
+        briefing does not: nothing is gated there and the order criterion does not apply.)"""
+        return getattr(self.scenario, "verification_required", True)
+
     def customer_turns(self) -> list[tuple[int, Turn]]:
         return [(i, t) for i, t in enumerate(self.transcript.turns) if t.speaker == "customer"]
 
@@ -110,15 +116,21 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
     ctx = Context(transcript, scenario, rubric, language, agent)
     _locate_verification(ctx)
     for turn in agent:
-        for fact in scenario.hidden_facts:
+        for fact in scenario.hidden_facts if ctx.verification_required else ():
             span = fact.disclosed_by.match_span(turn.text, turn.acts, turn.understanding) if fact.requires_verification else None
-            if span is not None:
+            # Repeating back what the caller has just said ("您每个月用25GB左右，对吗？") tells
+            # them nothing from the account: only facts the caller has not stated are gated.
+            if span is not None and not _customer_said(ctx, fact, turn.index):
                 ctx.account_facts.append((turn.index, fact.id, span if span != (0, 0) else None))
         span = search(rubric.red_lines.change_patterns, turn.text)
         if span is not None:
             ctx.changes.append((turn.index, span))
     ctx.account_facts.sort(key=lambda x: (x[0], x[1]))
     return ctx
+
+
+def _customer_said(ctx: Context, fact: Any, before: int) -> bool:
+    return any(fact.disclosed_by.match_span(t.text) is not None for i, t in ctx.customer_turns() if i < before)
 
 
 def _locate_verification(ctx: Context) -> None:

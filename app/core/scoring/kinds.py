@@ -13,6 +13,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.acts_rules import forbidden_spans
 from app.core.matching import _check_patterns, compile_pattern
 
 from .context import AgentTurn, Context, evidence, search
@@ -50,10 +51,31 @@ class MatchParams(Params):
     _pats = field_validator("patterns")(classmethod(lambda cls, v: _check_patterns(v)))
 
     def hit(self, turn: AgentTurn) -> tuple[bool, tuple[int, int] | None]:
-        span = search(self.patterns, turn.text)
-        if span is not None:
-            return True, span
-        return bool(set(self.acts) & turn.acts), None
+        """Does the turn show the behaviour, and where? A clause spoken with contempt earns
+        nothing: the rhetorical "你找我有什么用？" is no open question, and a sneering turn
+        gets no credit from the acts the model saw in it."""
+        scorn = _scornful_clauses(turn)
+        best = None
+        for pat in self.patterns:
+            for m in compile_pattern(pat).finditer(turn.text):
+                if not any(lo <= m.start() < hi for lo, hi in scorn):
+                    if best is None or m.start() < best[0]:
+                        best = m.span()
+                    break
+        if best is not None:
+            return True, best
+        return bool(set(self.acts) & turn.acts) and not scorn, None
+
+
+def _scornful_clauses(turn: AgentTurn) -> list[tuple[int, int]]:
+    u = turn.understanding
+    if u is None or not u.contempt:
+        return []
+    out = []
+    for start, end, _label in u.contempt:
+        c = u.clause_of(start)
+        out.append((c.start, c.end) if c is not None else (start, end))
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,16 +171,16 @@ class AbsentParams(MatchParams):
 def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]:
     """Each regex match is one occurrence; a recognised act with no regex match counts once.
 
-    Forbidden words found by the intent model count one each when `forbidden_word` is listed.
+    With `forbidden_word` listed, each forbidden word the act layer's rule finds
+    (`acts_rules.forbidden_spans`, courtesy exemptions included) counts once.
     """
     spans: list[tuple[int, int] | None] = sorted(
         {m.span() for pat in p.patterns for m in compile_pattern(pat).finditer(turn.text)})
-    if "forbidden_word" in p.acts and turn.forbidden:
-        for word in sorted(set(turn.forbidden)):
-            pos = turn.text.find(word)
-            span = (pos, pos + len(word)) if pos >= 0 else None
-            if not any(s and span and s[0] <= span[0] < s[1] for s in spans):
-                spans.append(span)
+    if "forbidden_word" in p.acts:
+        language = turn.understanding.language if turn.understanding is not None else "zh-CN"
+        for start, end, _word in forbidden_spans(turn.text, language):
+            if not any(s and s[0] <= start < s[1] for s in spans):
+                spans.append((start, end))
     elif not spans and set(p.acts) & turn.acts:
         spans.append(None)
     return spans

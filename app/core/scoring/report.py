@@ -6,7 +6,8 @@ Documented extra keys (consumers must ignore keys they do not know):
 top level ``rubric_version``, ``rubric_sha256``, ``scorer``, ``language``, ``judge``, ``veto``
 (present only when a red line set the total to 0: then the total is 0, not the sum of the
 dimensions, and ``veto`` says why);
-per criterion ``kind``, ``tip``, ``applicable``, ``judge``; per evidence item ``span``
+per criterion ``kind``, ``tip``, ``applicable``, ``judge``; per flag ``evidence`` (the
+clause of each turn that raised it, same shape as a criterion's); per evidence item ``span``
 ([start, end) character offsets into the turn's text).
 """
 from __future__ import annotations
@@ -77,6 +78,13 @@ class Flag(Frozen):
     id: str
     turns: tuple[int, ...]
     reason: str
+    evidence: tuple[Evidence, ...] = Field(
+        (), description="the clause of each turn that raised the flag (turn, quote, span); a reviewer "
+                        "overturning a false flag refers to these")
+
+    def out(self) -> dict[str, Any]:
+        return {"id": self.id, "turns": list(self.turns), "reason": self.reason,
+                "evidence": [e.out() for e in self.evidence]}
 
 
 class ScoreReport(Frozen):
@@ -108,7 +116,7 @@ class ScoreReport(Frozen):
             "max": num(self.max),
             "dimensions": {k: {"score": round1(v.score), "max": num(v.max)} for k, v in self.dimensions.items()},
             "criteria": [c.out() for c in self.criteria],
-            "flags": [{"id": f.id, "turns": list(f.turns), "reason": f.reason} for f in self.flags],
+            "flags": [f.out() for f in self.flags],
             "rubric_version": self.rubric_version,
             "rubric_sha256": self.rubric_sha256,
             "scorer": self.scorer,

@@ -9,15 +9,18 @@ no effect beyond what the same words would score as ordinary speech.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from app.core.rubric import Rubric
 from app.core.scenario import ScenarioBase
 from app.core.transcript import Transcript
 
 from . import kinds_scenario  # noqa: F401  (registers the scenario-reading kinds)
-from .context import Analyse, build_context
-from .flags import red_line_flags
+from .applicability import applies
+from .context import Analyse, Context, build_context
+from .flags import insult_hits, red_line_flags
 from .kinds import apportion, lookup_kind
+from .messages import msg, where
 from .report import CriterionResult, DimensionScore, ScoreReport, round1
 
 SCORER = "rules/1"
@@ -44,6 +47,28 @@ def redistribute(results: list[CriterionResult]) -> list[CriterionResult]:
         for i in na:
             out[i] = results[i].model_copy(update={"max": 0.0, "score": 0.0})
     return out
+
+
+def not_applicable(ctx: Context, crit: Any, result: CriterionResult) -> CriterionResult:
+    """`result` marked N/A: no score, no evidence, feedback saying why."""
+    return result.model_copy(update={
+        "applicable": False, "score": 0.0, "evidence": (),
+        "feedback": msg(ctx.lang, "na.applies_when", title=crit.title_for(ctx.lang))})
+
+
+def attitude_zero(ctx: Context, results: list[CriterionResult]) -> list[CriterionResult]:
+    """With `red_lines.contempt: attitude_zero`, contempt toward the caller empties the
+    rubric's contempt dimension (each of its applicable criteria scores 0, saying why)."""
+    cfg = ctx.rubric.red_lines
+    if cfg.contempt != "attitude_zero":
+        return results
+    hits = insult_hits(ctx)
+    if not hits:
+        return results
+    turns = sorted({t for t, _ in hits})
+    why = msg(ctx.lang, "attitude.zero", where=where(ctx.lang, turns))
+    return [r.model_copy(update={"score": 0.0, "feedback": why}) if r.dimension == cfg.contempt_dimension and r.applicable
+            else r for r in results]
 
 
 def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult, ...]) -> tuple[dict[str, DimensionScore], float]:
@@ -91,7 +116,11 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
     ctx = build_context(transcript, scenario, rubric, analyse)
     results: list[CriterionResult] = []
     for crit in rubric.criteria:
-        results.extend(lookup_kind(crit.kind).check(ctx, crit, crit.parsed_params))
+        own = lookup_kind(crit.kind).check(ctx, crit, crit.parsed_params)
+        if not applies(ctx, crit):
+            own = [not_applicable(ctx, crit, r) for r in own]
+        results.extend(own)
+    results = attitude_zero(ctx, results)
     results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in redistribute(results)]
     dimensions, total = tally(rubric, results)
     return apply_veto(rubric, ScoreReport(
