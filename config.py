@@ -61,6 +61,9 @@ class Config:
     LLM_UNDERSTANDING = _env_bool("LLM_UNDERSTANDING", False)
     LLM_UNDERSTANDING_RULE = os.environ.get("LLM_UNDERSTANDING_RULE", "add")
     LLM_UNDERSTANDING_TIMEOUT = float(os.environ.get("LLM_UNDERSTANDING_TIMEOUT", "5"))
+    # Acts the model may add under the rule "add" (comma-separated); unset: the ones chosen
+    # for the llm tier's model in benchmarks/RESULTS.md. Rerun that benchmark for another model.
+    LLM_UNDERSTANDING_ADDS = os.environ.get("LLM_UNDERSTANDING_ADDS")
 
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = ("zh", "en")

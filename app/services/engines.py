@@ -72,7 +72,8 @@ def understanding_llm(config: Mapping):
     if not (config.get("LLM_UNDERSTANDING") and llm_configured(config)):
         return None
     from app.core.llm import LLMClient
-    from app.core.llm_understanding import DEFAULT_ADDS, LLMUnderstanding, RULES, load_understanding_prompt
+    from app.core.llm_understanding import (DEFAULT_ADDS, MODEL_ACTS, RULES, LLMUnderstanding,
+                                            load_understanding_prompt)
 
     rule = config.get("LLM_UNDERSTANDING_RULE") or "add"
     if rule not in RULES:
@@ -87,14 +88,22 @@ def understanding_llm(config: Mapping):
 
     client = LLMClient(config["OPENAI_BASE_URL"], config.get("OPENAI_API_KEY") or "not-needed",
                        config["OPENAI_MODEL"], timeout=float(config.get("LLM_UNDERSTANDING_TIMEOUT") or 5))
-    return LLMUnderstanding(client, prompt_for, rule=rule, adds=DEFAULT_ADDS)
+    adds = DEFAULT_ADDS
+    if config.get("LLM_UNDERSTANDING_ADDS") is not None:
+        named = frozenset(a.strip() for a in config["LLM_UNDERSTANDING_ADDS"].split(",") if a.strip())
+        unknown = named - set(MODEL_ACTS)
+        if unknown:
+            raise ValueError(f"LLM_UNDERSTANDING_ADDS names unknown acts: {', '.join(sorted(unknown))}")
+        adds = {language: named for language in DEFAULT_ADDS}
+    return LLMUnderstanding(client, prompt_for, rule=rule, adds=adds)
 
 
 def _engine_key(kind: str, config: Mapping) -> tuple:
     key = (kind, config["RUBRICS_DIR"], str(config["CACHE_DIR"]))
     if config.get("LLM_UNDERSTANDING"):
         key += ("understanding", config.get("OPENAI_BASE_URL"), config.get("OPENAI_MODEL"),
-                config.get("LLM_UNDERSTANDING_RULE"), config.get("LLM_UNDERSTANDING_TIMEOUT"))
+                config.get("LLM_UNDERSTANDING_RULE"), config.get("LLM_UNDERSTANDING_TIMEOUT"),
+                config.get("LLM_UNDERSTANDING_ADDS"))
     if kind == "llm":
         key += (config.get("OPENAI_BASE_URL"), config.get("OPENAI_MODEL"), config.get("OPENAI_TIMEOUT"),
                 config["SCENARIOS_DIR"])

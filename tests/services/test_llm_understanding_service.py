@@ -30,7 +30,9 @@ def play_one(app_factory, **config):
         db.session.commit()
         drill = drills.start_drill(user, "billing_complaint", "zh-CN", "calm", "scripted", seed=7)
         result = drill_turns.post_agent_turn(drill, LINE)
-        acts = set(result.turns[0].meta["acts"])
+        meta = result.turns[0].meta
+        acts = set(meta["acts"])
+        assert ("llm_understanding" in meta) == bool(config.get("LLM_UNDERSTANDING"))
         engines.forget_engines()
         return acts
 
@@ -60,3 +62,11 @@ def test_on_with_a_broken_answer_keeps_the_local_acts(app_factory, fake):
                     LLM_UNDERSTANDING=True, LLM_UNDERSTANDING_RULE="llm")
     assert len(understanding_calls(fake)) == 1
     assert acts == local and acts
+
+
+def test_add_rule_adds_only_the_configured_acts(app_factory, fake):
+    reply = {"acts": [{"act": "empathy", "quote": "很高兴为您服务"}, {"act": "closing", "quote": "很高兴为您服务"}]}
+    fake.queue("normal", json.dumps(reply, ensure_ascii=False))
+    acts = play_one(app_factory, OPENAI_BASE_URL=fake.base_url, OPENAI_MODEL="fake-model",
+                    LLM_UNDERSTANDING=True, LLM_UNDERSTANDING_RULE="add", LLM_UNDERSTANDING_ADDS="closing")
+    assert "closing" in acts and "empathy" not in acts
