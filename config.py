@@ -56,6 +56,14 @@ class Config:
     OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
     OPENAI_TIMEOUT = float(os.environ.get("OPENAI_TIMEOUT", "20"))
     LLM_JUDGE_ENABLED = _env_bool("LLM_JUDGE_ENABLED", False)
+    # A second opinion on each drill turn's speech acts from the model (README, "Optional
+    # LLM understanding"): off by default, as it adds a model call to every turn.
+    LLM_UNDERSTANDING = _env_bool("LLM_UNDERSTANDING", False)
+    LLM_UNDERSTANDING_RULE = os.environ.get("LLM_UNDERSTANDING_RULE", "add")
+    LLM_UNDERSTANDING_TIMEOUT = float(os.environ.get("LLM_UNDERSTANDING_TIMEOUT", "5"))
+    # Acts the model may add under the rule "add" (comma-separated); unset: the ones chosen
+    # for the llm tier's model in benchmarks/RESULTS.md. Rerun that benchmark for another model.
+    LLM_UNDERSTANDING_ADDS = os.environ.get("LLM_UNDERSTANDING_ADDS")
 
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = ("zh", "en")

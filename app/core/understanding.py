@@ -176,6 +176,7 @@ class Understanding:
     amounts: tuple[float, ...] = ()
     data_gb: tuple[float, ...] = ()
     durations: tuple[str, ...] = ()
+    llm_acts: Any = None  # the LLM understanding's record (LLMActs) when one was asked
 
     def clause_of(self, start: int) -> Clause | None:
         return next((c for c in self.clauses if c.start <= start < c.end), None)
@@ -305,7 +306,7 @@ def is_token_list(text: str, language: str) -> bool:
 
 
 def understand(text: str, model: Any, context: TurnContext | None = None, *, language: str | None = None,
-               combine: str = "turn", clause_acts: bool = False) -> Understanding:
+               combine: str = "turn", clause_acts: bool = False, llm: Any = None) -> Understanding:
     """Understand one agent turn in the context of the call so far.
 
     `model` is the language's `IntentModel` (anything with `analyse_many` and
@@ -317,6 +318,10 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
     `flask acts analyse` output, the benchmark); clauses, actions, negation, objects and
     values are always there. A keyword list keeps its forbidden words but performs no
     act and no action.
+
+    `llm` (an `app.core.llm_understanding.LLMUnderstanding`, off unless configured) asks
+    a language model for the turn's quoted acts and combines them with the local ones by
+    its rule; any failure of that call leaves the local acts (its record is `llm_acts`).
     """
     ctx = context or TurnContext()
     language = language or getattr(model, "language", None) or getattr(getattr(model, "__self__", None), "language", "zh-CN")
@@ -363,6 +368,10 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
         acts.discard("time_commitment")
     if has_time_commitment(text, language):
         acts.add("time_commitment")
+    asked = None
+    if llm is not None and not token_list:
+        asked = llm.ask(text, language)
+        acts = set(llm.combine(frozenset(acts), asked, language))
     forbidden = forbidden_words(text, language)
     contempt = contempt_spans(text, language)
     if token_list:
@@ -381,6 +390,7 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
         contempt=contempt,
         staff_ids=numbers.staff_ids(text), phones=numbers.phones(text), id_fragments=numbers.id_fragments(text),
         amounts=numbers.amounts(text), data_gb=numbers.data_volumes_gb(text), durations=numbers.durations(text),
+        llm_acts=asked,
     )
 
 

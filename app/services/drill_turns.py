@@ -138,7 +138,11 @@ def _understand(fresh: _Fresh, text: str, drill_id: int) -> Understanding | None
 
 def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
                        fresh: _Fresh | None) -> tuple[Turn, _Fresh | None]:
-    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta={"acts": acts})
+    meta: dict = {"acts": acts}
+    asked = getattr(fresh.understanding, "llm_acts", None) if fresh is not None else None
+    if asked is not None:
+        meta["llm_understanding"] = asked.meta()  # what the model said, or why it failed
+    turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta=meta)
     db.session.add(turn)
     try:
         _commit_keeping(turn, drill)

@@ -66,8 +66,44 @@ def _llm_client(config: Mapping):
     )
 
 
+def understanding_llm(config: Mapping):
+    """The LLM understanding of drill turns when LLM_UNDERSTANDING is on and a server is
+    configured, else None (then no turn asks the model about its acts)."""
+    if not (config.get("LLM_UNDERSTANDING") and llm_configured(config)):
+        return None
+    from app.core.llm import LLMClient
+    from app.core.llm_understanding import (DEFAULT_ADDS, MODEL_ACTS, RULES, LLMUnderstanding,
+                                            load_understanding_prompt)
+
+    rule = config.get("LLM_UNDERSTANDING_RULE") or "add"
+    if rule not in RULES:
+        raise ValueError(f"LLM_UNDERSTANDING_RULE={rule!r} is not one of {', '.join(RULES)}")
+    prompts_dir = Path(config["RUBRICS_DIR"]) / "understanding"
+    prompts: dict = {}
+
+    def prompt_for(language: str):
+        if language not in prompts:
+            prompts[language] = load_understanding_prompt(language, prompts_dir)
+        return prompts[language]
+
+    client = LLMClient(config["OPENAI_BASE_URL"], config.get("OPENAI_API_KEY") or "not-needed",
+                       config["OPENAI_MODEL"], timeout=float(config.get("LLM_UNDERSTANDING_TIMEOUT") or 5))
+    adds = DEFAULT_ADDS
+    if config.get("LLM_UNDERSTANDING_ADDS") is not None:
+        named = frozenset(a.strip() for a in config["LLM_UNDERSTANDING_ADDS"].split(",") if a.strip())
+        unknown = named - set(MODEL_ACTS)
+        if unknown:
+            raise ValueError(f"LLM_UNDERSTANDING_ADDS names unknown acts: {', '.join(sorted(unknown))}")
+        adds = {language: named for language in DEFAULT_ADDS}
+    return LLMUnderstanding(client, prompt_for, rule=rule, adds=adds)
+
+
 def _engine_key(kind: str, config: Mapping) -> tuple:
     key = (kind, config["RUBRICS_DIR"], str(config["CACHE_DIR"]))
+    if config.get("LLM_UNDERSTANDING"):
+        key += ("understanding", config.get("OPENAI_BASE_URL"), config.get("OPENAI_MODEL"),
+                config.get("LLM_UNDERSTANDING_RULE"), config.get("LLM_UNDERSTANDING_TIMEOUT"),
+                config.get("LLM_UNDERSTANDING_ADDS"))
     if kind == "llm":
         key += (config.get("OPENAI_BASE_URL"), config.get("OPENAI_MODEL"), config.get("OPENAI_TIMEOUT"),
                 config["SCENARIOS_DIR"])
@@ -103,10 +139,11 @@ def _build(kind: str, config: Mapping):
     def analysers(language: str):
         return turn_analyser(language, config)
 
+    extra = {"understanding_llm": understanding_llm(config)}
     if kind == "llm":
         return make_engine(kind, analysers, llm_client=_llm_client(config),
-                           prompts_dir=Path(config["SCENARIOS_DIR"]) / "prompts")
-    return make_engine(kind, analysers)
+                           prompts_dir=Path(config["SCENARIOS_DIR"]) / "prompts", **extra)
+    return make_engine(kind, analysers, **extra)
 
 
 def forget_engines() -> None:

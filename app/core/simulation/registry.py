@@ -37,7 +37,8 @@ def make_engine(kind: str, analyser_for_language: Callable[[str], Any], llm_clie
 def _scripted(analyser_for_language, llm_client=None, **options):
     from app.core.simulation.scripted import ScriptedEngine
 
-    return ScriptedEngine(analyser_for_language=analyser_for_language, scenarios=options.get("scenarios"))
+    return ScriptedEngine(analyser_for_language=analyser_for_language, scenarios=options.get("scenarios"),
+                          understanding_llm=options.get("understanding_llm"))
 
 
 def _llm(analyser_for_language, llm_client=None, **options):
@@ -46,7 +47,8 @@ def _llm(analyser_for_language, llm_client=None, **options):
 
     if llm_client is None:
         raise ValueError("the llm customer engine needs an llm_client (app.core.llm.LLMClient)")
-    scripted = ScriptedEngine(analyser_for_language=analyser_for_language, scenarios=options.pop("scenarios", None))
+    scripted = ScriptedEngine(analyser_for_language=analyser_for_language, scenarios=options.pop("scenarios", None),
+                              understanding_llm=options.pop("understanding_llm", None))
     return LLMEngine(scripted, llm_client, **options)
 
 

@@ -100,11 +100,14 @@ class ScriptedEngine:
 
     def __init__(self, analyse: Analyse | None = None, *,
                  analyser_for_language: Callable[[str], Any] | None = None,
-                 scenarios: ScenarioLookup | Mapping | None = None):
+                 scenarios: ScenarioLookup | Mapping | None = None, understanding_llm: Any = None):
+        """`understanding_llm` (an `LLMUnderstanding`, None unless configured) gives each
+        turn's understanding the model's second opinion on its acts."""
         if analyse is None and analyser_for_language is None:
             raise ValueError("ScriptedEngine needs `analyse` or `analyser_for_language`")
         self._analyse, self._for_language = analyse, analyser_for_language
         self._lookup = scenarios
+        self._understanding_llm = understanding_llm
         self._seen: dict[tuple[str, str], Scenario] = {}
 
     # -- public interface -------------------------------------------------------
@@ -189,7 +192,8 @@ class ScriptedEngine:
         """The agent turn understood in the context of the call so far."""
         st = state if isinstance(state, CallState) else load_state(state)
         sc = scenario or self.scenario_for(st.scenario, st.language)
-        return understand(text, self.model(st.language), context_of(st, sc), language=st.language)
+        return understand(text, self.model(st.language), context_of(st, sc), language=st.language,
+                          llm=self._understanding_llm)
 
     def scenario_for(self, scenario_id: str, language: str) -> Scenario:
         if (scenario_id, language) in self._seen:
