@@ -30,7 +30,7 @@ from app.core.understanding import understand  # noqa: E402
 
 PUNCT = re.compile(r"[，,。．.！!？?；;：:…、]")
 COMBINE = ("turn", "clauses", "union")
-PRODUCTION = "turn"  # app.core.understanding.understand's default
+PRODUCTION = "union"  # app.core.understanding.understand's default
 
 
 def figures(language: str, combine: str) -> dict:

@@ -86,7 +86,9 @@ _EN_COMMIT = re.compile(
     r"complete[ds]?|done|finish(?:ed)?|processed|hear|receive|take\s+effect|result|in\s+touch|reach)\b",
     re.IGNORECASE,
 )
-_EN_PROMISE = re.compile(r"\b(?:will|'ll|shall|promise|guarantee|going\s+to|commit)\b", re.IGNORECASE)
+# Typed without apostrophes, "I'll" is "ill" ("ill call you back by 6").
+_EN_PROMISE = re.compile(r"\b(?:will|'ll|shall|promise|guarantee|going\s+to|commit|ill|youll|itll|theyll)\b|'ll\b",
+                         re.IGNORECASE)
 _WINDOW_AFTER = 16
 _WINDOW_AFTER_EN = 24
 _WINDOW_BEFORE_EN = 60

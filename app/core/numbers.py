@@ -188,6 +188,9 @@ _EN_CLOCK = (
     r"(?:\s+(?:by|before|at)\s+\d{1,2}(?::\d\d)?\s*(?:a\.?m\.?|p\.?m\.?)?)?"
     r"|\b(?:by|before|at)\s+\d{1,2}(?::\d\d)?\s*(?:a\.?m\.?|p\.?m\.?|o'clock)"
     r"|\b(?:by|before)\s+(?:noon|midday|(?:the\s+)?end\s+of\s+(?:the\s+)?day|close\s+of\s+business)"
+    # A weekday pins a time down only with a part of the day ("Thursday morning").
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+(?:morning|afternoon|evening)"
+    r"|\bwithin\s+the\s+hour\b"
 )
 _TIME = re.compile(rf"{_ZH_DURATION}|{_ZH_CLOCK}|{_EN_DURATION}|{_EN_CLOCK}", re.IGNORECASE)
 

@@ -179,9 +179,41 @@ def test_en_near_misses_not_flagged(text):
     ("这个套餐合约期是24个月。", "zh-CN", False),
     ("I'll call you back within 2 hours.", "en", True),
     ("The day pass lasts 24 hours.", "en", False),
+    ("ill call you back before 6pm today", "en", True),
+    ("ill give you a ring on friday afternoon", "en", True),
+    ("Are you free on Friday afternoon?", "en", False),
 ])
 def test_time_commitment_rule(text, lang, expected):
     assert has_time_commitment(text, lang) is expected
+
+
+def test_training_variants_drop_punctuation_and_polite_you():
+    zh = acts_mod.variants("您好，请问您是机主本人吗？", "zh-CN", ("bare", "ni"))
+    assert zh == ["您好请问您是机主本人吗", "你好，请问你是机主本人吗？"]
+    assert acts_mod.variants("Hi, I'm Lily. It costs 3.5 yuan?", "en", ("bare",)) == ["hi im lily it costs 3.5 yuan"]
+    assert acts_mod.variants("好的", "zh-CN", ("bare", "ni")) == []  # nothing to vary, nothing added
+
+
+def test_augmented_pairs_carry_both_acts():
+    import numpy as np
+
+    texts = ["您好。", "抱歉。", "再见。"]
+    y = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+    out, labels = acts_mod.augmented("zh-CN", texts, y, ("concat",))
+    assert out[:3] == texts and len(out) == 6
+    for text, row in zip(out[3:], labels[3:]):
+        assert row.sum() == 2 and all(texts[i] in text for i in np.flatnonzero(row))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("您好这边是移动10086请问有什么可以帮到您", False),
+    ("工单我提好了，单号是2026120700315，您记一下", False),
+    ("您这个号是2017年开户的", False),
+    ("您好，联通客服，我是8817号客服代表", True),
+    ("我这边工号两千零四十六。", True),
+])
+def test_digits_that_could_be_a_staff_number(text, expected):
+    assert acts_mod._could_be_staff_number(text) is expected
 
 
 # --- extraction ---------------------------------------------------------------------
