@@ -56,7 +56,7 @@ ACTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 _ZH_NEGATOR = re.compile(r"不会|不能|不可以|不可能|不予|不给|不帮|不用|不必|不要|没法|没办法|无法|不了|别|没|不|未|绝不")
 # A negator right before these words is about feelings or courtesy, not the action.
-_ZH_NOT_NEGATION = re.compile(r"^(?:用担心|要担心|担心|着急|急|客气|好意思|知情|记得|清楚|放心|见了|少|错|仅|光|只|管)")
+_ZH_NOT_NEGATION = re.compile(r"^(?:用担心|要担心|担心|着急|急|客气|好意思|知情|记得|清楚|放心|见了|少|错|仅|光|只|管|问题|关系)")
 _EN_NEGATOR = re.compile(r"\b(?:not|never|no|cannot|can't|won't|don't|doesn't|unable|refuse|isn't|aren't)\b|n't\b",
                          re.IGNORECASE)
 NEGATION_WINDOW = {"zh-CN": 6, "en": 24}
@@ -424,14 +424,29 @@ def meaning_matches(spec: Any, u: Understanding) -> tuple[int, int] | None:
             stated = numbers.data_volumes_gb(scope_text)
             if not all(_has_amount(stated, v) for v in spec.data_gb):
                 continue
-        if spec.words and not any(w.lower() in scope_text.lower() for w in spec.words):
+        within = u.clauses if spec.scope == "turn" else (c,)
+        if spec.words and not any(_word_said(w, within, lang) for w in spec.words):
             continue
-        if spec.all_words and not all(w.lower() in scope_text.lower() for w in spec.all_words):
+        if spec.all_words and not all(_word_said(w, within, lang) for w in spec.all_words):
             continue
         if not spec.action and c.negated and spec.scope == "clause":
             continue
         return (c.start, c.end)
     return None
+
+
+def _word_said(word: str, clauses: Iterable[Clause], language: str) -> bool:
+    """`word` occurs in one of `clauses` without a negator right before it in its clause:
+    "5个G够用" says 够, "5个G不够用" and "您别往右拖" do not (as with a regex hit)."""
+    w = word.lower()
+    for c in clauses:
+        low = c.text.lower()
+        i = low.find(w)
+        while i >= 0:
+            if not _negated_before(c.text, i, language):
+                return True
+            i = low.find(w, i + 1)
+    return False
 
 
 def _amount_refused(clause: str, language: str) -> bool:
