@@ -93,6 +93,15 @@ _ZH_GLUE = re.compile(r"[我您你他她的了吗呢吧啊呀会要给帮是在�
 _EN_GLUE = frozenset({"i", "you", "we", "will", "can", "the", "a", "an", "to", "is", "are", "it", "that", "this",
                       "for", "your", "my", "of", "and", "have", "be", "i'll", "we'll", "i've", "let", "me", "so",
                       "was", "has", "do", "did", "would", "could", "please", "with", "on", "in", "our"})
+# Words that make a fragment a clause someone says ("I'll cancel it", "call you back").
+_EN_SPEECH = frozenset({"i", "you", "we", "will", "can", "is", "are", "it", "i'll", "we'll", "i've", "your", "my",
+                        "have", "be", "was", "has", "do", "did", "would", "could", "please", "let", "me", "our",
+                        "they", "he", "she", "that's", "it's", "you'll", "you're"})
+_EN_FILLER = frozenset({"ok", "okay", "good", "great", "right", "yes", "yeah", "sure", "well", "so", "now", "first",
+                        "then", "next", "and", "perfect", "fine", "alright", "hello", "hi", "thanks", "thank"})
+_ZH_PERSON = re.compile(r"[我您你]")
+_ZH_FUNCTION_WORDS = frozenset({"这里", "那里", "这边", "那边", "这个", "那个", "这些", "那些", "还是", "或者", "然后",
+                                "就是", "什么", "怎么", "可以", "已经", "咱们", "这样", "那样"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FRAGMENT = re.compile(r"[^\s，,。.！!？?；;：:、…]+")
 
@@ -284,13 +293,30 @@ def is_token_list(text: str, language: str) -> bool:
         need = (4, 0.6) if len(spaced) >= 4 else (6, 0.75)
         if len(frags) < need[0]:
             return False
-        bare = [f for f in frags if len(_CJK.findall(f)) <= 4 and not _ZH_GLUE.search(f)]
+        bare = [f for f in frags if len(_CJK.findall(f)) <= 4 and not _zh_glue(f)]
         return len(bare) / len(frags) >= need[1]
     tokens = re.findall(r"[A-Za-z']+|\d+(?:\.\d+)?", text.lower())
     if len(tokens) < 6:
         return False
+    # A comma-separated run of short noun phrases ("work order, 48 hours, on-site test,
+    # turn on, Wi-Fi calling") is a list even when a few prepositions lift the glue ratio.
+    frags = [re.findall(r"[a-z']+|\d+(?:\.\d+)?", f) for f in re.split(r"[,;，、]", text.lower())]
+    frags = [f for f in frags if f and not set(f) <= _EN_FILLER]
+    if len(frags) >= 6:
+        bare = [f for f in frags if len(f) <= 3 and not set(f) & _EN_SPEECH]
+        if len(bare) / len(frags) >= 0.75:
+            return True
     glue = sum(1 for t in tokens if t in _EN_GLUE)
     return glue / len(tokens) < 0.12
+
+
+def _zh_glue(fragment: str) -> bool:
+    """Does the fragment hold a word that makes speech (我, 您, 的, 了, 会, 还 ...)? Judged
+    on jieba's words, so 会员, 退还 and 还有 are words of their own, not glue."""
+    from app.core.clauses import words
+
+    return any((len(w) == 1 and _ZH_GLUE.match(w)) or _ZH_PERSON.search(w) or w in _ZH_FUNCTION_WORDS
+               for w in words(fragment))
 
 
 def understand(text: str, model: Any, context: TurnContext | None = None, *, language: str | None = None,
