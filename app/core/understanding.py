@@ -57,7 +57,7 @@ ACTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 _ZH_NEGATOR = re.compile(r"不会|不能|不可以|不可能|不予|不给|不帮|不用|不必|不要|没法|没办法|无法|不了|别|没|不|未|绝不")
 # A negator right before these words is about feelings or courtesy, not the action.
-_ZH_NOT_NEGATION = re.compile(r"^(?:用担心|要担心|担心|着急|急|客气|好意思|知情|记得|清楚|放心|见了|少|错|仅|光|只|管)")
+_ZH_NOT_NEGATION = re.compile(r"^(?:用担心|要担心|担心|着急|急|客气|好意思|知情|记得|清楚|放心|见了|少|错|仅|光|只|管|问题|关系)")
 _EN_NEGATOR = re.compile(r"\b(?:not|never|no|cannot|can't|won't|don't|doesn't|unable|refuse|isn't|aren't)\b|n't\b",
                          re.IGNORECASE)
 NEGATION_WINDOW = {"zh-CN": 6, "en": 24}
@@ -94,6 +94,15 @@ _ZH_GLUE = re.compile(r"[我您你他她的了吗呢吧啊呀会要给帮是在�
 _EN_GLUE = frozenset({"i", "you", "we", "will", "can", "the", "a", "an", "to", "is", "are", "it", "that", "this",
                       "for", "your", "my", "of", "and", "have", "be", "i'll", "we'll", "i've", "let", "me", "so",
                       "was", "has", "do", "did", "would", "could", "please", "with", "on", "in", "our"})
+# Words that make a fragment a clause someone says ("I'll cancel it", "call you back").
+_EN_SPEECH = frozenset({"i", "you", "we", "will", "can", "is", "are", "it", "i'll", "we'll", "i've", "your", "my",
+                        "have", "be", "was", "has", "do", "did", "would", "could", "please", "let", "me", "our",
+                        "they", "he", "she", "that's", "it's", "you'll", "you're"})
+_EN_FILLER = frozenset({"ok", "okay", "good", "great", "right", "yes", "yeah", "sure", "well", "so", "now", "first",
+                        "then", "next", "and", "perfect", "fine", "alright", "hello", "hi", "thanks", "thank"})
+_ZH_PERSON = re.compile(r"[我您你]")
+_ZH_FUNCTION_WORDS = frozenset({"这里", "那里", "这边", "那边", "这个", "那个", "这些", "那些", "还是", "或者", "然后",
+                                "就是", "什么", "怎么", "可以", "已经", "咱们", "这样", "那样"})
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _FRAGMENT = re.compile(r"[^\s，,。.！!？?；;：:、…]+")
 
@@ -301,13 +310,30 @@ def is_token_list(text: str, language: str) -> bool:
         need = (4, 0.6) if len(spaced) >= 4 else (6, 0.75)
         if len(frags) < need[0]:
             return False
-        bare = [f for f in frags if len(_CJK.findall(f)) <= 4 and not _ZH_GLUE.search(f)]
+        bare = [f for f in frags if len(_CJK.findall(f)) <= 4 and not _zh_glue(f)]
         return len(bare) / len(frags) >= need[1]
     tokens = re.findall(r"[A-Za-z']+|\d+(?:\.\d+)?", text.lower())
     if len(tokens) < 6:
         return False
+    # A comma-separated run of short noun phrases ("work order, 48 hours, on-site test,
+    # turn on, Wi-Fi calling") is a list even when a few prepositions lift the glue ratio.
+    frags = [re.findall(r"[a-z']+|\d+(?:\.\d+)?", f) for f in re.split(r"[,;，、]", text.lower())]
+    frags = [f for f in frags if f and not set(f) <= _EN_FILLER]
+    if len(frags) >= 6:
+        bare = [f for f in frags if len(f) <= 3 and not set(f) & _EN_SPEECH]
+        if len(bare) / len(frags) >= 0.75:
+            return True
     glue = sum(1 for t in tokens if t in _EN_GLUE)
     return glue / len(tokens) < 0.12
+
+
+def _zh_glue(fragment: str) -> bool:
+    """Does the fragment hold a word that makes speech (我, 您, 的, 了, 会, 还 ...)? Judged
+    on jieba's words, so 会员, 退还 and 还有 are words of their own, not glue."""
+    from app.core.clauses import words
+
+    return any((len(w) == 1 and _ZH_GLUE.match(w)) or _ZH_PERSON.search(w) or w in _ZH_FUNCTION_WORDS
+               for w in words(fragment))
 
 
 def understand(text: str, model: Any, context: TurnContext | None = None, *, language: str | None = None,
@@ -457,14 +483,29 @@ def meaning_matches(spec: Any, u: Understanding) -> tuple[int, int] | None:
             stated = numbers.data_volumes_gb(scope_text)
             if not all(_has_amount(stated, v) for v in spec.data_gb):
                 continue
-        if spec.words and not any(w.lower() in scope_text.lower() for w in spec.words):
+        within = u.clauses if spec.scope == "turn" else (c,)
+        if spec.words and not any(_word_said(w, within, lang) for w in spec.words):
             continue
-        if spec.all_words and not all(w.lower() in scope_text.lower() for w in spec.all_words):
+        if spec.all_words and not all(_word_said(w, within, lang) for w in spec.all_words):
             continue
         if not spec.action and c.negated and spec.scope == "clause":
             continue
         return (c.start, c.end)
     return None
+
+
+def _word_said(word: str, clauses: Iterable[Clause], language: str) -> bool:
+    """`word` occurs in one of `clauses` without a negator right before it in its clause:
+    "5个G够用" says 够, "5个G不够用" and "您别往右拖" do not (as with a regex hit)."""
+    w = word.lower()
+    for c in clauses:
+        low = c.text.lower()
+        i = low.find(w)
+        while i >= 0:
+            if not _negated_before(c.text, i, language):
+                return True
+            i = low.find(w, i + 1)
+    return False
 
 
 def _amount_refused(clause: str, language: str) -> bool:
