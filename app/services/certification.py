@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import CaseAnswer, CertificationAttempt, CertificationResult, Cohort, Drill, User
 from app.models.base import utcnow
 from app.services import audit, content, drills, scoring
+from app.services.drill_score import current_score
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +363,8 @@ def finalise_attempt(attempt: CertificationAttempt, actor=None) -> marking.Outco
         drill = by_scenario[sid]
         score = _drill_score(drill)
         drill_ids[sid] = drill.id
-        drill_scores.append(marking.DrillScore(sid, score.total, score.max_total, bool(score.flags)))
+        cur = current_score(drill, score)  # the trainer's review and any hints count, as everywhere
+        drill_scores.append(marking.DrillScore(sid, cur.total, cur.max_total, cur.flagged))
     cases = {cid: attempt.details["case_marks"].get(cid, {}) for cid in attempt.details["cases"]}
     outcome = marking.grade(track, attempt.exam_score, drill_scores, cases)
     attempt.drill_score, attempt.case_score = outcome.drill_points, outcome.case_points
