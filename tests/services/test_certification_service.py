@@ -219,13 +219,17 @@ def test_parallel_starts_in_threads_make_one_drill(people, any_app):
 
     from app.models import CertificationAttempt, Drill
 
+    from flask import current_app
+
     trainee, _ = people
     attempt = cert.start_attempt(trainee, "core", seed=13)
     attempt_id, sid = attempt.id, attempt.details["drills"][0]
     barrier, got, errors = threading.Barrier(2), [], []
+    # The app holding `people` (make_user pushes its own), so the threads see the attempt.
+    app = current_app._get_current_object()
 
     def start():
-        with any_app.app_context():
+        with app.app_context():
             try:
                 own = db.session.get(CertificationAttempt, attempt_id)
                 barrier.wait()
