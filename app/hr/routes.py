@@ -15,7 +15,8 @@ from app.auth.decorators import blueprint_roles
 from app.extensions import db
 from app.i18n import content_language
 from app.models import CertificationResult, Cohort, Drill, Role, User
-from app.services import certification, exports, scoring
+from app.services import certification, exports
+from app.services.drill_score import current_score
 from app.services.score_report import build_report, export_drill
 
 bp = blueprint_roles(Blueprint("hr", __name__), Role.HR)
@@ -49,7 +50,7 @@ def person(user_id: int):
     results = db.session.scalars(select(CertificationResult).where(CertificationResult.user_id == user.id)
                                  .order_by(CertificationResult.awarded_at.desc())).all()
     return render_template("hr/person.html", person=user, attempts=attempts, results=results,
-                           latest_score=scoring.latest_score)
+                           current_score=current_score)
 
 
 @bp.route("/drills/<int:drill_id>/report")

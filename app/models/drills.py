@@ -16,6 +16,10 @@ class Drill(db.Model):
     """One role-play call (or an imported real call) by one agent against one scenario version."""
 
     __tablename__ = "drills"
+    # One drill per drawn scenario of a certification attempt, however many starts race
+    # (NULLs are distinct, so drills outside certification are not constrained).
+    __table_args__ = (UniqueConstraint("certification_attempt_id", "certification_scenario",
+                                       name="uq_drills_attempt_scenario"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"), index=True)
@@ -35,6 +39,8 @@ class Drill(db.Model):
     certification_attempt_id: Mapped[Optional[int]] = mapped_column(
         ForeignKey("certification_attempts.id", ondelete="SET NULL"), index=True
     )
+    # The drawn scenario id this drill plays for its certification attempt (None outside one).
+    certification_scenario: Mapped[Optional[str]] = mapped_column(String(64))
     hints_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Test-mode drills may hold the report back until the trainer releases it.
     report_released: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())

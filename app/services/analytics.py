@@ -1,8 +1,9 @@
 """Cohort analytics for a trainer: distributions, most-missed criteria and knowledge
 points, progress by week, per-scenario difficulty and scorer agreement.
 
-Reads only; commits nothing. The data are the *latest* machine score of every ended
-drill done by a trainee of a cohort the trainer leads (optionally one cohort, optionally
+Reads only; commits nothing. The data are the current score (`drill_score`: the latest
+machine score after the trainer's review and hints; the agreement compares the machine
+with the trainer) of every ended drill done by a trainee of a cohort the trainer leads (optionally one cohort, optionally
 drills started within a date range). Imported calls of external agents belong to no
 cohort and are left out. Scores are compared as percentages of their maxima, so drills
 scored under rubrics with different weights still share one scale. Every statistic is
@@ -22,6 +23,7 @@ from app.core import charts, stats
 from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import Cohort, Drill, Score, ScoreAdjustment, User
+from app.services.drill_score import CurrentScore, current_score
 
 MISSED_BELOW = 0.5  # a criterion counts as missed below half its points
 TOP_MISSED = 10
@@ -85,6 +87,9 @@ class Analytics:
     difficulty: list[Difficulty] = field(default_factory=list)
     agreement: list[Agreement] = field(default_factory=list)
     n_adjusted: int = 0
+
+
+Currents = dict[int, CurrentScore]  # score id -> the drill's current score
 
 
 def trainer_cohorts(trainer) -> list[Cohort]:
@@ -151,14 +156,14 @@ def _dim_stats(dim: str, title: str, percents: list[float]) -> DimensionStats:
                           stats.quantile(percents, 0.5), stats.histogram(percents, 0, 100, HIST_BINS))
 
 
-def _distributions(rows, rubrics: _Rubrics) -> tuple[DimensionStats, list[DimensionStats]]:
+def _distributions(rows, cur: Currents, rubrics: _Rubrics) -> tuple[DimensionStats, list[DimensionStats]]:
     per_dim: dict[str, list[float]] = defaultdict(list)
     totals = []
     for _drill, score in rows:
-        if (p := _pct(score.total, score.max_total)) is not None:
+        if (p := cur[score.id].percent) is not None:
             totals.append(p)
-        for dim, v in (score.dimensions or {}).items():
-            if (p := _pct(v.get("score", 0), v.get("max", 0))) is not None:
+        for dim, v in cur[score.id].dimensions.items():
+            if (p := _pct(v["points"], v["max"])) is not None:
                 per_dim[dim].append(p)
     order = list(rubrics.dimensions) + sorted(set(per_dim) - set(rubrics.dimensions))
     return (_dim_stats("total", _("Total"), totals),
@@ -170,7 +175,7 @@ def _knowledge_texts(drill: Drill) -> dict[str, str]:
     return {kp["id"]: kp.get("text", kp["id"]) for kp in data.get("knowledge_points", [])}
 
 
-def _missed(rows, rubrics: _Rubrics) -> tuple[list[Missed], list[Missed]]:
+def _missed(rows, cur: Currents, rubrics: _Rubrics) -> tuple[list[Missed], list[Missed]]:
     """Per rubric criterion (expanded items summed per drill) and per knowledge point of
     a scenario: in how many drills it scored below MISSED_BELOW of its points."""
     crit: dict[str, Missed] = {}
@@ -178,12 +183,14 @@ def _missed(rows, rubrics: _Rubrics) -> tuple[list[Missed], list[Missed]]:
     for drill, score in rows:
         sums: dict[str, list[float]] = {}
         texts = None
+        points = cur[score.id].criteria  # after the trainer's review
         for c in (score.report or {}).get("criteria", []):
             if c.get("applicable") is False:
                 continue
+            got = points.get(c["id"], c.get("score", 0))
             base, _dot, item = c["id"].partition(".")
             acc = sums.setdefault(base, [0.0, 0.0])
-            acc[0] += c.get("score", 0)
+            acc[0] += got
             acc[1] += c.get("max", 0)
             if item and (c.get("kind") or rubrics.crit_kind(base)) == "knowledge_points" and c.get("max"):
                 texts = texts if texts is not None else _knowledge_texts(drill)
@@ -191,7 +198,7 @@ def _missed(rows, rubrics: _Rubrics) -> tuple[list[Missed], list[Missed]]:
                 key = (version.scenario_id, version.language, item)
                 m = kps.setdefault(key, Missed(f"{version.scenario_id}/{item}", texts.get(item, item), 0, 0, version.title))
                 m.n += 1
-                m.missed += c.get("score", 0) < MISSED_BELOW * c["max"]
+                m.missed += got < MISSED_BELOW * c["max"]
         for base, (got, maximum) in sums.items():
             if maximum <= 0:
                 continue
@@ -210,16 +217,16 @@ def _week(moment: datetime) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def _progress(rows, rubrics: _Rubrics) -> tuple[list[str], dict[str, list[float | None]]]:
+def _progress(rows, cur: Currents, rubrics: _Rubrics) -> tuple[list[str], dict[str, list[float | None]]]:
     """Mean percentage per ISO week (labelled by its Monday), total and per dimension;
     weeks without drills in between are shown as gaps."""
     buckets: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for drill, score in rows:
         b = buckets[_week(drill.started_at)]
-        if (p := _pct(score.total, score.max_total)) is not None:
+        if (p := cur[score.id].percent) is not None:
             b["total"].append(p)
-        for dim, v in (score.dimensions or {}).items():
-            if (p := _pct(v.get("score", 0), v.get("max", 0))) is not None:
+        for dim, v in cur[score.id].dimensions.items():
+            if (p := _pct(v["points"], v["max"])) is not None:
                 b[dim].append(p)
     if not buckets:
         return [], {}
@@ -233,14 +240,14 @@ def _progress(rows, rubrics: _Rubrics) -> tuple[list[str], dict[str, list[float 
     return [w.isoformat() for w in weeks], series
 
 
-def _difficulty(rows) -> list[Difficulty]:
+def _difficulty(rows, cur: Currents) -> list[Difficulty]:
     groups: dict[tuple, list[float]] = defaultdict(list)
     titles: dict[tuple, str] = {}
     for drill, score in rows:
         v = drill.scenario_version
         key = (v.scenario_id, v.language)
         titles.setdefault(key, v.title)
-        if (p := _pct(score.total, score.max_total)) is not None:
+        if (p := cur[score.id].percent) is not None:
             groups[key].append(p)
     out = [Difficulty(k[0], titles[k], k[1], len(vals), stats.mean(vals), stats.stdev(vals))
            for k, vals in groups.items()]
@@ -307,11 +314,13 @@ def cohort_analytics(trainer, cohort_id: int | None = None, start: date | None =
         rubrics.add(score)
     if not rows:
         return Analytics(0, None)
-    total, dims = _distributions(rows, rubrics)
-    crits, kps = _missed(rows, rubrics)
-    weeks, series = _progress(rows, rubrics)
+    # Every figure but the machine-vs-trainer agreement reads the drills' current scores.
+    cur = {score.id: current_score(drill, score) for drill, score in rows}
+    total, dims = _distributions(rows, cur, rubrics)
+    crits, kps = _missed(rows, cur, rubrics)
+    weeks, series = _progress(rows, cur, rubrics)
     agreement, n_adjusted = _agreement(rows, trainer, rubrics)
-    return Analytics(len(rows), total, dims, crits, kps, weeks, series, _difficulty(rows), agreement, n_adjusted)
+    return Analytics(len(rows), total, dims, crits, kps, weeks, series, _difficulty(rows, cur), agreement, n_adjusted)
 
 
 def render_charts(a: Analytics) -> dict[str, Markup]:

@@ -16,8 +16,9 @@ from app.extensions import db
 from app.models import Assignment, AssignmentTarget, Cohort, Drill, User
 from app.models.base import utcnow
 from app.services import audit, content
-from app.services.review import N_, ShownError, effective_total
-from app.services.scoring import cohort_trainees, latest_score
+from app.services.review import N_, ShownError
+from app.services.drill_score import current_score
+from app.services.scoring import cohort_trainees
 
 MODES = ("practice", "test")
 RELEASES = ("immediate", "trainer")
@@ -158,19 +159,23 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment
 
 
-def _progress(assignment: Assignment, user: User, now: datetime) -> dict:
+def _progress(assignment: Assignment, user: User, now: datetime, released_only: bool) -> dict:
+    """Attempts, best total, passed and overdue of one trainee on the assignment. With
+    `released_only` (the trainee's own view) a report the trainer still holds back
+    counts as an attempt but gives neither a best total nor a pass."""
     drills = db.session.scalars(select(Drill).where(
         Drill.assignment_id == assignment.id, Drill.trainee_id == user.id, Drill.status == "ended")
         .order_by(Drill.started_at)).all()
     best = best_clean = None
     for drill in drills:
-        score = latest_score(drill)
-        total = effective_total(score)
-        if total is None:
+        if released_only and not drill.report_released:
             continue
-        total = max(0.0, round(total - (drill.hints_used or 0) * assignment.hint_penalty, 1))
+        current = current_score(drill)
+        if current is None:
+            continue
+        total = current.total
         best = total if best is None else max(best, total)
-        if not score.flags:  # a red-line attempt never passes, whatever its points
+        if not current.flagged:  # a red-line attempt never passes, whatever its points
             best_clean = total if best_clean is None else max(best_clean, total)
     done = len(drills)
     passed = done >= assignment.min_attempts and best_clean is not None and best_clean >= assignment.pass_mark
@@ -190,9 +195,9 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
          "due_at": datetime|None (UTC-aware),
          "attempts": int,               # ended drills done for this assignment
          "min_attempts": int, "pass_mark": float,
-         "best_total": float|None,      # best of those drills: the trainer-adjusted total
-                                        # when adjusted, minus hints_used x hint_penalty;
-                                        # None while no attempt is scored
+         "best_total": float|None,      # best current score (`drill_score`) of those
+                                        # drills whose report is released; None while
+                                        # no such attempt is scored
          "passed": bool,                # attempts >= min_attempts and an attempt without
                                         # a red-line flag reached the pass mark
          "overdue": bool}               # due date passed and not passed
@@ -212,7 +217,7 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
     for a in db.session.scalars(q):
         item = {"assignment": a, "id": a.id, "title": a.title, "scenario_ids": list(a.scenario_ids), "mode": a.mode,
                 "due_at": _aware(a.due_at), "min_attempts": a.min_attempts, "pass_mark": a.pass_mark}
-        item.update(_progress(a, user, now))
+        item.update(_progress(a, user, now, released_only=True))
         out.append(item)
     far = datetime.max.replace(tzinfo=timezone.utc)
     return sorted(out, key=lambda i: (i["due_at"] or far, i["id"]))
@@ -220,6 +225,7 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
 
 def assignment_progress(assignment: Assignment) -> list[dict]:
     """Per assigned trainee, by username: `{"user": User, "attempts", "best_total",
-    "passed", "overdue"}` (the same meanings as in `assignments_for_trainee`)."""
+    "passed", "overdue"}` (as in `assignments_for_trainee`, but for the trainer: held-back
+    reports count too)."""
     now = utcnow()
-    return [{"user": u, **_progress(assignment, u, now)} for u in assigned_trainees(assignment)]
+    return [{"user": u, **_progress(assignment, u, now, released_only=False)} for u in assigned_trainees(assignment)]

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.models import CaseAnswer, CertificationAttempt, CertificationResult, Cohort, Drill, User
 from app.models.base import utcnow
 from app.services import audit, content, drills, scoring
+from app.services.drill_score import current_score
 
 log = logging.getLogger(__name__)
 
@@ -165,16 +166,16 @@ def submit_exam(attempt: CertificationAttempt, answers: Mapping[str, Any]) -> ma
 def start_cert_drill(attempt: CertificationAttempt, scenario_id: str, language: str = "zh-CN") -> Drill:
     """Start (or resume, if still active) the attempt's test-mode drill on a drawn
     scenario. The drill's report stays held back until the attempt is marked. Commits
-    (audited `certification_drill_started`). CertificationError 400 for a scenario
-    that was not drawn, 409 when that drill already ended or the attempt is closed."""
+    (audited `certification_drill_started`). Starts at once make one drill: the
+    database keeps one per attempt and scenario, and the start that loses the race
+    returns the winner's drill. CertificationError 400 for a scenario that was not
+    drawn, 409 when that drill already ended or the attempt is closed."""
     _require_open(attempt)
     if scenario_id not in attempt.details["drills"]:
         raise CertificationError("not_drawn", f"scenario {scenario_id!r} is not one of this attempt's drills")
     existing = attempt_drills(attempt).get(scenario_id)
     if existing is not None:
-        if existing.status == "active":
-            return existing
-        raise CertificationError("drill_done", "this drill is finished; drawn drills are not replayed", 409)
+        return _resumed(existing)
     scenario = drills.find_scenario(scenario_id, language) or drills.find_scenario(scenario_id, "zh-CN")
     if scenario is None:
         raise CertificationError("unknown_scenario", f"no scenario {scenario_id!r}", 404)
@@ -182,13 +183,27 @@ def start_cert_drill(attempt: CertificationAttempt, scenario_id: str, language: 
     rng = random.Random(f"{attempt.details['seed']}:{scenario_id}")
     persona = rng.choice(sorted(p.id for p in scenario.personas))
     user = db.session.get(User, attempt.user_id)
-    drill = drills.start_drill(user, scenario.id, scenario.language, persona, "scripted",
-                               seed=rng.randrange(SEED_MAX), mode="test")
-    drill.certification_attempt_id = attempt.id
-    drill.report_released = False
-    audit.record("certification_drill_started", user, f"drill:{drill.id}", attempt=attempt.id, scenario=scenario_id)
+    attempt_id = attempt.id
+    try:
+        drill = drills.start_drill(user, scenario.id, scenario.language, persona, "scripted",
+                                   seed=rng.randrange(SEED_MAX), mode="test", report_released=False,
+                                   certification=(attempt_id, scenario_id))
+    except IntegrityError:
+        db.session.rollback()
+        winner = db.session.scalar(select(Drill).where(Drill.certification_attempt_id == attempt_id,
+                                                       Drill.certification_scenario == scenario_id))
+        if winner is None:  # not the race this guards against
+            raise
+        return _resumed(winner)
+    audit.record("certification_drill_started", user, f"drill:{drill.id}", attempt=attempt_id, scenario=scenario_id)
     db.session.commit()
     return drill
+
+
+def _resumed(drill: Drill) -> Drill:
+    if drill.status == "active":
+        return drill
+    raise CertificationError("drill_done", "this drill is finished; drawn drills are not replayed", 409)
 
 
 def submit_case(attempt: CertificationAttempt, case_id: str, answer: str) -> CaseAnswer:
@@ -375,7 +390,8 @@ def finalise_attempt(attempt: CertificationAttempt, actor=None) -> marking.Outco
         drill = by_scenario[sid]
         score = _drill_score(drill)
         drill_ids[sid] = drill.id
-        drill_scores.append(marking.DrillScore(sid, score.total, score.max_total, bool(score.flags)))
+        cur = current_score(drill, score)  # the trainer's review and any hints count, as everywhere
+        drill_scores.append(marking.DrillScore(sid, cur.total, cur.max_total, cur.flagged))
     cases = {cid: attempt.details["case_marks"].get(cid, {}) for cid in attempt.details["cases"]}
     outcome = marking.grade(track, attempt.exam_score, drill_scores, cases)
     attempt.drill_score, attempt.case_score = outcome.drill_points, outcome.case_points

@@ -207,12 +207,16 @@ def reply_meta(kind: str, events: list[dict]) -> dict:
 
 def start_drill(trainee, scenario_id: str, language: str, persona: str, customer_kind: str,
                 seed: int | None = None, mode: str = "practice", *, assignment_id: int | None = None,
-                report_released: bool = True) -> Drill:
+                report_released: bool = True, certification: tuple[int, str] | None = None) -> Drill:
     """Create and commit a drill on the scenario version as the file is now, with the
     customer's opening line stored as turn 0 (with its simulator state).
 
     `assignment_id` links the drill to the assignment it is done for; `report_released`
-    false holds the report back until the trainer releases it (both set in the same commit).
+    false holds the report back until the trainer releases it; `certification`
+    (attempt id, drawn scenario id) makes it that attempt's drill on that scenario (all
+    set in the same commit). The database takes one drill per attempt and scenario: a
+    second raises IntegrityError from the commit (`certification.start_cert_drill`
+    turns that into the drill that won).
 
     Raises DrillError for an unknown scenario, persona, customer kind or mode, or a bad seed.
     """
@@ -244,6 +248,8 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
         trainee_id=trainee.id, scenario_version_id=version.id, persona=persona, customer_kind=customer_kind,
         llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
         seed=seed, mode=mode, status="active", assignment_id=assignment_id, report_released=report_released,
+        certification_attempt_id=certification[0] if certification else None,
+        certification_scenario=certification[1] if certification else None,
     )
     # The opening line is a customer turn like the others: its LLM call and any fallback
     # are lifted out the same way (they were once left inside `events` only).

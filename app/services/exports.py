@@ -25,6 +25,7 @@ from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User
 from app.services import audit, content
+from app.services.drill_score import current_score
 
 CHUNK = 1000
 CERTIFIED = tuple(g for g in GRADES if g != "retake")
@@ -249,11 +250,11 @@ def _attempts_query(f: ResultFilter):
 
 
 def _drills_query(f: ResultFilter):
-    """Ended drills of those attempts, each with its newest score."""
+    """Ended drills of those attempts, each with its newest score (the statement's
+    figure is the drill's current score built from it)."""
     attempts = _attempts_query(f).with_only_columns(CertificationAttempt.id).order_by(None).subquery()
     newest = select(func.max(Score.id)).where(Score.drill_id == Drill.id).correlate(Drill).scalar_subquery()
-    return (select(Drill.id, Drill.ended_at, Drill.certification_attempt_id, ScenarioVersion.scenario_id,
-                   User.username, Score.total, Score.max_total)
+    return (select(Drill, Score, ScenarioVersion.scenario_id, User.username)
             .join(User, Drill.trainee_id == User.id).join(ScenarioVersion, Drill.scenario_version_id == ScenarioVersion.id)
             .join(Score, Score.id == newest)
             .where(Drill.status == "ended", Drill.certification_attempt_id.in_(select(attempts.c.id)))
@@ -305,9 +306,11 @@ def write_xapi(f: ResultFilter) -> Iterator[bytes]:
                        a.finished_at, success=a.grade != "retake", extra={"grade": a.grade, "attempt": a.id})
         yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
         first = False
-    for d in _stream(_drills_query(f)):
-        s = _statement(base, home, d.username, "completed", f"scenario/{d.scenario_id}", f"Drill {d.scenario_id}",
-                       d.total, d.max_total, d.ended_at, extra={"drill": d.id, "attempt": d.certification_attempt_id})
+    for drill, score, scenario_id, username in _stream(_drills_query(f)):
+        cur = current_score(drill, score)
+        s = _statement(base, home, username, "completed", f"scenario/{scenario_id}", f"Drill {scenario_id}",
+                       cur.total, cur.max_total, drill.ended_at,
+                       extra={"drill": drill.id, "attempt": drill.certification_attempt_id})
         yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
         first = False
     yield b"\n]\n"

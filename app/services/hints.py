@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Drill
 from app.services import audit, content
 from app.services.drills import DrillConflict, DrillError, last_turn, resume_state, scenario_of, turns_of
-from app.services.progress import hint_penalty_per_hint
+from app.services.drill_score import hint_penalty_per_hint
 from app.services.scoring import DEFAULT_RUBRIC
 
 

@@ -1,7 +1,7 @@
 """A trainee's progress: recent scores, dimensions over time, skill mastery, what to train next.
 
 Only drills whose report the trainee may see count (a report held back by the trainer
-stays out of the trainee's charts too), each by its latest machine score. Skills are the
+stays out of the trainee's charts too), each by its current score (`drill_score`). Skills are the
 rubric's speech-act criteria (act_present / act_absent / order: greeting, verification,
 restating, empathy, time commitment, closing ...) and the scenarios' knowledge points;
 mastery is the share of their points earned over the last `SKILL_WINDOW` scored drills.
@@ -20,7 +20,7 @@ from app.core.charts import hbar_chart, line_chart
 from app.extensions import db
 from app.models import Drill
 from app.services.assignments import assignments_for_trainee
-from app.services.review import effective_total
+from app.services.drill_score import CurrentScore, current_score
 from app.services.scoring import latest_score
 
 HISTORY = 30  # drills in the dimension chart and the recent-scores list
@@ -38,12 +38,24 @@ def _title(texts: Any, language: str, fallback: str) -> str:
 @dataclass
 class ScoredDrill:
     drill: Drill
-    total: float  # trainer-adjusted total when adjusted, else the machine total
-    max_total: float
-    hint_penalty: float  # points off for hints, already taken from `after_hints`
-    after_hints: float
-    flagged: bool
+    current: CurrentScore  # the one score the drill counts as (see `drill_score`)
     report: dict
+
+    @property
+    def total(self) -> float:
+        return self.current.total
+
+    @property
+    def max_total(self) -> float:
+        return self.current.max_total
+
+    @property
+    def hint_penalty(self) -> float:
+        return self.current.hint_penalty
+
+    @property
+    def flagged(self) -> bool:
+        return self.current.flagged
 
     @property
     def scenario_id(self) -> str:
@@ -91,14 +103,7 @@ class Progress:
         return not self.recent
 
 
-def hint_penalty_per_hint(drill: Drill, default: float = 2.0) -> float:
-    """Points one hint costs on this drill: the assignment's figure, else `default`."""
-    if drill.assignment is not None and drill.assignment.hint_penalty is not None:
-        return float(drill.assignment.hint_penalty)
-    return float(default)
-
-
-def scored_drills(user, default_penalty: float = 2.0, limit: int = HISTORY) -> list[ScoredDrill]:
+def scored_drills(user, limit: int = HISTORY) -> list[ScoredDrill]:
     """The trainee's ended, scored drills with a released report, newest first."""
     drills = db.session.scalars(
         select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended", Drill.report_released.is_(True))
@@ -108,10 +113,7 @@ def scored_drills(user, default_penalty: float = 2.0, limit: int = HISTORY) -> l
         score = latest_score(drill)
         if score is None or not score.report:
             continue
-        total = effective_total(score)
-        penalty = (drill.hints_used or 0) * hint_penalty_per_hint(drill, default_penalty)
-        out.append(ScoredDrill(drill, total, score.max_total, penalty, max(0.0, round(total - penalty, 1)),
-                               bool(score.flags), score.report))
+        out.append(ScoredDrill(drill, current_score(drill, score), score.report))
         if len(out) >= limit:
             break
     return out
@@ -180,13 +182,13 @@ def _weakest(skills: list[Skill], scenario_titles: dict[str, str]) -> Weakest | 
     return None
 
 
-def trainee_progress(user, language: str, default_penalty: float = 2.0) -> Progress:
+def trainee_progress(user, language: str) -> Progress:
     """Everything the trainee's home shows about their progress. No history gives empty
     lists and no weakest skill."""
     from app.services.drills import find_scenario, scenarios_in
 
     scenario_titles = {s.id: s.title for s in scenarios_in(language)}
-    history = scored_drills(user, default_penalty)
+    history = scored_drills(user)
     dims, labels, series = _dimension_series(history, language)
     skills = _skills(history, language)
     assignments = assignments_for_trainee(user)

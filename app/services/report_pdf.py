@@ -49,11 +49,35 @@ def _score_part(view, st) -> list:
     # A table sets its cells' font even when every cell is a Paragraph; left at reportlab's
     # default, that would reference an unembedded Helvetica.
     cell_font = ("FONTNAME", (0, 0), (-1, -1), pdf_font())
-    out = [_p(_("Total: %(total)s / %(max)s", total=_num(view.score.total), max=_num(view.score.max_total)), st["h2"])]
-    rows = [[_p(d.title, st["base"]), _p(f"{_num(d.score)} / {_num(d.max)}", st["base"])] for d in view.dimensions]
+    cur = view.current
+    out = [_p(_("Total: %(total)s / %(max)s", total=_num(cur.total), max=_num(cur.max_total)), st["h2"])]
+    if cur.adjusted or cur.hint_penalty:
+        parts = [f"{_('Machine score')} {_num(cur.machine_total)}"]
+        if cur.adjusted:
+            parts.append(_("after the trainer's review") + f" {_num(cur.reviewed_total)}")
+        if cur.hint_penalty:
+            parts.append(f"{_('hints')} −{_num(cur.hint_penalty)}")
+        parts.append(f"{_('total')} {_num(cur.total)}")
+        out.append(_p(" · ".join(parts), st["small"]))
+    machine_label = _("machine")
+    rows = [[_p(d.title, st["base"]),
+             _p(f"{_num(d.score)} / {_num(d.max)}"
+                + (f" ({machine_label} {_num(d.machine)})" if d.machine is not None else ""), st["base"])]
+            for d in view.dimensions]
     if rows:
         table = Table(rows, colWidths=[110 * mm, 50 * mm])
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")), cell_font]))
+        out.append(table)
+    if view.changes:
+        out.append(_p(_("Changed by the trainer"), st["h2"]))
+        rows = [[_p(_("Item"), st["small"]), _p(_("Machine"), st["small"]), _p(_("Trainer"), st["small"]),
+                 _p(_("Reason"), st["small"])]]
+        rows += [[_p(ch.title, st["base"]), _p(f"{_num(ch.machine)} / {_num(ch.max)}", st["base"]),
+                  _p(f"{_num(ch.adjusted)} / {_num(ch.max)}", st["base"]), _p(ch.reason, st["base"])]
+                 for ch in view.changes]
+        table = Table(rows, colWidths=[45 * mm, 22 * mm, 22 * mm, 81 * mm], repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")),
+                                   ("VALIGN", (0, 0), (-1, -1), "TOP"), cell_font]))
         out.append(table)
     if view.flags:
         out.append(_p(_("Red-line flags"), st["h2"]))
@@ -68,7 +92,8 @@ def _score_part(view, st) -> list:
         quotes = "; ".join(f"#{e['turn']} “{e['quote']}”" for e in c.evidence)
         if quotes:
             text += f"\n{evidence_label}: {quotes}"
-        points = f"{_num(c.score)} / {_num(c.max)}" if c.applicable else _("N/A")
+        points = (f"{_num(c.score)} / {_num(c.max)}" + (f" ({machine_label} {_num(c.machine)})" if c.machine is not None else "")
+                  if c.applicable else _("N/A"))
         rows.append([_p(c.title, st["base"]), _p(points, st["base"]),
                      Paragraph(escape(text).replace("\n", "<br/>"), st["base"])])
     table = Table(rows, colWidths=[45 * mm, 20 * mm, 105 * mm], repeatRows=1)
@@ -90,7 +115,7 @@ def render_pdf(view, language: str) -> bytes:
         _p(f"{agent_label}: {agent} · {started_label}: {drill.started_at:%Y-%m-%d %H:%M} UTC · #{drill.id}", st["small"]),
         Spacer(1, 4 * mm),
     ]
-    if view.score is not None:
+    if view.current is not None:
         story += _score_part(view, st)
     else:
         story.append(_p(_("This drill has not been scored yet."), st["base"]))

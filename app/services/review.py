@@ -85,8 +85,11 @@ def _visible_drills(trainer):
 
 def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200) -> list[tuple[Drill, Score | None]]:
     """Ended drills the trainer may review, newest first, each with its latest score
-    (None when unscored). Score, flag and reviewed filters drop unscored drills.
-    The red-line filter is applied in Python (flags is JSON), after the SQL filters."""
+    (None when unscored). Score, flag and reviewed filters drop unscored drills. The
+    score range applies to the drill's current score (`drill_score`: after review and
+    hints) and the red-line filter to flags (JSON), both in Python after the SQL filters."""
+    from app.services.drill_score import current_score  # it builds on this module
+
     f = filters or QueueFilters()
     latest = (select(Score.drill_id, func.max(Score.id).label("score_id"))
               .group_by(Score.drill_id).subquery())
@@ -103,20 +106,26 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
         q = q.where(Drill.started_at >= day_start(f.date_from))
     if f.date_to and (end := after_day(f.date_to)):
         q = q.where(Drill.started_at < end)
-    if f.score_min is not None:
-        q = q.where(Score.total >= f.score_min)
-    if f.score_max is not None:
-        q = q.where(Score.total <= f.score_max)
+    in_python = f.flagged is not None or f.score_min is not None or f.score_max is not None
     if f.unreviewed:
         q = q.where(Score.id.is_not(None), Score.reviewed_at.is_(None))
-    if f.flagged is not None:
+    if in_python:
         q = q.where(Score.id.is_not(None))
     q = q.order_by(Drill.started_at.desc(), Drill.id.desc())
-    if f.flagged is None:  # otherwise the limit applies after the flag filter below
+    if not in_python:  # otherwise the limit applies after the filters below
         q = q.limit(limit)
-    rows = db.session.execute(q).all()
-    out = [(d, s) for d, s in rows if f.flagged is None or bool(s.flags) == f.flagged]
-    return out[:limit]
+    out = []
+    for d, s in db.session.execute(q).all():
+        if f.flagged is not None and bool(s.flags) != f.flagged:
+            continue
+        if f.score_min is not None or f.score_max is not None:
+            total = current_score(d, s).total
+            if (f.score_min is not None and total < f.score_min) or (f.score_max is not None and total > f.score_max):
+                continue
+        out.append((d, s))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def score_for_trainer(trainer, score_id: int) -> Score | None:
@@ -200,13 +209,6 @@ def adjusted_view(score: Score) -> dict:
                          "adjustment": last.get(("criterion", k))} for k, v in crits.items()},
         "history": history,
     }
-
-
-def effective_total(score: Score | None) -> float | None:
-    """The total a trainee is judged by: the adjusted total when the score was adjusted."""
-    if score is None:
-        return None
-    return adjusted_view(score)["total"] if _adjustments(score) else score.total
 
 
 # --- changing the review -------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The score report as pages and downloads show it, and the download writers.
 
-`build_report` turns a drill and its latest machine score into plain view objects
+`build_report` turns a drill and its current score into plain view objects
 (titles in the reader's language, evidence quotes located in the transcript so the
 page can wrap them in <mark>). Downloads are a registry of named writers
 (`EXPORTS`); `export_drill` runs one and audits it, the view only streams the bytes.
@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.core.transcript import render_text, write_transcript
 from app.extensions import db
 from app.models import Drill, Score, Turn
 from app.services import audit
-from app.services.progress import hint_penalty_per_hint
+from app.services.drill_score import CurrentScore, current_score, with_current
 from app.services.scoring import drill_transcript, latest_score, previous_attempts
 
 
@@ -40,8 +39,9 @@ class TurnView:
 class DimensionView:
     id: str
     title: str
-    score: float
+    score: float  # after the trainer's review
     max: float
+    machine: float | None = None  # the machine's points, when the trainer changed them
 
     @property
     def percent(self) -> int:
@@ -56,12 +56,13 @@ class CriterionView:
     id: str
     title: str
     dimension: str
-    score: float
+    score: float  # after the trainer's review
     max: float
     feedback: str
     tip: str
     evidence: list[dict]
     applicable: bool = True
+    machine: float | None = None  # the machine's points, when the trainer changed them
 
     @property
     def full(self) -> bool:
@@ -69,29 +70,37 @@ class CriterionView:
 
 
 @dataclass
+class ChangeView:
+    """A change the trainer made, as the report lists it."""
+
+    title: str
+    machine: float
+    adjusted: float
+    max: float
+    reason: str
+
+
+@dataclass
 class ReportView:
     drill: Drill
     turns: list[TurnView]
     score: Score | None = None
+    current: CurrentScore | None = None  # the drill's one score (`drill_score`): None when `score` is
     released: bool = True
     dimensions: list[DimensionView] = field(default_factory=list)
     criteria: list[CriterionView] = field(default_factory=list)
+    changes: list[ChangeView] = field(default_factory=list)  # the trainer's, oldest first
     flags: list[dict] = field(default_factory=list)
-    attempts: list[tuple[Drill, Score | None]] = field(default_factory=list)
-    # Hints cost points in the view only: the stored machine score keeps its total.
+    attempts: list[tuple[Drill, CurrentScore | None]] = field(default_factory=list)
     hints_used: int = 0
-    hint_penalty: float = 0.0  # points off in all: hints_used x the drill's price per hint
 
     @property
     def total(self) -> float | None:
-        return self.score.total if self.score else None
+        return self.current.total if self.current else None
 
     @property
-    def total_after_hints(self) -> float | None:
-        """The machine total less the hint penalty, never below 0."""
-        if self.score is None:
-            return None
-        return max(0.0, round(self.score.total - self.hint_penalty, 1))
+    def hint_penalty(self) -> float:
+        return self.current.hint_penalty if self.current else 0.0
 
 
 def _title(texts: Any, language: str, fallback: str) -> str:
@@ -146,28 +155,43 @@ def _turn_views(drill: Drill, report: dict | None) -> list[TurnView]:
 
 
 def build_report(drill: Drill, language: str, released: bool = True) -> ReportView:
-    """Everything the report page shows. Without a score (not scored yet) or when the
-    report is held back (`released` false) only the transcript and attempts are filled."""
+    """Everything the report page shows, every figure from the drill's current score
+    (`drill_score.current_score`): totals, dimensions and criteria after the trainer's
+    review, the machine's points beside any it changed, the reasons, the hint penalty.
+    Without a score (not scored yet) or when the report is held back (`released`
+    false) only the transcript and attempts are filled."""
     score = latest_score(drill) if released else None
     report = score.report if score else None
     view = ReportView(drill=drill, turns=_turn_views(drill, report), score=score, released=released,
-                      attempts=previous_attempts(drill), hints_used=drill.hints_used or 0)
-    if view.hints_used:
-        per_hint = hint_penalty_per_hint(drill, current_app.config.get("HINT_PENALTY", 2.0))
-        view.hint_penalty = round(view.hints_used * per_hint, 1)
+                      attempts=with_current(previous_attempts(drill)), hints_used=drill.hints_used or 0)
     if not report:
         return view
+    current = view.current = current_score(drill, score)
     rubric = (score.rubric_version.data if score.rubric_version else None) or {}
     dim_titles = {d["id"]: d.get("title") for d in rubric.get("dimensions", [])}
     crit_titles = {c["id"]: c.get("title") for c in rubric.get("criteria", [])}
-    view.dimensions = [DimensionView(k, _title(dim_titles.get(k), language, k), v["score"], v["max"])
-                       for k, v in report.get("dimensions", {}).items()]
+
+    def crit_title(crit_id: str) -> str:
+        base = crit_id.split(".")[0]  # expanded kinds give one result per scenario item: id.item
+        return _title(crit_titles.get(base), language, base)
+
+    for k, v in report.get("dimensions", {}).items():
+        points = current.dimensions.get(k, {}).get("points", v["score"])
+        view.dimensions.append(DimensionView(k, _title(dim_titles.get(k), language, k), points, v["max"],
+                                             machine=v["score"] if points != v["score"] else None))
     for c in report.get("criteria", []):
-        base = c["id"].split(".")[0]  # expanded kinds give one result per scenario item: id.item
+        points = current.criteria.get(c["id"], c["score"])
         view.criteria.append(CriterionView(
-            id=c["id"], title=_title(crit_titles.get(base), language, base), dimension=c["dimension"],
-            score=c["score"], max=c["max"], feedback=c.get("feedback", ""), tip=c.get("tip", ""),
-            evidence=c.get("evidence", []), applicable=c.get("applicable", True)))
+            id=c["id"], title=crit_title(c["id"]), dimension=c["dimension"],
+            score=points, max=c["max"], feedback=c.get("feedback", ""), tip=c.get("tip", ""),
+            evidence=c.get("evidence", []), applicable=c.get("applicable", True),
+            machine=c["score"] if points != c["score"] else None))
+    maxima = {**{k: v["max"] for k, v in report.get("dimensions", {}).items()},
+              **{c["id"]: c["max"] for c in report.get("criteria", [])}}
+    for ch in current.changes:
+        title = (_title(dim_titles.get(ch.target), language, ch.target) if ch.kind == "dimension"
+                 else crit_title(ch.target))
+        view.changes.append(ChangeView(title, ch.machine, ch.adjusted, maxima.get(ch.target, 0.0), ch.reason))
     view.flags = list(report.get("flags", []))
     return view
 

@@ -23,7 +23,7 @@ def _penalty() -> float:
 @bp.route("/")
 def home():
     language = content_language()
-    view = progress.trainee_progress(current_user, language, _penalty())
+    view = progress.trainee_progress(current_user, language)
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
                                     "skills": _("Skill mastery over your last drills"),
                                     "empty": _("No scored drills yet"), "percent": "%"})

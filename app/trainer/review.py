@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.i18n import content_language
 from app.services import review, scoring
 from app.services.assignments import all_scenarios
+from app.services.drill_score import with_current
 from app.services.score_report import build_report
 from app.trainer.review_forms import AdjustForm, QueueFilterForm, RevisionForm
 from app.trainer.routes import bp
@@ -24,7 +25,7 @@ def review_queue():
                                  [(s.id, s.title) for s in all_scenarios()], request.args)
     if not form.validate():
         return render_template("trainer/review_queue.html", form=form, rows=[]), 400
-    rows = review.review_queue(current_user, form.filters())
+    rows = with_current(review.review_queue(current_user, form.filters()))
     return render_template("trainer/review_queue.html", form=form, rows=rows)
 
 

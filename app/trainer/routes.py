@@ -16,6 +16,7 @@ from app.extensions import db
 from app.i18n import content_language
 from app.models import Cohort, Role
 from app.services import scoring
+from app.services.drill_score import with_current
 from app.services.score_report import build_report, export_drill
 from app.trainer.forms import EXTERNAL, UploadForm
 
@@ -28,7 +29,7 @@ def home():
         select(Cohort).where(Cohort.trainer_id == current_user.id).order_by(Cohort.name)
     ).all()
     return render_template("trainer/home.html", cohorts=cohorts,
-                           drills=scoring.recent_drills_for_trainer(current_user))
+                           drills=with_current(scoring.recent_drills_for_trainer(current_user)))
 
 
 def _visible(drill_id: int):

@@ -133,6 +133,117 @@ def test_trainer_adjusts_a_criterion_with_a_reason(open_session, played):
     s.shot("library")
 
 
+
+REASON = "浏览器测试：核实身份时未复述工号"
+
+
+def pdf_text(data: bytes) -> str:
+    """The text drawn in a report PDF as reportlab writes it today: content streams are
+    ASCII85 + Flate, strings in the CID font are UTF-16BE literals. (No PDF library is
+    installed; should the report embed a TrueType subset, read its ToUnicode map here.)"""
+    import base64
+    import zlib
+
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
+        raw = m.group(1).strip()
+        try:
+            body = zlib.decompress(base64.a85decode(raw, adobe=True))
+        except ValueError:
+            try:
+                body = zlib.decompress(raw)
+            except zlib.error:
+                continue
+        for lit in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", body, re.S):
+            chunk = re.sub(rb"\\([0-7]{1,3})", lambda x: bytes([int(x.group(1), 8)]), lit)
+            chunk = re.sub(rb"\\(.)", rb"\1", chunk, flags=re.S)
+            # Every style of the report uses the CID font, whose strings are UTF-16BE.
+            out.append(chunk.decode("utf-16-be", "ignore") if len(chunk) % 2 == 0 else chunk.decode("latin-1"))
+    return "".join(out)
+
+
+def _row_total(page, href_end: str) -> str:
+    """The total cell's number in the list row that links to `href_end`."""
+    row = page.locator("tr", has=page.locator(f"a[href$='{href_end}']")).first
+    expect(row).to_be_visible()
+    return row.inner_text()
+
+
+def test_adjusted_score_shows_everywhere(open_session, played):
+    """After the trainer's adjustment (previous test): the trainee's report, its PDF and
+    both roles' lists show the adjusted total, and the trainee reads the reason."""
+    if "report_url" not in played:
+        pytest.fail("needs the drill the trainee's test played and the trainer adjusted")
+    drill_id = played["id"]
+    trainer = open_session("trainer")
+    page = trainer.page
+    trainer.goto(f"/trainer/review/{drill_id}")
+    adjusted = page.locator("#adjusted-total").inner_text()
+    machine = page.locator("#review p.rp-total strong").first.inner_text()
+    assert float(adjusted) != float(machine), "the previous test's adjustment is not there"
+    trainer.goto(f"/trainer/drills/{drill_id}/report")
+    expect(page.locator("#rp-total strong")).to_have_text(adjusted)
+    expect(page.locator("#rp-review")).to_contain_text(REASON)
+    trainer.goto("/trainer/")
+    assert re.search(rf"(?<![\d.]){re.escape(adjusted)}(?![\d.])", _row_total(page, f"/trainer/drills/{drill_id}/report"))
+    trainer.goto("/trainer/review")
+    assert re.search(rf"(?<![\d.]){re.escape(adjusted)} /", _row_total(page, f"/trainer/review/{drill_id}"))
+    trainer.check("trainer pages")
+
+    trainee = open_session("trainee")
+    page = trainee.page
+    trainee.goto(f"/trainee/drills/{drill_id}/report")
+    expect(page.locator("#rp-total strong")).to_have_text(adjusted)
+    expect(page.locator("#rp-review")).to_contain_text(REASON)
+    expect(page.locator(".rp-breakdown")).to_contain_text(machine)  # the machine's total, labelled
+    trainee.shot("report_adjusted")
+    pdf = page.request.get(trainee.base_url + f"/trainee/drills/{drill_id}/transcript.pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    text = pdf_text(pdf.body())
+    assert f"{adjusted} /" in text and REASON in text, text[:400]
+    trainee.goto("/trainee/")
+    assert re.search(rf"(?<![\d.]){re.escape(adjusted)} /", _row_total(page, f"/trainee/drills/{drill_id}/report"))
+    trainee.check("trainee pages")
+
+
+def test_drill_with_hints_shows_one_total_everywhere(open_session):
+    s = open_session("trainee")
+    page = s.page
+    page.on("dialog", lambda dialog: dialog.accept())  # "end the call?"
+    s.goto("/trainee/start/billing_complaint")
+    page.check("input[name=customer][value=scripted]")
+    page.fill("input[name=seed]", "7")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    drill_id = int(re.search(r"/trainee/drills/(\d+)$", page.url).group(1))
+    answered = page.locator("#transcript li.turn-customer[data-position]")
+    for n, line in enumerate(_lines()[:3], start=1):
+        page.fill("#turn-text", line)
+        page.click("#send")
+        expect(answered.nth(n)).to_be_visible()
+    for _ in range(2):
+        page.click("#hint-button")
+        expect(page.locator("#hint-text")).not_to_be_empty()
+    page.click("#end-form button")
+    expect(page.locator("#drill-status.ended")).to_be_visible()
+
+    s.goto(f"/trainee/drills/{drill_id}/report")
+    total = page.locator("#rp-total strong").inner_text()
+    expect(page.locator(".hint-penalty strong")).to_contain_text(f"{total} /")
+    expect(page.locator(".rp-breakdown")).to_contain_text("−4")  # two hints at 2 points
+    pdf = page.request.get(s.base_url + f"/trainee/drills/{drill_id}/transcript.pdf")
+    assert f"{total} /" in pdf_text(pdf.body())
+    s.goto("/trainee/")
+    assert re.search(rf"(?<![\d.]){re.escape(total)} /", _row_total(page, f"/trainee/drills/{drill_id}/report"))
+    s.check("trainee pages")
+
+    trainer = open_session("trainer")
+    trainer.goto(f"/trainer/drills/{drill_id}/report")
+    expect(trainer.page.locator("#rp-total strong")).to_have_text(total)
+    trainer.goto("/trainer/review")
+    assert re.search(rf"(?<![\d.]){re.escape(total)} /", _row_total(trainer.page, f"/trainer/review/{drill_id}"))
+    trainer.check("trainer pages")
+
 def test_hr_exports_csv_and_opens_a_certificate(open_session, live_server):
     s = open_session("hr")
     page = s.page

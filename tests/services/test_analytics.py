@@ -1,5 +1,11 @@
 """Cohort analytics on a small hand-built cohort: every expected number below is worked
-out by hand in the comments (scores are percent of the maximum; all maxima are 100)."""
+out by hand in the comments (scores are percent of the maximum; all maxima are 100).
+
+Distributions, most-missed items, difficulty and progress read each drill's current
+score (after every review of it, whoever reviewed); the agreement compares the machine
+with this trainer's own adjustments only. After review the three drills of cohort A are
+D1 51 (knowledge 25, communication 26 then 0 by the other trainer, resolution 18,
+attitude 8), D2 52 (15, 15, 15, 7) and D3 73 (27, 27, 10, 9)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -102,11 +108,12 @@ def test_distribution_counts(cohort):
     trainer, _other, _a = cohort
     data = analytics.cohort_analytics(trainer, lang="en")
     assert data.n_drills == 3
-    assert {b.label: b.count for b in data.total.bins if b.count} == {"40–50": 1, "70–80": 1, "90–100": 1}
-    assert data.total.mean == pytest.approx((70 + 45 + 90) / 3) and data.total.median == 70
+    # Reviewed totals 51, 52, 73 (the machine's were 70, 45, 90).
+    assert {b.label: b.count for b in data.total.bins if b.count} == {"50–60": 2, "70–80": 1}
+    assert data.total.mean == pytest.approx((51 + 52 + 73) / 3) and data.total.median == 52
     knowledge = next(d for d in data.dimensions if d.id == "knowledge")
-    # 20/30, 10/30, 27/30 → 66.7 %, 33.3 %, 90 %
-    assert {b.label: b.count for b in knowledge.bins if b.count} == {"30–40": 1, "60–70": 1, "90–100": 1}
+    # reviewed 25/30, 15/30, 27/30 → 83.3 %, 50 %, 90 %
+    assert {b.label: b.count for b in knowledge.bins if b.count} == {"50–60": 1, "80–90": 1, "90–100": 1}
     assert [d.id for d in data.dimensions] == ["knowledge", "communication", "resolution", "attitude"]
     assert knowledge.title == "Professional knowledge"  # the rubric's title in the reader's language
 
@@ -114,14 +121,12 @@ def test_distribution_counts(cohort):
 def test_most_missed_ordering(cohort):
     trainer, *_ = cohort
     data = analytics.cohort_analytics(trainer, lang="en")
-    # knowledge points: D1 10/22 and D2 0/22 both below half → 2/2; greeting missed in D1, D3
-    # → 2/3; empathy 1/3 in D2 → 1/3.
-    assert [(m.key, m.missed, m.n) for m in data.missed_criteria] == [
-        ("knowledge_points", 2, 2), ("greeting", 2, 3), ("empathy", 1, 3)]
+    # As reviewed: knowledge points D1 10/22 and D2 5/22 both below half → 2/2; greeting
+    # raised to 2/2 in D1, so missed in D3 only → 1/3; empathy raised to 3/3 in D2 → never.
+    assert [(m.key, m.missed, m.n) for m in data.missed_criteria] == [("knowledge_points", 2, 2), ("greeting", 1, 3)]
     assert data.missed_criteria[1].title == "Greeting in the first turn"
-    # callback_24h missed in both billing drills, bill_breakdown in D2 only.
-    assert [(m.key, m.missed, m.n) for m in data.missed_knowledge] == [
-        ("billing_complaint/callback_24h", 2, 2), ("billing_complaint/bill_breakdown", 1, 2)]
+    # callback_24h missed in both billing drills; bill_breakdown reviewed to 5/10 in D2 is half, not below.
+    assert [(m.key, m.missed, m.n) for m in data.missed_knowledge] == [("billing_complaint/callback_24h", 2, 2)]
     assert "24" in data.missed_knowledge[0].title  # the knowledge point's text from the scenario
 
 
@@ -129,11 +134,11 @@ def test_difficulty_and_progress(cohort):
     trainer, *_ = cohort
     data = analytics.cohort_analytics(trainer, lang="en")
     billing, launch = data.difficulty  # hardest first
-    assert (billing.scenario_id, billing.n, billing.mean) == ("billing_complaint", 2, 57.5)
-    assert billing.sd == pytest.approx(17.67766953)  # sqrt(2 × 12.5² / 1)
-    assert (launch.scenario_id, launch.n, launch.mean, launch.sd) == ("5g_plan_launch", 1, 90, None)
+    assert (billing.scenario_id, billing.n, billing.mean) == ("billing_complaint", 2, 51.5)
+    assert billing.sd == pytest.approx(0.70710678)  # sqrt(2 × 0.5² / 1)
+    assert (launch.scenario_id, launch.n, launch.mean, launch.sd) == ("5g_plan_launch", 1, 73, None)
     assert data.weeks == ["2026-11-02", "2026-11-09", "2026-11-16"]
-    assert list(data.progress.values())[0] == [57.5, None, 90]  # the total comes first
+    assert list(data.progress.values())[0] == [51.5, None, 73]  # the total comes first
     assert len(data.progress) == 5
 
 
@@ -160,7 +165,7 @@ def test_filters_and_other_trainer(cohort):
     assert analytics.cohort_analytics(trainer, cohort_id=a.id).n_drills == 3
     # Another trainer sees only their own cohort's drill and none of T's adjustments.
     theirs = analytics.cohort_analytics(other, lang="en")
-    assert theirs.n_drills == 1 and theirs.total.mean == 4
+    assert theirs.n_drills == 1 and theirs.total.mean == 33  # 4, resolution 1 → 30 by them
     assert {x.id: x.mad for x in theirs.agreement}["resolution"] == 29
     # A cohort T does not lead yields nothing, as does a date range without drills.
     b_id = db.session.query(Cohort.id).filter_by(name="B 班").scalar()

@@ -13,6 +13,7 @@ from app.models.base import utcnow
 from app.services import assignments as service
 from app.services import review, scoring
 from app.services.accounts import create_user
+from app.services.drill_score import current_score
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 GOOD = DATA / "billing_complaint.good.json"
@@ -110,7 +111,7 @@ def test_progress_for_trainee_and_trainer(people):
     # A trainer's adjustment counts: the adjusted total is the one judged.
     review.adjust(score, coach, [("dimension", d, 0) for d in score.dimensions], "replayed the call", 0)
     lost = sum(v["score"] for v in score.dimensions.values())
-    assert review.effective_total(score) == pytest.approx(score.total - lost)
+    assert current_score(score.drill).reviewed_total == pytest.approx(score.total - lost)
     rows = service.assignment_progress(chosen)
     assert [r["user"].id for r in rows] == [a.id]
     assert rows[0]["best_total"] == pytest.approx(max(0.0, score.total - 2 * chosen.hint_penalty))

@@ -10,7 +10,7 @@ from app.core.certification_marking import r2
 from app.extensions import db
 from app.models import AuditEvent, CaseAnswer, CertificationResult, Cohort, Score
 from app.services import certification as cert
-from app.services import content, drills
+from app.services import content, drills, scoring
 from tests.fakes.openai_server import FakeOpenAI
 
 
@@ -164,3 +164,85 @@ def test_llm_suggestion_is_stored_and_a_failure_gives_none(people):
         assert cert.suggest_case_mark(ans, client) is None
     assert db.session.get(CaseAnswer, ans.id).suggestion is None
     assert cert.suggest_case_mark(ans) is None  # no OPENAI_BASE_URL configured
+
+
+def test_attempt_is_graded_on_the_trainers_adjusted_scores(people):
+    """Machine 100 on every drill, a trainer sets each to 0 with a reason before the
+    attempt is finalised: the attempt is graded on 0, not on the machine's 100."""
+    from app.services import review
+
+    trainee, trainer = people
+    attempt = cert.start_attempt(trainee, "core", seed=11)
+    answer_exam(attempt)
+    for sid in attempt.details["drills"]:
+        drill = play_drill(attempt, sid, pct=1.0)
+        score = scoring.latest_score(drill)  # the one play_drill stored, after the end's own scoring
+        score.dimensions = {"knowledge": {"score": 100.0, "max": 100.0}}
+        db.session.commit()
+        review.adjust(score, trainer, [("dimension", "knowledge", 0)], "keyword list, not a call", 0)
+    mark_all(attempt, trainer, fraction=1.0)
+    db.session.refresh(attempt)
+    assert attempt.status == "marked"
+    assert attempt.drill_score == 0
+    assert attempt.total == 140  # exam 100 + cases 40 + drills 0 (the machine's 100s would give 200)
+    assert attempt.details["outcome"]["counted_drills"] == attempt.details["drills"]
+
+
+def test_starts_at_once_make_one_drill(people, monkeypatch):
+    """Both starts look for the drill before either has stored it (the race), then both
+    insert: the database lets one in and the other start returns that same drill."""
+    from app.models import Drill
+
+    trainee, _ = people
+    attempt = cert.start_attempt(trainee, "core", seed=12)
+    sid = attempt.details["drills"][0]
+    monkeypatch.setattr(cert, "attempt_drills", lambda a: {})  # neither start sees the other's drill
+    first = cert.start_cert_drill(attempt, sid)
+    second = cert.start_cert_drill(attempt, sid)
+    assert second.id == first.id
+    rows = db.session.scalars(select(Drill).where(Drill.certification_attempt_id == attempt.id)).all()
+    assert [d.id for d in rows] == [first.id]
+    assert first.certification_scenario == sid and first.mode == "test" and not first.report_released
+    started = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "certification_drill_started")).all()
+    assert len(started) == 1
+    monkeypatch.undo()
+    drills.end_drill(first)
+    with pytest.raises(cert.CertificationError) as exc:  # an ended drill is not replayed, race or not
+        cert.start_cert_drill(attempt, sid)
+    assert exc.value.status == 409
+
+
+def test_parallel_starts_in_threads_make_one_drill(people, any_app):
+    """Two requests at once, each with its own session and connection, both past the
+    look-up before either commits (the window is the customer's opening line)."""
+    import threading
+
+    from app.models import CertificationAttempt, Drill
+
+    from flask import current_app
+
+    trainee, _ = people
+    attempt = cert.start_attempt(trainee, "core", seed=13)
+    attempt_id, sid = attempt.id, attempt.details["drills"][0]
+    barrier, got, errors = threading.Barrier(2), [], []
+    # The app holding `people` (make_user pushes its own), so the threads see the attempt.
+    app = current_app._get_current_object()
+
+    def start():
+        with app.app_context():
+            try:
+                own = db.session.get(CertificationAttempt, attempt_id)
+                barrier.wait()
+                got.append(cert.start_cert_drill(own, sid).id)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(got) == 2 and got[0] == got[1]
+    assert db.session.scalars(select(Drill.id).where(Drill.certification_attempt_id == attempt_id)).all() == [got[0]]
