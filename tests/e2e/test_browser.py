@@ -138,28 +138,13 @@ REASON = "浏览器测试：核实身份时未复述工号"
 
 
 def pdf_text(data: bytes) -> str:
-    """The text drawn in a report PDF as reportlab writes it today: content streams are
-    ASCII85 + Flate, strings in the CID font are UTF-16BE literals. (No PDF library is
-    installed; should the report embed a TrueType subset, read its ToUnicode map here.)"""
-    import base64
-    import zlib
+    """The text drawn in a PDF, read through each font's ToUnicode map (the report embeds
+    a TrueType subset, whose strings are glyph codes, not characters)."""
+    import io
 
-    out = []
-    for m in re.finditer(rb"stream\r?\n(.*?)endstream", data, re.S):
-        raw = m.group(1).strip()
-        try:
-            body = zlib.decompress(base64.a85decode(raw, adobe=True))
-        except ValueError:
-            try:
-                body = zlib.decompress(raw)
-            except zlib.error:
-                continue
-        for lit in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", body, re.S):
-            chunk = re.sub(rb"\\([0-7]{1,3})", lambda x: bytes([int(x.group(1), 8)]), lit)
-            chunk = re.sub(rb"\\(.)", rb"\1", chunk, flags=re.S)
-            # Every style of the report uses the CID font, whose strings are UTF-16BE.
-            out.append(chunk.decode("utf-16-be", "ignore") if len(chunk) % 2 == 0 else chunk.decode("latin-1"))
-    return "".join(out)
+    from pypdf import PdfReader
+
+    return "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def _row_total(page, href_end: str) -> str:
