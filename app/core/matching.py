@@ -88,7 +88,7 @@ class Matcher(BaseModel):
     @staticmethod
     def _hit(pattern: str, text: str, u: Any) -> bool:
         # With an understanding, a hit inside a refusal ("我不会给您退订彩铃") does not count.
-        from app.core.understanding import span_in_negated_clause
+        from app.core.meaning import span_in_negated_clause
 
         return any(not span_in_negated_clause(u, m.span(), pattern) for m in compile_pattern(pattern).finditer(text))
 
@@ -110,7 +110,7 @@ class Matcher(BaseModel):
         if u is not None and getattr(u, "token_list", False):
             return None
         if u is not None and self.meaning:
-            from app.core.understanding import meaning_matches
+            from app.core.meaning import meaning_matches
 
             for spec in self.meaning:
                 span = meaning_matches(spec, u)

@@ -6,7 +6,7 @@ they act on, resolved through the conversation's topic when the agent leaves it 
 "帮您退订" while 彩铃 is the topic means 退订彩铃), amounts and data volumes stated,
 verification items requested, and whether the turn is a bare list of keywords.
 
-`MeaningSpec` matching (`meaning_matches`) is how scenario items are credited by
+`MeaningSpec` matching (`app.core.meaning.meaning_matches`) is how scenario items are credited by
 meaning rather than by word patterns: an action of a kind, on an object, with values,
 never in a negated clause ("我不会给您退订彩铃" is a refusal, not 退订彩铃).
 Flask-free: it takes plain values and returns frozen dataclasses.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from app.core import numbers
 from app.core.clauses import Span, split
@@ -435,97 +435,3 @@ def _analyse_many(model: Any, texts: list[str]) -> list[Any]:
         return list(many(texts))
     one = getattr(model, "analyse", model)
     return [one(t) for t in texts]
-
-
-# --- meaning matching -----------------------------------------------------------------
-
-def _has_amount(values: Iterable[float], wanted: float) -> bool:
-    return any(abs(v - wanted) < 1e-6 for v in values)
-
-
-def _refers_to_money(text: str, language: str) -> bool:
-    return bool((_ZH_MONEY_REF if language == "zh-CN" else _EN_MONEY_REF).search(text))
-
-
-def _value_negated(clause: str, value_text_end: int, language: str) -> bool:
-    return _negated_after(clause, value_text_end, language)
-
-
-def meaning_matches(spec: Any, u: Understanding) -> tuple[int, int] | None:
-    """The span of the clause that does what `spec` (a `matching.MeaningSpec`) describes,
-    or None. Never credited: a keyword list, a negated action, a refused amount."""
-    if u.token_list:
-        return None
-    lang = u.language
-    for ci, c in enumerate(u.clauses):
-        scope_text = u.text if spec.scope == "turn" else c.text
-        if spec.action:
-            acts = [a for a in u.actions if a.clause == ci and spec.action in a.kinds and not a.negated]
-            if not acts:
-                continue
-            if spec.object and not any(
-                    spec.object in a.objects or (not a.objects and spec.object in a.implied[:TOPIC_KEPT])
-                    for a in acts):
-                continue
-        elif spec.object and spec.object not in (objects_in(scope_text, u.context.objects) if spec.scope == "turn"
-                                                 else c.objects):
-            continue
-        if spec.amounts:
-            stated = numbers.amounts(scope_text)
-            if not all(_has_amount(stated, v) for v in spec.amounts):
-                referred = _refers_to_money(c.text, lang) and spec.action
-                if not (referred and all(_has_amount(u.context.amounts[:2], v) or _has_amount(stated, v)
-                                         for v in spec.amounts)):
-                    continue
-            if spec.action and _amount_refused(c.text, lang):
-                continue
-        if spec.data_gb:
-            stated = numbers.data_volumes_gb(scope_text)
-            if not all(_has_amount(stated, v) for v in spec.data_gb):
-                continue
-        within = u.clauses if spec.scope == "turn" else (c,)
-        if spec.words and not any(_word_said(w, within, lang) for w in spec.words):
-            continue
-        if spec.all_words and not all(_word_said(w, within, lang) for w in spec.all_words):
-            continue
-        if not spec.action and c.negated and spec.scope == "clause":
-            continue
-        return (c.start, c.end)
-    return None
-
-
-def _word_said(word: str, clauses: Iterable[Clause], language: str) -> bool:
-    """`word` occurs in one of `clauses` without a negator right before it in its clause:
-    "5个G够用" says 够, "5个G不够用" and "您别往右拖" do not (as with a regex hit)."""
-    w = word.lower()
-    for c in clauses:
-        low = c.text.lower()
-        i = low.find(w)
-        while i >= 0:
-            if not _negated_before(c.text, i, language):
-                return True
-            i = low.find(w, i + 1)
-    return False
-
-
-def _amount_refused(clause: str, language: str) -> bool:
-    # "15元不能退", "这笔不退" carry the negation after the money, before the verb.
-    if language == "zh-CN":
-        return bool(re.search(r"(?:元|块|钱|笔)[^，。]{0,3}(?:不能|不会|不予|没法|无法|不)(?:给您|帮您)?(?:退|返)", clause))
-    return bool(re.search(r"\b(?:not|non)[- ]refundable\b|can(?:no|')t be refunded", clause, re.IGNORECASE))
-
-
-def span_in_negated_clause(u: Understanding | None, span: tuple[int, int] | None, pattern: str = "") -> bool:
-    """True when a regex hit at `span` sits in a clause that negates an action, so a
-    pattern written for "退订彩铃" does not credit "我不会给您退订彩铃". Patterns that spell a
-    negation themselves are left alone."""
-    if u is None or span is None:
-        return False
-    if re.search(r"不|没|别|无|not|n't|never|no\b", pattern):
-        return False
-    c = u.clause_of(span[0])
-    if c is None:
-        return False
-    i = span[0] - c.start
-    return _negated_before(c.text, i + 1, u.language) or (
-        _negated_before(c.text, min(len(c.text), span[1] - c.start), u.language) and c.negated)

@@ -18,7 +18,8 @@ from app.core.simulation.play import play_lines
 from app.core.simulation.schema import Scenario
 from app.core.simulation.scripted import ScriptedEngine
 from app.core.transcript import make_transcript
-from app.core.understanding import TurnContext, is_token_list, meaning_matches, understand
+from app.core.meaning import meaning_matches
+from app.core.understanding import TurnContext, is_token_list, understand
 from app.core.matching import MeaningSpec
 
 ROOT = Path(__file__).resolve().parents[2]

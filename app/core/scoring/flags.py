@@ -6,7 +6,7 @@ import re
 from typing import Callable
 
 from app.core.matching import compile_pattern
-from app.core.understanding import span_in_negated_clause
+from app.core.meaning import span_in_negated_clause
 
 from .context import Context, evidence
 from .messages import msg

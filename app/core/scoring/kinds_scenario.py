@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from app.core.matching import _check_patterns, compile_pattern
-from app.core.understanding import span_in_negated_clause
+from app.core.meaning import span_in_negated_clause
 
 from .context import Context, evidence, search
 from .kinds import Params, _result, apportion, kind

@@ -15,8 +15,9 @@ from typing import Any, Callable, Iterator, Mapping
 from app.core.simulation.engine import Reply
 from app.core.simulation.schema import Condition, Persona, Scenario, known_acts
 from app.core.simulation.state import CallState, dump_state, load_state
+from app.core.meaning import span_in_negated_clause
 from app.core.understanding import (
-    MIN_VERIFICATION_ITEMS, TurnContext, Understanding, span_in_negated_clause, understand,
+    MIN_VERIFICATION_ITEMS, TurnContext, Understanding, understand,
 )
 
 Analyse = Callable[[str], Any]  # text -> object (or mapping) with `acts`
