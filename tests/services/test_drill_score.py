@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Assignment, AssignmentTarget, Cohort
+from app.models import Assignment, AssignmentTarget
 from app.services import assignments, exports, progress, review, scoring
-from app.services.accounts import create_user
 from app.services.drill_score import combine, current_score
 from app.services.score_report import build_report
+from tests.fakes.people import trainer_and_trainee
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "tests" / "data" / "transcripts" / "billing_complaint.good.json"
@@ -21,12 +21,7 @@ GOOD = ROOT / "tests" / "data" / "transcripts" / "billing_complaint.good.json"
 
 @pytest.fixture
 def people(app):
-    coach = create_user("coach", "password-123", "trainer")
-    db.session.flush()
-    group = Cohort(name="一班", trainer_id=coach.id)
-    db.session.add(group)
-    db.session.flush()
-    trainee = create_user("xiaowang", "password-123", "trainee", "小王", group)
+    coach, trainee = trainer_and_trainee()
     db.session.commit()
     return coach, trainee
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Cohort, CriterionResult, Score, ScoreAdjustment
+from app.models import AuditEvent, CriterionResult, Score, ScoreAdjustment
 from app.services import review, scoring
 from app.services.accounts import create_user
+from tests.fakes.people import trainer_and_trainee
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 GOOD = DATA / "billing_complaint.good.json"
@@ -20,13 +21,8 @@ NOVERIFY = DATA / "billing_complaint.good.noverify.json"
 
 @pytest.fixture
 def people(any_app):
-    coach = create_user("coach", "password-123", "trainer")
+    coach, trainee = trainer_and_trainee()
     other = create_user("coach2", "password-123", "trainer")
-    db.session.flush()
-    group = Cohort(name="一班", trainer_id=coach.id)
-    db.session.add(group)
-    db.session.flush()
-    trainee = create_user("xiaowang", "password-123", "trainee", "小王", group)
     db.session.commit()
     return coach, other, trainee
 
@@ -181,12 +177,7 @@ def test_queue_filters(people):
 @pytest.mark.postgres
 def test_concurrent_adjustments_on_postgres(pg_app):
     """Two threads, two sessions, one revision: exactly one wins, the other conflicts."""
-    coach = create_user("coach", "password-123", "trainer")
-    db.session.flush()
-    group = Cohort(name="一班", trainer_id=coach.id)
-    db.session.add(group)
-    db.session.flush()
-    trainee = create_user("xiaowang", "password-123", "trainee", "小王", group)
+    coach, trainee = trainer_and_trainee()
     db.session.commit()
     _, score = scored(trainee)
     score_id, coach_id = score.id, coach.id
