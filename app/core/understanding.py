@@ -225,11 +225,21 @@ def objects_in(text: str, objects: Mapping[str, Sequence[str]]) -> list[str]:
     return [oid for _, oid in sorted(hits)]
 
 
+def _a_not_a(clause: str, pos: int) -> bool:
+    """The 不/没 at `pos` sits in an A-not-A question (是不是, 能不能, 亮不亮, 有没有,
+    可不可以): the same character on both sides asks, it does not negate."""
+    return 0 < pos < len(clause) - 1 and clause[pos] in "不没" and clause[pos - 1] == clause[pos + 1]
+
+
 def _negated_before(clause: str, at: int, language: str) -> bool:
-    window = clause[max(0, at - NEGATION_WINDOW[language]):at]
+    start = max(0, at - NEGATION_WINDOW[language])
+    window = clause[start:at]
     if language == "zh-CN":
         for m in _ZH_NEGATOR.finditer(window):
             rest = window[m.end():] + clause[at:at + 4]
+            neg = start + m.start() + (1 if window[m.start()] == "绝" else 0)
+            if _a_not_a(clause, neg):
+                continue
             if not _ZH_NOT_NEGATION.match(rest):
                 return True
         return False
@@ -307,11 +317,12 @@ def is_token_list(text: str, language: str) -> bool:
         # list; split by punctuation only a longer, barer run is.
         spaced = [f for f in text.split() if _CJK.search(f)]
         frags = spaced if len(spaced) >= 4 else [f for f in _FRAGMENT.findall(text) if _CJK.search(f)]
-        need = (4, 0.6) if len(spaced) >= 4 else (6, 0.75)
-        if len(frags) < need[0]:
-            return False
         bare = [f for f in frags if len(_CJK.findall(f)) <= 4 and not _zh_glue(f)]
-        return len(bare) / len(frags) >= need[1]
+        if len(spaced) >= 4:
+            return len(bare) / len(frags) >= 0.6
+        # Split by punctuation: six fragments mostly bare, or four with not one sentence
+        # among them ("信号弱。高层。基站覆盖。工单。" is telegraphed keywords, not speech).
+        return (len(frags) >= 6 and len(bare) / len(frags) >= 0.75) or (len(frags) >= 4 and len(bare) == len(frags))
     tokens = re.findall(r"[A-Za-z']+|\d+(?:\.\d+)?", text.lower())
     if len(tokens) < 6:
         return False
