@@ -140,6 +140,9 @@ class RedLines(Strict):
                                  " red_line raises the insulted_customer flag; attitude_zero sets every criterion"
                                  " of the dimension `contempt_dimension` to 0 instead"))
     contempt_dimension: str = Field("attitude", description="the dimension attitude_zero empties")
+    credit_exempt: list[str] = Field(default_factory=lambda: ["disclosed_before_verification"], description=(
+        "red lines whose turns still earn credit in other criteria; a turn with any other red line earns none "
+        "(a slip in order is already charged by its own criterion)"))
 
     _p = field_validator("insult_patterns", "change_patterns")(classmethod(lambda cls, v: _check_patterns(v)))
 
@@ -154,6 +157,16 @@ class JudgeConfig(Strict):
     max_tokens: int = Field(800, ge=16)
 
 
+class AbsentCredit(Strict):
+    """Credit for not doing something (kind act_absent: no jargon, no forbidden words, no
+    blame, patience) is earned by doing the call: a trainer gives no marks for "no rude
+    word" to an agent who said nothing useful."""
+
+    full_at: float = Field(0.85, gt=0, le=1, description=(
+        "share of the call's other applicable points at which act_absent criteria earn in full; "
+        "below it they earn in proportion (share / full_at)"))
+
+
 class Rubric(Strict):
     id: str = Field(description="equals the file name without .yaml, e.g. standard-100")
     version: int = Field(ge=1, description="raise it whenever scoring changes; stored with every score")
@@ -164,6 +177,8 @@ class Rubric(Strict):
     verification: Verification
     red_lines: RedLines = Field(default_factory=RedLines)
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
+    absent_credit: AbsentCredit | None = Field(
+        None, description="earn act_absent credit in proportion to the rest of the call (None: always in full)")
 
     _sha256: str = PrivateAttr("")
     _id = field_validator("id")(_ident(RUBRIC_ID_RE))

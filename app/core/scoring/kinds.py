@@ -55,16 +55,29 @@ class MatchParams(Params):
         nothing: the rhetorical "你找我有什么用？" is no open question, and a sneering turn
         gets no credit from the acts the model saw in it."""
         scorn = _scornful_clauses(turn)
+        # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open.
+        void = scorn + _forbidden_word_spans(turn)
         best = None
         for pat in self.patterns:
             for m in compile_pattern(pat).finditer(turn.text):
-                if not any(lo <= m.start() < hi for lo, hi in scorn):
+                if not any(lo <= m.start() < hi for lo, hi in void):
                     if best is None or m.start() < best[0]:
                         best = m.span()
                     break
         if best is not None:
             return True, best
-        return bool(set(self.acts) & turn.acts) and not scorn, None
+        return bool(set(self.acts) & turn.acts) and not scorn and not _rude_turn(turn), None
+
+
+def _forbidden_word_spans(turn: AgentTurn) -> list[tuple[int, int]]:
+    u = turn.understanding
+    return [(a, b) for a, b, _w in forbidden_spans(turn.text, u.language)] if u is not None else []
+
+
+def _rude_turn(turn: AgentTurn) -> bool:
+    """The model hears rudeness and the turn carries a forbidden word or blames the caller
+    ("喂，客服，说吧。"): the acts the model also saw in it (a greeting, empathy) earn nothing."""
+    return "rude" in turn.acts and bool({"forbidden_word", "blame_customer"} & turn.acts)
 
 
 def _scornful_clauses(turn: AgentTurn) -> list[tuple[int, int]]:
@@ -126,8 +139,8 @@ def apportion(total: float, weights: list[float]) -> list[float]:
 
 
 class PresentParams(MatchParams):
-    window: Literal["first_agent_turns", "before", "after", "anywhere"] = "anywhere"
-    n: int = Field(1, ge=1, description="how many first agent turns (window first_agent_turns)")
+    window: Literal["first_agent_turns", "last_agent_turns", "before", "after", "anywhere"] = "anywhere"
+    n: int = Field(1, ge=1, description="how many first (last) agent turns (window first_agent_turns / last_agent_turns)")
     event: EVENTS | None = Field(None, description="the event of window before/after")
     min_count: int = Field(1, ge=1, description="turns needed for full points; fewer give a share")
 
@@ -135,6 +148,8 @@ class PresentParams(MatchParams):
 def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
     if p.window == "first_agent_turns":
         return ctx.agent[: p.n]
+    if p.window == "last_agent_turns":
+        return ctx.agent[-p.n:]
     if p.window in ("before", "after"):
         at = ctx.event(p.event or "verification")
         if at is None:  # the event never happens: the whole call is "before" it
@@ -158,6 +173,34 @@ def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResu
         return [_result(ctx, crit, share, crit.points, ev, fb)]
     window = msg(ctx.lang, f"window.{p.window}", n=p.n, event=msg(ctx.lang, f"event.{p.event or 'verification'}"))
     return [_result(ctx, crit, 0.0, crit.points, [], msg(ctx.lang, "present.missing", title=title, window=window))]
+
+
+# --- turn share: a habit shown in most turns --------------------------------------------
+
+
+class ShareParams(MatchParams):
+    share: float = Field(0.7, gt=0, le=1, description="share of agent turns that must show it for full points")
+
+
+@kind("turn_share", ShareParams)
+def turn_share(ctx: Context, crit: Any, p: ShareParams) -> list[CriterionResult]:
+    """A habit, not a moment (courtesy words, the honorific 您): full points when at least
+    `share` of the agent's turns show one of `acts` or match one of `patterns`, fewer
+    give a proportional part. A keyword list shows nothing."""
+    turns = ctx.agent
+    hits = [(t, span) for t in turns for ok, span in [p.hit(t)]
+            if ok and not (t.understanding is not None and t.understanding.token_list)]
+    title = crit.title_for(ctx.lang)
+    if not turns:
+        return [_result(ctx, crit, 0.0, crit.points, [], msg(ctx.lang, "present.missing_share", title=title))]
+    done = len(hits) / len(turns)
+    score = crit.points * min(1.0, done / p.share)
+    ev = [evidence(t.index, t.text, span) for t, span in hits]
+    missed = [t.index for t in turns if t.index not in {h.index for h, _ in hits}]
+    key = "share.ok" if score >= crit.points else "share.partial"
+    fb = msg(ctx.lang, key, title=title, done=len(hits), total=len(turns), need=f"{p.share * 100:.0f}",
+             where=where(ctx.lang, missed) if missed else "")
+    return [_result(ctx, crit, score, crit.points, ev, fb)]
 
 
 # --- act absent / penalty per occurrence -----------------------------------------------

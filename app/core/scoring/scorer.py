@@ -71,6 +71,47 @@ def attitude_zero(ctx: Context, results: list[CriterionResult]) -> list[Criterio
             else r for r in results]
 
 
+def no_credit_from_red_lines(ctx: Context, results: list[CriterionResult], flags: list[Any]) -> list[CriterionResult]:
+    """A turn that crosses a red line earns nothing elsewhere: "您放心，我保证明天就给您装个
+    基站" is no empathy, reading the caller's ID back is no identity check. A positive
+    result whose evidence includes such turns keeps the share of its evidence from other
+    turns (none left: 0), saying why. act_absent results and penalties are left alone."""
+    exempt = set(ctx.rubric.red_lines.credit_exempt)
+    bad = {t for f in flags if f.id not in exempt for t in f.turns}
+    if not bad:
+        return results
+    out = []
+    for r in results:
+        hit = [e for e in r.evidence if e.turn in bad]
+        if r.kind == "act_absent" or r.score <= 0 or not hit:
+            out.append(r)
+            continue
+        kept = tuple(e for e in r.evidence if e.turn not in bad)
+        why = msg(ctx.lang, "credit.red_line", where=where(ctx.lang, [e.turn for e in hit]))
+        out.append(r.model_copy(update={"score": r.score * len(kept) / len(r.evidence), "evidence": kept,
+                                        "feedback": f"{r.feedback} {why}".strip()}))
+    return out
+
+
+def earned_absent_credit(ctx: Context, results: list[CriterionResult]) -> list[CriterionResult]:
+    """With `absent_credit` in the rubric, act_absent criteria ("no jargon", "no forbidden
+    words", "patience") earn in proportion to the share of the call's other applicable
+    points the agent earned, in full from `full_at` up: silence and empty turns avoid
+    every slip, and a trainer gives them no marks for it."""
+    cfg = ctx.rubric.absent_credit
+    if cfg is None:
+        return results
+    others = [r for r in results if r.applicable and r.max > 0 and r.kind != "act_absent"]
+    total = sum(r.max for r in others)
+    share = max(0.0, sum(r.score for r in others) / total) if total else 1.0
+    factor = min(1.0, share / cfg.full_at)
+    if factor >= 1.0:
+        return results
+    why = msg(ctx.lang, "absent.scaled", share=f"{share * 100:.0f}", factor=f"{factor * 100:.0f}")
+    return [r.model_copy(update={"score": r.score * factor, "feedback": f"{r.feedback} {why}".strip()})
+            if r.kind == "act_absent" and r.applicable and r.score > 0 else r for r in results]
+
+
 def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult, ...]) -> tuple[dict[str, DimensionScore], float]:
     """Dimension scores and the total from (already rounded) criterion results.
 
@@ -121,7 +162,9 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
             own = [not_applicable(ctx, crit, r) for r in own]
         results.extend(own)
     results = attitude_zero(ctx, results)
-    results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in redistribute(results)]
+    flags = red_line_flags(ctx)
+    results = earned_absent_credit(ctx, no_credit_from_red_lines(ctx, redistribute(results), flags))
+    results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in results]
     dimensions, total = tally(rubric, results)
     return apply_veto(rubric, ScoreReport(
         scenario=scenario.id,
@@ -134,5 +177,5 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
         max=rubric.max,
         dimensions=dimensions,
         criteria=tuple(results),
-        flags=tuple(red_line_flags(ctx)),
+        flags=tuple(flags),
     ))
