@@ -33,6 +33,7 @@ from app.core.scoring.files import score_file  # noqa: E402
 from app.core.scoring.report import ScoreReport  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "calibration"
+DEV_DATA = ROOT / "tests" / "data" / "calibration_dev"
 BOUNDS = DATA / "bounds.yaml"
 DIMENSIONS = ("knowledge", "communication", "resolution", "attitude")
 KINDS = ("excellent", "natural", "mediocre", "poor")
@@ -94,14 +95,15 @@ def production_analyser(cache_dir: str | Path | None):
     return analyse_for
 
 
-def score_calls(analyse_for, standard: Rubric | None = None, qa: Rubric | None = None) -> list[Call]:
-    """Every call of the set scored with both rubrics, in file order."""
+def score_calls(analyse_for, standard: Rubric | None = None, qa: Rubric | None = None,
+                data: Path = DATA) -> list[Call]:
+    """Every call of the set in `data` scored with both rubrics, in file order."""
     standard = standard or load_rubric_by_id("standard-100", ROOT / "rubrics")
     qa = qa or load_rubric_by_id("qa-inspection", ROOT / "rubrics")
-    marks = yaml.safe_load((DATA / "marks.yaml").read_text("utf-8"))
+    marks = yaml.safe_load((data / "marks.yaml").read_text("utf-8"))
     calls = []
     for name, m in sorted(marks.items()):
-        path = DATA / name
+        path = data / name
         _, report = score_file(path, standard, ROOT / "scenarios", analyse_for)
         _, qa_report = score_file(path, qa, ROOT / "scenarios", analyse_for)
         red = str(m.get("red_line", "none")).strip().lower() != "none"
@@ -128,8 +130,8 @@ def figures(calls: list[Call]) -> Figures:
     )
 
 
-def measure(cache_dir: str | Path | None = None) -> Figures:
-    return figures(score_calls(production_analyser(cache_dir)))
+def measure(cache_dir: str | Path | None = None, data: Path = DATA) -> Figures:
+    return figures(score_calls(production_analyser(cache_dir), data=data))
 
 
 def load_bounds() -> dict[str, dict[str, float | None]]:
@@ -223,13 +225,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache-dir", default=None, help="intent-model cache (default: none, train in process)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--detail", action="store_true", help="also print every call, worst first")
+    ap.add_argument("--dev", action="store_true",
+                    help="score the development set (tests/data/calibration_dev, the set to tune on) "
+                         "instead of the held-out one; never writes RESULTS.md")
     args = ap.parse_args(argv)
-    f = measure(args.cache_dir)
+    f = measure(args.cache_dir, DEV_DATA if args.dev else DATA)
     body = "\n".join(report_lines(f, argv))
     print(body)
     if args.detail:
         print("\n".join(detail_lines(f)))
-    if not args.no_write:
+    if not args.no_write and not args.dev:
         write_section("calibration", body)
 
 
