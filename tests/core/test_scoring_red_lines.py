@@ -15,6 +15,9 @@ from app.core.transcript import make_transcript
 
 ROOT = Path(__file__).resolve().parents[2]
 RUBRIC = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
+# The counting tests below read act_absent deductions alone, without the share of the
+# rest of the call that standard-100's absent_credit scales them by.
+RAW = RUBRIC.model_copy(update={"absent_credit": None})
 EN_MODEL_VERIFICATION = next(c for c in RUBRIC.criteria if c.id == "verify_before_account").model["en"]
 
 
@@ -158,14 +161,14 @@ def test_courtesy_phrases_are_not_forbidden_words():
         ("customer", "谢谢你啊。"),
         ("agent", "这是我们应该做的。不知道您方便提供一下机主姓名和身份证后四位吗？"),
         ("customer", "王丽华，4421。"),
-    ])
+    ], rubric=RAW)
     c = crit(r, "no_forbidden_words")
     assert c.score == c.max and c.evidence == ()
 
 
 def test_forbidden_words_count_each_occurrence_with_its_span():
     turn = "这个我也不知道，应该是系统的问题，我真不知道。"
-    r = score("billing_complaint", [("customer", "怎么回事？"), ("agent", turn), ("customer", "啊？")])
+    r = score("billing_complaint", [("customer", "怎么回事？"), ("agent", turn), ("customer", "啊？")], rubric=RAW)
     c = crit(r, "no_forbidden_words")
     assert [e.quote for e in c.evidence] == ["不知道", "应该", "不知道"]
     assert c.score == c.max - 3 * RUBRIC.criteria[[x.id for x in RUBRIC.criteria].index("no_forbidden_words")].parsed_params.per_occurrence
