@@ -1,4 +1,4 @@
-"""Play the additional zh-CN scenarios and the English core scenarios end to end.
+"""Play the additional zh-CN scenarios (issue 13 added arrears_suspension, plan_downgrade, fraud_suspension) and the English core scenarios end to end.
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -27,6 +27,9 @@ SCENARIO_FILES = [
     ("scenarios/broadband_outage.yaml", "broadband_outage"),
     ("scenarios/vas_unordered.yaml", "vas_unordered"),
     ("scenarios/call_forwarding.yaml", "call_forwarding"),
+    ("scenarios/arrears_suspension.yaml", "arrears_suspension"),
+    ("scenarios/plan_downgrade.yaml", "plan_downgrade"),
+    ("scenarios/fraud_suspension.yaml", "fraud_suspension"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
