@@ -1,4 +1,5 @@
-"""Play the additional zh-CN scenarios (issue 13 added arrears_suspension, plan_downgrade, fraud_suspension) and the English core scenarios end to end.
+"""Play the additional zh-CN scenarios and the English core scenarios end to end
+(issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -30,6 +31,7 @@ SCENARIO_FILES = [
     ("scenarios/arrears_suspension.yaml", "arrears_suspension"),
     ("scenarios/plan_downgrade.yaml", "plan_downgrade"),
     ("scenarios/fraud_suspension.yaml", "fraud_suspension"),
+    ("scenarios/sim_replacement.yaml", "sim_replacement"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
