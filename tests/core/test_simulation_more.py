@@ -1,5 +1,6 @@
 """Play the additional zh-CN scenarios and the English core scenarios end to end
-(issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement).
+(issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement,
+escalation_threat).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -32,6 +33,7 @@ SCENARIO_FILES = [
     ("scenarios/plan_downgrade.yaml", "plan_downgrade"),
     ("scenarios/fraud_suspension.yaml", "fraud_suspension"),
     ("scenarios/sim_replacement.yaml", "sim_replacement"),
+    ("scenarios/escalation_threat.yaml", "escalation_threat"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
