@@ -1,6 +1,6 @@
 """Play the additional zh-CN scenarios and the English core scenarios end to end
 (issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement,
-escalation_threat).
+escalation_threat, broadband_cancel).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -34,6 +34,7 @@ SCENARIO_FILES = [
     ("scenarios/fraud_suspension.yaml", "fraud_suspension"),
     ("scenarios/sim_replacement.yaml", "sim_replacement"),
     ("scenarios/escalation_threat.yaml", "escalation_threat"),
+    ("scenarios/broadband_cancel.yaml", "broadband_cancel"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
