@@ -1,6 +1,6 @@
 """Play the additional zh-CN scenarios and the English core scenarios end to end
 (issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement,
-escalation_threat, broadband_cancel).
+escalation_threat, broadband_cancel, number_porting).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -35,6 +35,7 @@ SCENARIO_FILES = [
     ("scenarios/sim_replacement.yaml", "sim_replacement"),
     ("scenarios/escalation_threat.yaml", "escalation_threat"),
     ("scenarios/broadband_cancel.yaml", "broadband_cancel"),
+    ("scenarios/number_porting.yaml", "number_porting"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
