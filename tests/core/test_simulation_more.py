@@ -1,4 +1,6 @@
-"""Play the additional zh-CN scenarios and the English core scenarios end to end.
+"""Play the additional zh-CN scenarios and the English core scenarios end to end
+(issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement,
+escalation_threat, broadband_cancel, number_porting).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -27,6 +29,13 @@ SCENARIO_FILES = [
     ("scenarios/broadband_outage.yaml", "broadband_outage"),
     ("scenarios/vas_unordered.yaml", "vas_unordered"),
     ("scenarios/call_forwarding.yaml", "call_forwarding"),
+    ("scenarios/arrears_suspension.yaml", "arrears_suspension"),
+    ("scenarios/plan_downgrade.yaml", "plan_downgrade"),
+    ("scenarios/fraud_suspension.yaml", "fraud_suspension"),
+    ("scenarios/sim_replacement.yaml", "sim_replacement"),
+    ("scenarios/escalation_threat.yaml", "escalation_threat"),
+    ("scenarios/broadband_cancel.yaml", "broadband_cancel"),
+    ("scenarios/number_porting.yaml", "number_porting"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),

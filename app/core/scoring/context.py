@@ -130,7 +130,11 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
 
 
 def _customer_said(ctx: Context, fact: Any, before: int) -> bool:
-    return any(fact.disclosed_by.match_span(t.text) is not None for i, t in ctx.customer_turns() if i < before)
+    # Spoken lines put spaces between a number and its unit ("二十五个 G"); the facts'
+    # patterns are written without, so each line is also read with its spaces removed.
+    return any(fact.disclosed_by.match_span(t.text) is not None
+               or fact.disclosed_by.match_span(re.sub(r"\s+", "", t.text)) is not None
+               for i, t in ctx.customer_turns() if i < before)
 
 
 def _locate_verification(ctx: Context) -> None:

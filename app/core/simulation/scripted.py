@@ -143,6 +143,7 @@ class ScriptedEngine:
         keys = list(sc.state(sc.start_state).say)
         text = self._render(sc, persona, st, keys)
         st.remember("customer", text)
+        _note_told(st, sc, text)
         _update_topic(st, sc, text)
         return Decision(text, st, [{"type": "started", "state": st.state, "mood": st.mood}], keys)
 
@@ -180,6 +181,7 @@ class ScriptedEngine:
         keys = self._choose_parts(t, ended)
         text = self._render(sc, persona, st, keys)
         st.remember("customer", text)
+        _note_told(st, sc, text)
         _update_topic(st, sc, agent_text, text)
         return Decision(text, st, t.events, keys)
 
@@ -252,7 +254,9 @@ class ScriptedEngine:
                 st.facts.append(fact.id)
                 t.progress = True
                 t.events.append({"type": "fact_released", "id": fact.id})
-                if fact.requires_verification and not was_verified:
+                # Repeating back what the caller said herself ("您每个月用25个G左右，对吗？")
+                # tells her nothing from the account (the scorer's rule too).
+                if fact.requires_verification and not was_verified and fact.id not in st.told:
                     t.events.append({"type": "disclosed_before_verification", "id": fact.id})
                     t.causes.append(("disclosed_before_verification", 1))
                     t.say(P_REACT, "suspicious")
@@ -438,6 +442,15 @@ class ScriptedEngine:
             st.said.append(_line_id(picked))
             out.append(picked)
         return (" " if sc.language == "en" else "").join(out)
+
+
+def _note_told(st: CallState, sc: Scenario, text: str) -> None:
+    """Record the hidden facts the customer's line states ("一个月大概二十五个 G"): spoken
+    lines put spaces between numbers and units, so the facts' patterns also see them without."""
+    bare = re.sub(r"\s+", "", text)
+    for fact in sc.hidden_facts:
+        if fact.id not in st.told and (fact.disclosed_by.match_span(text) or fact.disclosed_by.match_span(bare)):
+            st.told.append(fact.id)
 
 
 def _search(pattern: str, text: str, u: Understanding | None = None) -> bool:

@@ -42,6 +42,9 @@ class CallState(BaseModel):
     asked_why: bool = Field(False, description="the customer has asked why her ID is needed")
     why_items: list[str] = Field(default_factory=list, description="the items asked for when she asked why")
     disputed: list[str] = Field(default_factory=list, description="hidden facts the customer disputes until explained")
+    told: list[str] = Field(
+        default_factory=list,
+        description="hidden facts the customer has said herself; repeating them back discloses nothing")
 
     def remember(self, speaker: str, text: str) -> None:
         self.history.append({"speaker": speaker, "text": text})
