@@ -99,9 +99,11 @@ _ZH_CLAUSE_END = re.compile(r"[，,。；;！!？?\n]|(?<=[\u4e00-\u9fff])\s+(?=
 _EN_SENTENCE_END = re.compile(r"[.;!?\n]")
 # A time in a clause like these states a rule or the past, not a promise:
 # "日包24小时内有效", "一般半小时内自动恢复", "上次说三天内给您回复", "隔了三天才打电话".
-_ZH_NOT_PROMISE = re.compile(r"一般|通常|正常情况下|有效|上次|之前|当时|上周|那次|那几天|没|不是")
-_EN_NOT_PROMISE = re.compile(r"\b(?:usually|normally|typically|valid|last time|previously|did|didn't|was|were)\b",
-                             re.IGNORECASE)
+# ... nor a refusal: "24小时也恢复不了" names a time only to say it will not be kept.
+_ZH_NOT_PROMISE = re.compile(r"一般|通常|正常情况下|有效|上次|之前|当时|上周|那次|那几天|没|不是|"
+                             r"不了|不能|无法|不给|不予|做不到|办不到")
+_EN_NOT_PROMISE = re.compile(r"\b(?:usually|normally|typically|valid|last time|previously|did|didn't|was|were|"
+                             r"can't|cannot|unable|not able|won't|will not|nothing)\b", re.IGNORECASE)
 
 
 def _clause(text: str, start: int, end: int, boundary: re.Pattern[str]) -> tuple[int, int]:

@@ -34,6 +34,8 @@ def meaning_matches(spec: Any, u: Understanding) -> tuple[int, int] | None:
         return None
     lang = u.language
     for ci, c in enumerate(u.clauses):
+        if clause_refuses(c.text, lang):
+            continue  # "24小时也恢复不了" rules out what it names
         scope_text = u.text if spec.scope == "turn" else c.text
         if spec.action:
             acts = [a for a in u.actions if a.clause == ci and spec.action in a.kinds and not a.negated]
@@ -104,4 +106,25 @@ def span_in_negated_clause(u: Understanding | None, span: tuple[int, int] | None
         return False
     i = span[0] - c.start
     return _negated_before(c.text, i + 1, u.language) or (
-        _negated_before(c.text, min(len(c.text), span[1] - c.start), u.language) and c.negated)
+        _negated_before(c.text, min(len(c.text), span[1] - c.start), u.language) and c.negated) or (
+        clause_refuses(c.text, u.language))
+
+
+_ZH_REFUSAL = re.compile(r"[\u4e00-\u9fff]不了|不能|无法|没法|不给|不予|没用|做不到|办不到|不行[。！，,]?$|"
+                         r"我不(?:帮|办|退|安排|提交|处理|管)|(?:不会|不)(?:给您|帮您|为您)")
+_EN_REFUSAL = re.compile(r"\b(?:can't|cannot|won't|will not|unable to|not able to|refuse|no way|nothing)\b", re.IGNORECASE)
+
+
+def clause_refuses(clause: str, language: str) -> bool:
+    """The clause refuses or rules out what it names, wherever the negator sits:
+    "24小时也恢复不了", "带身份证去营业厅也没用", "二次实名核验我不给您安排", "I can't
+    refund that within 3 days". Credit for a step or a fact never comes from such a clause."""
+    if language == "zh-CN":
+        asked = _A_NOT_A.sub(lambda m: m.group(1) + "或" + m.group(1), clause)  # 能不能 asks
+        return any(not _NOT_REFUSAL_BEFORE.search(asked[:m.start()]) for m in _ZH_REFUSAL.finditer(asked))
+    return bool(_EN_REFUSAL.search(clause))
+
+
+_A_NOT_A = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+# "您放心，不会让您多花钱" / "这个不用担心": a reassurance, not a refusal of the step.
+_NOT_REFUSAL_BEFORE = re.compile(r"(?:放心|别担心|不用担心)[^，。]*$")

@@ -225,6 +225,12 @@ def objects_in(text: str, objects: Mapping[str, Sequence[str]]) -> list[str]:
     return [oid for _, oid in sorted(hits)]
 
 
+def _clause_refuses(clause: str, language: str) -> bool:
+    from app.core.meaning import clause_refuses  # meaning.py builds on this module
+
+    return clause_refuses(clause, language)
+
+
 def _a_not_a(clause: str, pos: int) -> bool:
     """The 不/没 at `pos` sits in an A-not-A question (是不是, 能不能, 亮不亮, 有没有,
     可不可以): the same character on both sides asks, it does not negate."""
@@ -412,6 +418,11 @@ def understand(text: str, model: Any, context: TurnContext | None = None, *, lan
         acts.discard("time_commitment")
     if has_time_commitment(text, language):
         acts.add("time_commitment")
+    elif "time_commitment" in acts and all(
+            (c := next((s for s in spans if s.start <= start < s.end), None)) is not None
+            and _clause_refuses(c.text, language) for start, _end, _ in numbers.time_expressions(text)):
+        # "24小时也恢复不了": every time the turn names is ruled out, whatever the model guessed.
+        acts.discard("time_commitment")
     asked = None
     if llm is not None and not token_list:
         asked = llm.ask(text, language)
