@@ -140,3 +140,67 @@ def test_forbidden_tones_cost_attitude(text, hits):
 
     found = [m for p in TONES.patterns for m in compile_pattern(p).finditer(text)]
     assert len(found) == hits, found
+
+
+BILLING = load_scenario_for_scoring(ROOT / "scenarios" / "billing_complaint.yaml")
+
+
+def billing(turns):
+    return score_transcript(make_transcript("billing_complaint", turns), BILLING, RUBRIC, keyword_analyse)
+
+
+ASK = [("customer", "我这个月话费多了50块，怎么回事？"),
+       ("agent", "您好，工号1024，非常抱歉让您着急了。麻烦您提供一下机主姓名和身份证后四位。")]
+CLOSE = [("agent", "请问还有其他可以帮您的吗？感谢您的来电，再见！"), ("customer", "嗯。")]
+
+
+def test_a_refused_remedy_leaves_the_resolution_unearned():
+    refused = billing(ASK + [("customer", "王丽华，4421。"),
+                             ("agent", "多出来的是视频彩铃会员15元。我不会给您退订彩铃，这15元也退不了。"),
+                             ("customer", "凭什么？")] + CLOSE)
+    done = billing(ASK + [("customer", "王丽华，4421。"),
+                          ("agent", "多出来的是视频彩铃会员15元，我现在就为您退订彩铃，15元3个工作日内退回您的话费账户。"),
+                          ("customer", "好的。")] + CLOSE)
+    for cid in ("closing", "confirm_result"):
+        assert crit(done, cid).score == crit(done, cid).max
+        assert crit(refused, cid).score == 0 and "拒绝" in crit(refused, cid).feedback
+    later = billing(ASK + [("customer", "王丽华，4421。"),
+                           ("agent", "我不会给您退订彩铃。"), ("customer", "什么？"),
+                           ("agent", "抱歉，我说错了，我现在就为您退订彩铃，15元3个工作日内退回。"),
+                           ("customer", "好的。")] + CLOSE)
+    assert crit(later, "closing").score == crit(later, "closing").max  # done after all
+
+
+def test_verification_needs_the_customer_to_give_the_items():
+    gave = billing(ASK + [("customer", "王丽华，身份证后四位4421。"), ("agent", "谢谢您，核实好了。"), ("customer", "嗯。")])
+    spoken = billing(ASK + [("customer", "身份证后四位四四二一。"), ("agent", "谢谢您，核实好了。"), ("customer", "嗯。")])
+    refused = billing(ASK + [("customer", "我不想说，你们系统里不是都有吗？"), ("agent", "好的，那我直接帮您看。"),
+                             ("customer", "嗯。")])
+    assert crit(gave, "verify_before_account").score == crit(gave, "verify_before_account").max
+    assert crit(spoken, "verify_before_account").score == crit(spoken, "verify_before_account").max
+    assert crit(refused, "verify_before_account").score == 0
+
+
+@pytest.mark.parametrize("clause, refuses", [
+    ("24小时也恢复不了", True),
+    ("带身份证去营业厅也没用", True),
+    ("二次实名核验我不给您安排", True),
+    ("这个费用我们退不了", True),
+    ("我不会给您退订彩铃", True),
+    ("3个工作日内退回话费账户", False),
+    ("我马上帮您退订", False),
+    ("这个我帮您查一下能不能退", False),
+    ("看它亮没亮", False),
+])
+def test_a_clause_that_rules_out_what_it_names(clause, refuses):
+    from app.core.meaning import clause_refuses
+
+    assert clause_refuses(clause, "zh-CN") is refuses
+
+
+def test_a_time_that_is_ruled_out_is_no_commitment():
+    from app.core.acts_rules import has_time_commitment
+
+    assert has_time_commitment("3个工作日内退回您的话费账户。", "zh-CN")
+    assert not has_time_commitment("二次实名核验我不给您安排，24小时也恢复不了。", "zh-CN")
+    assert not has_time_commitment("The 15 yuan is not refundable, nothing comes back within 3 working days.", "en")

@@ -68,6 +68,9 @@ class Context:
     verified_at: int | None = None  # customer turn answering it; later turns are verified
     account_facts: list[tuple[int, str, tuple[int, int] | None]] = field(default_factory=list)
     changes: list[tuple[int, tuple[int, int] | None]] = field(default_factory=list)
+    # (turn, item id, span): the agent refused a required resolution item of the case
+    # ("我不会给您退订彩铃", "I can't refund the 15 yuan") and never did it afterwards.
+    refusals: list[tuple[int, str, tuple[int, int] | None]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
@@ -126,7 +129,50 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
         if span is not None:
             ctx.changes.append((turn.index, span))
     ctx.account_facts.sort(key=lambda x: (x[0], x[1]))
+    _locate_refusals(ctx)
     return ctx
+
+
+def _locate_refusals(ctx: Context) -> None:
+    """A required resolution item the agent refuses: its patterns, read without the
+    negation guard, hit inside a clause that refuses or negates, or a negated action of
+    the item's meaning spec; and no later turn does the item."""
+    from app.core.meaning import clause_refuses, span_in_negated_clause
+
+    for item in getattr(ctx.scenario, "resolution_items", ()):
+        if not getattr(item, "required", True):
+            continue
+        refused = None
+        for turn in ctx.agent:
+            u = turn.understanding
+            if u is None or u.token_list:
+                continue
+            if item.done_by.match_span(turn.text, turn.acts, u) is not None:
+                refused = None  # done (again) after any refusal
+                continue
+            raw = item.done_by.match_span(turn.text, turn.acts, None)
+            hit = raw is not None and raw != (0, 0) and (
+                span_in_negated_clause(u, raw) or (
+                    (c := u.clause_of(raw[0])) is not None and clause_refuses(c.text, u.language)))
+            if not hit:
+                refusing = [c for c in u.clauses if clause_refuses(c.text, u.language)]
+                for spec in item.done_by.meaning:
+                    if spec.action and any(a.negated and spec.action in a.kinds and (
+                            not spec.object or spec.object in a.objects) for a in u.actions):
+                        hit, raw = True, None
+                        break
+                    # a refusing clause that names what the item is about ("24小时也恢复不了")
+                    if any((spec.words or spec.all_words or spec.object)
+                           and (not spec.words or any(w in c.text for w in spec.words))
+                           and all(w in c.text for w in spec.all_words)
+                           and (not spec.object or spec.object in c.objects) for c in refusing):
+                        hit, raw = True, None
+                        break
+            if hit and refused is None:
+                refused = (turn.index, item.id, raw)
+        if refused is not None:
+            ctx.refusals.append(refused)
+    ctx.refusals.sort()
 
 
 def _customer_said(ctx: Context, fact: Any, before: int) -> bool:
@@ -153,11 +199,29 @@ def _locate_verification(ctx: Context) -> None:
         asked |= understood
         asked |= {name for name, pat in sorted(cfg.items.items()) if compile_pattern(pat).search(turn.text)}
         if len(asked) >= cfg.min_items:
-            answer = next((i for i, t in enumerate(ctx.transcript.turns)
-                           if i > turn.index and t.speaker == "customer"), None)
+            # Verified once the customer gives an item in one of her next two turns (she may
+            # ask why first); a customer who refuses or never answers is not verified.
+            replies = [i for i, t in enumerate(ctx.transcript.turns) if i > turn.index and t.speaker == "customer"][:2]
+            answer = next((i for i in replies if _gives_identity(ctx, ctx.transcript.turns[i].text)), None)
             if answer is not None:
                 ctx.verification_request, ctx.verified_at = turn.index, answer
             return
+
+
+_ZH_DIGIT_CHARS = "零〇一幺二三四五六七八九"
+
+
+def _gives_identity(ctx: Context, text: str) -> bool:
+    """The customer states an identity item: a run of four or more digits (in figures or
+    spoken Chinese digits, with spaces or dashes between), or her name as the scenario
+    stores it."""
+    spoken = "".join(str(_ZH_DIGIT_CHARS.index(c) if c not in "〇幺" else ("0" if c == "〇" else "1"))
+                     if c in _ZH_DIGIT_CHARS else c for c in text)
+    if re.search(r"\d(?:[\s\-]?\d){3,}", spoken):
+        return True
+    data = getattr(getattr(ctx.scenario, "customer", None), "personal_data", None) or {}
+    name = data.get("full_name") or data.get("name")
+    return bool(name) and re.sub(r"\s", "", str(name)) in re.sub(r"\s", "", text)
 
 
 def digits(text: str) -> str:

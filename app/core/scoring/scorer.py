@@ -112,6 +112,19 @@ def earned_absent_credit(ctx: Context, results: list[CriterionResult]) -> list[C
             if r.kind == "act_absent" and r.applicable and r.score > 0 else r for r in results]
 
 
+def refused_remedy(ctx: Context, results: list[CriterionResult]) -> list[CriterionResult]:
+    """A call that refuses what the case requires is not resolved, however it closes:
+    with a required resolution item refused and never done, the rest of the resolution
+    dimension (time commitment, confirmation, closing, end state) earns nothing."""
+    if not ctx.refusals:
+        return results
+    turns = sorted({t for t, _, _ in ctx.refusals})
+    why = msg(ctx.lang, "resolution.refused", where=where(ctx.lang, turns))
+    return [r.model_copy(update={"score": 0.0, "feedback": f"{r.feedback} {why}".strip()})
+            if r.dimension == "resolution" and r.kind != "resolution_items" and r.applicable and r.score > 0 else r
+            for r in results]
+
+
 def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult, ...]) -> tuple[dict[str, DimensionScore], float]:
     """Dimension scores and the total from (already rounded) criterion results.
 
@@ -163,7 +176,7 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
         results.extend(own)
     results = attitude_zero(ctx, results)
     flags = red_line_flags(ctx)
-    results = earned_absent_credit(ctx, no_credit_from_red_lines(ctx, redistribute(results), flags))
+    results = earned_absent_credit(ctx, refused_remedy(ctx, no_credit_from_red_lines(ctx, redistribute(results), flags)))
     results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in results]
     dimensions, total = tally(rubric, results)
     return apply_veto(rubric, ScoreReport(
