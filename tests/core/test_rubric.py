@@ -64,7 +64,7 @@ def _standard() -> dict:
     (lambda d: d["criteria"][2]["params"].update(patterns=["(unclosed"]), "criteria[2].params.patterns", "invalid regular expression"),
     (lambda d: d["criteria"][2]["params"].update(colour="red"), "criteria[2].params.colour", "unknown field"),
     (lambda d: d["criteria"][2].update(tip={"zh-CN": "问候"}), "criteria[2].tip", "needs a non-empty text for en"),
-    (lambda d: d["criteria"].append(dict(d["criteria"][2])), "criteria[19].id", "duplicate criterion 'greeting'"),
+    (lambda d: d["criteria"].append(dict(d["criteria"][2])), "criteria[20].id", "duplicate criterion 'greeting'"),
     (lambda d: d["dimensions"].append(dict(d["dimensions"][0])), "dimensions[4].id", "duplicate dimension"),
     (lambda d: d["judge"].update(mode="vote"), "judge.mode", "Input should be"),
     (lambda d: d["red_lines"].update(insult_acts=["sarcasm"]), "red_lines.insult_acts[0]", "unknown act"),
