@@ -73,7 +73,7 @@ def export(export_format: str):
         exports.check_known(f)
     except exports.FilterError as exc:
         abort(400, description=str(exc))
-    out = exports.export(export_format, f, _actor())
+    out = exports.export(export_format, f, _actor(), content_language())
     return Response(stream_with_context(out.chunks), mimetype=out.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{out.filename}"', "X-Row-Count": str(out.rows),
         "Cache-Control": "no-store"})

@@ -20,7 +20,8 @@ from app.trainer.routes import bp
 @bp.route("/assignments")
 def assignments():
     rows = [(a, service.assignment_progress(a)) for a in service.assignments_of(current_user)]
-    return render_template("trainer/assignments.html", rows=rows, plain=RevisionForm())
+    return render_template("trainer/assignments.html", rows=rows, plain=RevisionForm(),
+                           persona_names=service.persona_names(service.all_scenarios()))
 
 
 def _form() -> AssignmentForm:

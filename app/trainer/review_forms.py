@@ -115,8 +115,10 @@ class AssignmentForm(Form):
     def build(cls, scenarios, cohorts, trainees, **kwargs) -> "AssignmentForm":
         form = cls(**kwargs)
         form.scenario_ids.choices = [(s.id, s.title) for s in scenarios]
-        personas = sorted({p.id for s in scenarios for p in s.personas})
-        form.persona.choices = [(ANY, _l("The trainee chooses"))] + [(p, p) for p in personas]
+        from app.services.assignments import persona_names
+
+        names = persona_names(scenarios)
+        form.persona.choices = [(ANY, _l("The trainee chooses"))] + sorted(names.items(), key=lambda kv: kv[1])
         form.cohort_ids.choices = [(c.id, c.name) for c in cohorts]
         form.user_ids.choices = [(u.id, f"{u.display_name} ({u.username})") for u in trainees]
         return form
