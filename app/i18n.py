@@ -22,6 +22,16 @@ def select_locale() -> str:
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+CONTENT_LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+
+
+def centre_language() -> str:
+    """The language of the centre's calls (CENTRE_LANGUAGE, zh-CN or en): a new drill's
+    customer speaks it unless the trainee or an assignment chooses another."""
+    chosen = current_app.config.get("CENTRE_LANGUAGE") or "zh-CN"
+    return chosen if chosen in CONTENT_LANGUAGE_NAMES else "zh-CN"
+
+
 def content_language() -> str:
     """The scenario language matching the interface language (zh-CN or en)."""
     return "en" if select_locale() == "en" else "zh-CN"
@@ -165,3 +175,13 @@ def plain_fault(fault) -> str:
     from app.core.fault_words import plain
 
     return plain(fault, content_language())
+
+
+def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Template filter `local`: a stored UTC time in the centre's time zone
+    (CENTRE_TIMEZONE), formatted; "—" for none."""
+    if moment is None:
+        return "—"
+    from app.core.dates import local
+
+    return local(moment, current_app.config.get("CENTRE_TIMEZONE") or "UTC").strftime(fmt)

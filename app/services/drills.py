@@ -185,6 +185,26 @@ def scenarios_in(language: str) -> list:
     return sorted(entries, key=lambda s: (s.difficulty, s.title))
 
 
+def scenario_languages(scenario_id: str) -> list[str]:
+    """The languages a scenario exists in (one file each), zh-CN first."""
+    langs = {e.model.language for e in catalog().of_kind("scenario") if e.model.id == scenario_id}
+    return sorted(langs, key=lambda lang: (lang != "zh-CN", lang))
+
+
+def drill_language(scenario_id: str, asked: str | None, centre: str) -> str | None:
+    """The language a new drill of this scenario is played in: the one asked for when the
+    scenario exists in it, else the centre's, else the scenario's first; None when the
+    scenario does not exist. Never the interface language: a trainee reading English
+    pages at a Chinese centre still gets a Chinese customer."""
+    langs = scenario_languages(scenario_id)
+    if not langs:
+        return None
+    for lang in (asked, centre):
+        if lang in langs:
+            return lang
+    return langs[0]
+
+
 def find_scenario(scenario_id: str, language: str):
     """The scenario as the file is now, or None."""
     entry = catalog().find("scenario", scenario_id, language)

@@ -386,7 +386,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
-    from app.i18n import label
+    from app.i18n import label, local_time
     from app.services.pdf_font import pdf_font
 
     font = pdf_font()
@@ -404,7 +404,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     lines = [(28, "岗位技能认证证书"), (16, "Certificate of Skills"), (24, result.user.display_name),
              (16, f"{title['zh-CN']} · {title['en']}"), (16, f"等级 Grade: {grade_text}"),
              (14, f"总分 Total: {result.total:g} / {entry.model.total:g}" if entry else f"Total: {result.total:g}"),
-             (12, f"日期 Date: {result.awarded_at:%Y-%m-%d}"), (10, f"证书编号 No.: {number}")]
+             (12, f"日期 Date: {local_time(result.awarded_at, '%Y-%m-%d')}"), (10, f"证书编号 No.: {number}")]
     y = h - 120
     for size, text in lines:
         c.setFont(font, size)

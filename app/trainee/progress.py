@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.i18n import content_language
+from app.i18n import centre_language, content_language
 from app.services import drills, hints, progress
 from app.services.drills import DrillError
 from app.trainee.messages import message_for
@@ -27,8 +27,9 @@ def home():
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
                                     "skills": _("Skill mastery over your last drills"),
                                     "empty": _("No scored drills yet"), "percent": "%"})
+    # The scenarios offered are the centre's (CENTRE_LANGUAGE), whatever language the pages are in.
     return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),
-                           scenarios=drills.scenarios_in(language), progress=view, charts=charts)
+                           scenarios=drills.scenarios_in(centre_language()), progress=view, charts=charts)
 
 
 @bp.route("/assignments/<int:assignment_id>/start/<scenario_id>", methods=["POST"])

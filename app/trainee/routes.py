@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, r
 from flask_login import current_user
 
 from app.auth.decorators import blueprint_roles
-from app.i18n import content_language
+from app.i18n import centre_language
 from app.models import Role
 from app.services import drill_turns, drills, hints
 from app.services.drills import DrillError
@@ -24,8 +24,11 @@ bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
 @bp.route("/start/<scenario_id>", methods=["GET", "POST"])
 def start(scenario_id: str):
-    scenario = drills.find_scenario(scenario_id, content_language()) or abort(404)
-    form = StartDrillForm.for_scenario(scenario, available_kinds())
+    # The call's language comes with the scenario (?language=, or the form's choice),
+    # defaulting to the centre's; the interface language plays no part.
+    language = drills.drill_language(scenario_id, request.values.get("language"), centre_language()) or abort(404)
+    scenario = drills.find_scenario(scenario_id, language) or abort(404)
+    form = StartDrillForm.for_scenario(scenario, available_kinds(), drills.scenario_languages(scenario_id))
     if form.validate_on_submit():
         try:
             drill = drills.start_drill(current_user, scenario.id, scenario.language, form.persona.data,

@@ -124,5 +124,13 @@ class AssignmentForm(Form):
         return form
 
     def due_at(self) -> datetime | None:
-        # Due at the end of the chosen day (UTC): "due on the 5th" includes the 5th.
-        return datetime.combine(self.due_date.data, time(23, 59, 59), timezone.utc) if self.due_date.data else None
+        # Due at the end of the chosen day in the centre's time zone: "due on the 5th"
+        # includes the whole 5th as the centre lives it; stored as UTC.
+        if not self.due_date.data:
+            return None
+        from flask import current_app
+
+        from app.core.dates import zone
+
+        centre = zone(current_app.config.get("CENTRE_TIMEZONE") or "UTC")
+        return datetime.combine(self.due_date.data, time(23, 59, 59), centre).astimezone(timezone.utc)

@@ -44,8 +44,11 @@ def test_create_and_list_with_progress(client, auth, cohort):
     assert r.status_code == 302
     created = db.session.scalar(select(Assignment))
     assert created.title == "账单投诉" and created.min_attempts == 2 and created.hint_penalty == 3
-    assert created.due_at.strftime("%Y-%m-%d %H:%M") == "2099-05-01 23:59"
+    # Due at the end of the 1st in the centre's zone (Asia/Shanghai, UTC+8), stored as UTC,
+    # and shown as the centre's time.
+    assert created.due_at.strftime("%Y-%m-%d %H:%M") == "2099-05-01 15:59"
     page = client.get("/trainer/assignments").get_data(as_text=True)
+    assert "2099-05-01" in page
     assert "账单投诉" in page and "小王" in page and "0 / 2" in page
     assert [i["title"] for i in service.assignments_for_trainee(trainee)] == ["账单投诉"]
     # The trainer home links here and to the queue.

@@ -30,7 +30,7 @@ def test_results_filters_evidence_and_exports(client, login_as, result):
     assert "王五" not in client.get("/hr/?grade=pass").text
     assert client.get("/hr/?since=notadate").status_code == 400
     person = client.get(f"/hr/people/{result.user_id}")
-    assert person.status_code == 200 and "red_lines" in person.text
+    assert person.status_code == 200 and "服务红线" in person.text and "red_lines" not in person.text
     csv = client.get("/hr/export/csv?cohort=c9")
     assert csv.status_code == 200 and "王五" in csv.data.decode("utf-8-sig") and csv.headers["X-Row-Count"] == "1"
     assert client.get("/hr/export/xlsx").data[:2] == b"PK"
