@@ -14,7 +14,7 @@ from app.services import drill_turns, drills, hints
 from app.services.drills import DrillError
 from app.services.engines import available_kinds
 from app.trainee.forms import StartDrillForm, TurnRequest
-from app.trainee.messages import message_for
+from app.trainee.messages import hint_text, message_for
 
 bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
@@ -54,7 +54,8 @@ def drill(drill_id: int):
     return render_template("trainee/drill.html", drill=drill, scenario=scenario, turns=drills.turns_of(drill),
                            pending=drills.pending_agent_turn(drill) is not None,
                            seconds_left=max(0, int(left.total_seconds())),
-                           hint_penalty=hints.hint_offer(drill, current_app.config.get("HINT_PENALTY", 2.0)))
+                           hint_penalty=hints.hint_offer(drill, current_app.config.get("HINT_PENALTY", 2.0)),
+                           hints_given=[(hint_text(h), h.model) for h in hints.hints_given(drill)])
 
 
 @bp.route("/drills/<int:drill_id>/turns", methods=["POST"])

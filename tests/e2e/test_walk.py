@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.e2e.support import LIVE_APPS, skip_module_without_browser
+from tests.e2e.support import LIVE_APPS, SCREENSHOTS, skip_module_without_browser
 
 skip_module_without_browser()
 
@@ -88,14 +88,17 @@ def _data_ids() -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def seeded(live_server):
     """Rows for the pages to show, made in the live app: three scored calls of the demo
-    trainee (one with the simulator's moods and end state), a test assignment with a
-    persona, an open certification attempt and a marked one with exam topics and drills.
+    trainee (one with the simulator's moods and end state) and one in progress, a test
+    assignment with a persona, an open certification attempt, and for the second demo
+    trainee a certified attempt with exam topics and a drill.
     Returns the texts people typed (names, usernames, cohorts, titles)."""
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.models import Assignment, CertificationAttempt, Cohort, Drill, User
+    from app.models import Assignment, CertificationAttempt, CertificationResult, Cohort, User
+    from app.models.base import utcnow
     from app.services import assignments, certification, scoring
+    from app.services.drills import start_drill
 
     app = LIVE_APPS[live_server]
     with app.app_context():
@@ -115,14 +118,21 @@ def seeded(live_server):
             title="本周练习", scenario_ids=["billing_complaint", "signal_complaint"], persona="calm", mode="test",
             cohort_ids=[cohort.id]))
         certification.start_attempt(trainee, "core", seed=5)
+        start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=7)  # a call in progress
         # A marked attempt as the marking leaves it: exam topics, drills, cases.
         other = people["trainee2"]
-        signal = db.session.scalar(select(Drill).where(Drill.trainee_id == trainee.id).order_by(Drill.id.desc()))
-        db.session.add(CertificationAttempt(
+        signal = scoring.import_transcript((TRANSCRIPTS / "signal_complaint.good.json").read_bytes(), "cert.json",
+                                           trainer, trainee=other)
+        marked = CertificationAttempt(
             user_id=other.id, track_id="core", status="marked", exam_score=84.0, drill_score=40.0, case_score=30.0,
-            total=154.0, grade="good", details={"exam_topics": {"verification": [9.6, 9.6], "privacy": [1.6, 3.2]},
-                                                 "drills": ["signal_complaint"], "drill_ids": {"signal_complaint": signal.id},
-                                                 "cases": []}))
+            total=154.0, grade="good", finished_at=utcnow(),
+            details={"exam_topics": {"verification": [9.6, 9.6], "privacy": [1.6, 3.2]}, "drills": ["signal_complaint"],
+                     "drill_ids": {"signal_complaint": signal.id}, "cases": []})
+        db.session.add(marked)
+        db.session.flush()
+        signal.certification_attempt_id = marked.id
+        db.session.add(CertificationResult(user_id=other.id, attempt_id=marked.id, track_id="core", grade="good",
+                                           total=154.0, awarded_at=utcnow()))
         db.session.commit()
         typed = {s for u in db.session.scalars(select(User)) for s in (u.username, u.display_name)}
         typed |= {c.name for c in db.session.scalars(select(Cohort))}
@@ -213,3 +223,47 @@ def test_every_page_in_chinese_without_raw_ids_and_within_two_clicks(open_sessio
            if not any(re.search(p, urlsplit(path).path) and d <= MAX_CLICKS for path, d in clicks.items())]
     assert not far, (f"{role}: not reached from {HOMES[role]} within {MAX_CLICKS} clicks: {far}\n"
                      f"walked: {json.dumps(clicks, indent=1)}")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_every_page_fits_a_phone(open_session, seeded, role):
+    """At 390 px no page scrolls sideways: wide tables scroll inside their own box."""
+    s = open_session(role)
+    s.page.set_viewport_size(PHONE)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    wide = []
+    for n, (path, _) in enumerate(walk(s, role)):
+        s.page.wait_for_load_state("load")
+        width = s.page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            # The outermost elements that stick out, to say what to fix.
+            culprits = s.page.evaluate("""(limit) => {
+                const out = [];
+                document.querySelectorAll('main *').forEach(e => {
+                    const r = e.getBoundingClientRect();
+                    if (r.right > limit + 1 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > limit + 1))
+                        out.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+                                 + ' ' + Math.round(r.right) + 'px');
+                });
+                return out.slice(0, 5);
+            }""", PHONE["width"])
+            wide.append(f"{path}: {width}px ({'; '.join(culprits)})")
+        s.page.screenshot(path=str(SCREENSHOTS / f"phone_{role}_{n:02d}.png"), full_page=True)
+    assert not wide, f"pages wider than {PHONE['width']} px:\n" + "\n".join(wide)
+
+
+def test_drill_page_puts_timer_and_briefing_above_the_chat_on_a_phone(open_session, seeded):
+    s = open_session("trainee")
+    s.page.set_viewport_size(PHONE)
+    s.goto("/trainee/")
+    s.page.locator("a[href*='/trainee/drills/']:not([href$='/report'])").first.click()
+    s.page.wait_for_selector("#timer")
+    top = s.page.evaluate("""() => ({
+        timer: document.querySelector('#timer').getBoundingClientRect().top,
+        briefing: document.querySelector('.drill-briefing').getBoundingClientRect().top,
+        chat: document.querySelector('.drill-chat').getBoundingClientRect().top})""")
+    assert top["timer"] < top["chat"] and top["briefing"] < top["chat"], top
+    s.shot("phone_drill")

@@ -333,3 +333,14 @@ def test_streamed_turn_without_an_outer_app_context(app_factory):
     with app.app_context():
         assert [t.speaker for t in drills.turns_of(db.session.get(Drill, int(url.rsplit("/", 1)[1])))] == [
             "customer", "agent", "customer"]
+
+
+def test_the_seed_is_folded_under_advanced(client, trainee):
+    page = client.get("/trainee/start/billing_complaint").get_data(as_text=True)
+    folded = re.search(r'<details class="advanced"( open)?>\s*<summary>高级选项</summary>(.*?)</details>', page, re.S)
+    assert folded and not folded.group(1) and 'name="seed"' in folded.group(2)
+    assert page.count('name="seed"') == 1  # nowhere else on the page
+    # A bad seed opens the fold, so its error is seen.
+    page = client.post("/trainee/start/billing_complaint",
+                       data={"persona": "calm", "customer": "scripted", "seed": "-3"}).get_data(as_text=True)
+    assert '<details class="advanced" open>' in page
