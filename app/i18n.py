@@ -68,6 +68,7 @@ def _labels():
         # drill status and outcome
         "active": _l("in progress"), "ended": _l("ended"), "resolved": _l("resolved"),
         "escalated": _l("escalated"), "hung_up": _l("customer hung up"), "unfinished": _l("unfinished"),
+        "discarded": _l("discarded"),
         # drill and assignment modes; an uploaded real call is a drill of customer kind "import"
         "practice": _l("practice"), "test": _l("test"), "import": _l("uploaded call"),
         # customer kinds

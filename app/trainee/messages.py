@@ -15,6 +15,7 @@ def message_for(exc: DrillError) -> str:
         "too_long": _("Your turn is too long: at most %(max_chars)s characters.",
                       max_chars=exc.params.get("max_chars", "")),
         "ended": _("This call has ended."),
+        "certification": _("A certification drill cannot be discarded."),
         "time_up": _("The time for this test drill is up; the call has ended."),
         "moved_on": _("The conversation has changed in another window. Reload the page to continue."),
         "reply_pending": _("The customer has not answered your previous turn yet. Reload the page to get the answer."),

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import blueprint_roles
@@ -82,6 +83,19 @@ def end(drill_id: int):
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(drill=drills.drill_json(drill))
     return redirect(url_for(".drill", drill_id=drill.id))
+
+
+@bp.route("/drills/<int:drill_id>/discard", methods=["POST"])
+def discard(drill_id: int):
+    """Set an abandoned call aside (unscored) and go home; 409 page for an ended or a
+    certification drill."""
+    try:
+        drills.discard_drill(_own_drill(drill_id), current_user)
+    except DrillError as exc:
+        flash(message_for(exc), "error")
+    else:
+        flash(_("The call was discarded."), "success")
+    return redirect(url_for(".home"), 303)
 
 
 def _own_drill(drill_id: int):
