@@ -42,6 +42,12 @@ def home():
                            tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats())
 
 
+@bp.route("/runs")
+def runs():
+    """Certification attempts in progress: who, which track, since when, what is left."""
+    return render_template("hr/runs.html", rows=certification.attempts_in_progress())
+
+
 @bp.route("/people/<int:user_id>")
 def person(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

@@ -72,6 +72,7 @@ trainer.suggest                  POST    login     403      ok       403      40
 
 hr.home                          GET     login     403      403      ok       403
 hr.person                        GET     login     403      403      ok       403
+hr.runs                          GET     login     403      403      ok       403
 hr.drill_report                  GET     login     403      403      ok       403
 hr.drill_download                GET     login     403      403      ok       403
 hr.export                        GET     login     403      403      ok       403
