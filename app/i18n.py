@@ -167,8 +167,10 @@ def case_title(track_id: str | None, case_id: str | None) -> str:
     from app.services import content
 
     entry = content.catalog().find("track", track_id) if track_id else None
-    case = entry.model.case(case_id) if entry is not None and case_id else None
-    return case.title if case is not None else (case_id or "—")
+    try:
+        return entry.model.case(case_id).title if entry is not None and case_id else (case_id or "—")
+    except KeyError:  # a case since removed from the track file
+        return case_id
 
 
 def plain_fault(fault) -> str:
