@@ -67,6 +67,11 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = "zh"
     LANGUAGES = ("zh", "en")
+    # The centre's time zone: every time a person reads is in it (stored times stay UTC).
+    CENTRE_TIMEZONE = os.environ.get("CENTRE_TIMEZONE", "Asia/Shanghai")
+    # The language of the centre's calls: a new drill's customer speaks it unless the
+    # trainee or the assignment chooses another; never taken from the interface language.
+    CENTRE_LANGUAGE = os.environ.get("CENTRE_LANGUAGE", "zh-CN")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -121,9 +121,12 @@ def register_input_guards(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.i18n import template_globals
+    from app.core.dates import zone
+    from app.i18n import local_time, template_globals
 
+    zone(app.config.get("CENTRE_TIMEZONE") or "UTC")  # an unknown zone fails at start, naming the setting
     app.context_processor(template_globals)
+    app.add_template_filter(local_time, "local")
 
 
 def register_commands(app: Flask) -> None:

@@ -152,7 +152,7 @@ def child(variant: str, url: str, out: Path) -> dict:
                     writer.writerow(row)
         else:
             with open(out, "wb") as fh:
-                for chunk in exports.writer(variant).write(exports.ResultFilter()):
+                for chunk in exports.writer(variant).write(exports.ResultFilter(), exports.words("zh-CN")):
                     fh.write(chunk)
         seconds = time.perf_counter() - t0
     # Without the reset (not Linux), the lifetime peak: an upper bound that includes start-up.

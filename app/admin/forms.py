@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from app.forms import Form
 from app.models import Role
 
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = [(r.value, _l(r.value)) for r in Role]  # the msgids "trainee", "trainer", "hr", "admin"
 
 
 class UserCreateForm(Form):

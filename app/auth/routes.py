@@ -59,7 +59,15 @@ def login():
         if outcome.user is None:
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
-        session.clear()  # a fresh session on privilege change
+        # A fresh session on privilege change, keeping the language chosen on the login page
+        # (and remembering it for the account, as choosing it after login would).
+        chosen = session.get("lang")
+        session.clear()
+        if chosen in current_app.config["LANGUAGES"]:
+            session["lang"] = chosen
+            if outcome.user.locale != chosen:
+                outcome.user.locale = chosen
+                db.session.commit()
         login_user(outcome.user)
         return redirect(_safe_next(request.args.get("next")) or home_url_for(outcome.user))
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)

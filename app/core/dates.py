@@ -1,7 +1,27 @@
-"""Calendar days as bounds on UTC instants, for filters whose days are inclusive."""
+"""Calendar days as bounds on UTC instants, for filters whose days are inclusive; stored
+UTC instants as the centre's local time for people to read."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@lru_cache(maxsize=8)
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` (e.g. Asia/Shanghai); ValueError naming it if unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"CENTRE_TIMEZONE: {name!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+
+
+def local(moment: datetime, zone_name: str) -> datetime:
+    """A stored instant in the zone `zone_name`; a naive value is taken as UTC (how the
+    database hands back a UTC column on SQLite)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(zone(zone_name))
 
 
 def day_start(day: date) -> datetime:

@@ -218,18 +218,24 @@ LABELS = {
 }
 
 
-def render_text(transcript: Transcript, language: str | None = None, title: str | None = None) -> str:
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+
+
+def render_text(transcript: Transcript, language: str | None = None, title: str | None = None,
+                persona: str | None = None) -> str:
     """A plain-text rendering for download and review: a header, then ``[n] Speaker: text``.
 
-    Turn numbers are the same 0-based numbers the score evidence refers to.
+    Turn numbers are the same 0-based numbers the score evidence refers to. `title` and
+    `persona` are the scenario's title and the persona's display name, shown instead of
+    their ids when given; the call's language is shown by name.
     """
     lang = language or transcript.language or "zh-CN"
     labels = LABELS["zh-CN" if lang.startswith("zh") else "en"]
     lines = [f"{labels['scenario']}: {title or transcript.scenario}"]
     if transcript.language:
-        lines.append(f"{labels['language']}: {transcript.language}")
+        lines.append(f"{labels['language']}: {LANGUAGE_NAMES.get(transcript.language, transcript.language)}")
     if transcript.persona:
-        lines.append(f"{labels['persona']}: {transcript.persona}")
+        lines.append(f"{labels['persona']}: {persona or transcript.persona}")
     if transcript.agent:
         who = transcript.agent.id + (f" ({transcript.agent.name})" if transcript.agent.name else "")
         lines.append(f"{labels['trainee']}: {who}")

@@ -42,6 +42,12 @@ def home():
                            tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats())
 
 
+@bp.route("/runs")
+def runs():
+    """Certification attempts in progress: who, which track, since when, what is left."""
+    return render_template("hr/runs.html", rows=certification.attempts_in_progress())
+
+
 @bp.route("/people/<int:user_id>")
 def person(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
@@ -73,7 +79,7 @@ def export(export_format: str):
         exports.check_known(f)
     except exports.FilterError as exc:
         abort(400, description=str(exc))
-    out = exports.export(export_format, f, _actor())
+    out = exports.export(export_format, f, _actor(), content_language())
     return Response(stream_with_context(out.chunks), mimetype=out.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{out.filename}"', "X-Row-Count": str(out.rows),
         "Cache-Control": "no-store"})

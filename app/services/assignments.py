@@ -54,6 +54,18 @@ def scenario_choices(language: str) -> list:
                   key=lambda s: s.title)
 
 
+def persona_names(scenarios) -> dict[str, str]:
+    """Each persona id of these scenarios with its display names from the scenario files,
+    e.g. {"calm": "讲理型 / 理性型"}: one id is a different persona in each scenario."""
+    names: dict[str, list[str]] = {}
+    for s in scenarios:
+        for p in s.personas:
+            labels = names.setdefault(p.id, [])
+            if p.label not in labels:
+                labels.append(p.label)
+    return {pid: " / ".join(labels) for pid, labels in names.items()}
+
+
 def all_scenarios() -> list:
     """One catalog model per scenario id (the Chinese original when there is one), by title."""
     seen: dict = {}

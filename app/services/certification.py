@@ -374,6 +374,14 @@ def missing(attempt: CertificationAttempt) -> list[str]:
     return out
 
 
+def attempts_in_progress(limit: int = 500) -> list[tuple[CertificationAttempt, list[str]]]:
+    """Attempts not graded yet (open or submitted), oldest first, each with what it still
+    lacks (`missing`): what HR follows while a certification runs."""
+    rows = db.session.scalars(select(CertificationAttempt).where(CertificationAttempt.status.in_(("open", "submitted")))
+                              .order_by(CertificationAttempt.started_at, CertificationAttempt.id).limit(limit)).all()
+    return [(a, missing(a)) for a in rows]
+
+
 def finalise_attempt(attempt: CertificationAttempt, actor=None) -> marking.Outcome:
     """Grade a complete attempt: store section points, total, grade and the outcome
     (with reasons) in `details`, release its drill reports, add a CertificationResult

@@ -114,8 +114,10 @@ def drill_for_trainee(trainee_id: int, drill_id: int) -> Drill | None:
 
 
 def recent_drills(trainee_id: int, limit: int = 20) -> list[Drill]:
+    """The trainee's newest drills, discarded ones left out."""
     return list(db.session.scalars(
-        select(Drill).where(Drill.trainee_id == trainee_id).order_by(Drill.started_at.desc(), Drill.id.desc())
+        select(Drill).where(Drill.trainee_id == trainee_id, Drill.status != "discarded")
+        .order_by(Drill.started_at.desc(), Drill.id.desc())
         .limit(limit)
     ))
 
@@ -183,6 +185,26 @@ def scenarios_in(language: str) -> list:
     """The playable scenarios of a language, easiest first."""
     entries = [e.model for e in catalog().of_kind("scenario") if e.model.language == language]
     return sorted(entries, key=lambda s: (s.difficulty, s.title))
+
+
+def scenario_languages(scenario_id: str) -> list[str]:
+    """The languages a scenario exists in (one file each), zh-CN first."""
+    langs = {e.model.language for e in catalog().of_kind("scenario") if e.model.id == scenario_id}
+    return sorted(langs, key=lambda lang: (lang != "zh-CN", lang))
+
+
+def drill_language(scenario_id: str, asked: str | None, centre: str) -> str | None:
+    """The language a new drill of this scenario is played in: the one asked for when the
+    scenario exists in it, else the centre's, else the scenario's first; None when the
+    scenario does not exist. Never the interface language: a trainee reading English
+    pages at a Chinese centre still gets a Chinese customer."""
+    langs = scenario_languages(scenario_id)
+    if not langs:
+        return None
+    for lang in (asked, centre):
+        if lang in langs:
+            return lang
+    return langs[0]
 
 
 def find_scenario(scenario_id: str, language: str):
@@ -287,6 +309,31 @@ def refuse_if_out_of_time(drill: Drill) -> None:
     if drill.mode == "test" and time_left(drill) < -TIME_GRACE:
         end_drill(drill, by="time limit")
         raise DrillConflict("time_up", "the time limit of this test drill has passed")
+
+
+def discard_drill(drill: Drill, actor) -> Drill:
+    """Set an abandoned call aside, unscored: status `discarded`, so the trainee's list no
+    longer offers to continue it and no report or statistic counts it. Audited
+    (`drill_discarded`); commits.
+
+    Raises DrillConflict (409): `ended` when the call has ended (a scored call stays),
+    `certification` for a certification drill (its attempt needs it).
+    """
+    from app.services import audit
+
+    if drill.certification_attempt_id is not None:
+        raise DrillConflict("certification", "a certification drill cannot be discarded")
+    # Conditional, like mark_ended: a turn or an end that wins the race keeps the call.
+    result = db.session.execute(
+        update(Drill).where(Drill.id == drill.id, Drill.status == "active")
+        .values(status="discarded", ended_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise DrillConflict("ended", "the call has already ended")
+    audit.record("drill_discarded", actor, f"drill:{drill.id}")
+    db.session.commit()
+    db.session.refresh(drill)
+    return drill
 
 
 def mark_ended(drill: Drill, outcome: str) -> bool:

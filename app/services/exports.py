@@ -31,6 +31,14 @@ CHUNK = 1000
 CERTIFIED = tuple(g for g in GRADES if g != "retake")
 COLUMNS = ("result_id", "username", "name", "cohort", "track", "grade", "total", "exam", "drills", "cases",
            "awarded_at", "attempt_id")
+# The header row people read in a spreadsheet, per export language; COLUMNS stay the keys.
+HEADERS = {
+    "zh-CN": ("结果编号", "用户名", "姓名", "班组", "认证项目", "等级", "总分", "理论考试", "情景演练", "案例分析",
+              "获证时间", "考试记录编号"),
+    "en": ("Result no.", "Username", "Name", "Cohort", "Track", "Grade", "Total", "Exam", "Drills", "Cases",
+           "Awarded at", "Attempt no."),
+}
+LANGUAGES = tuple(HEADERS)
 
 
 class FilterError(ValueError):
@@ -128,15 +136,43 @@ def _cell(value):
     return value
 
 
-def _rows(result) -> Iterator[list]:
-    """The export cells of each row of a results query, in COLUMNS order.
+@dataclass(frozen=True)
+class Words:
+    """What an export shows in words rather than codes, read from the track files before
+    the stream starts (the stream may outlive the request and its app context)."""
+
+    language: str
+    headers: tuple[str, ...]
+    tracks: dict[str, str]             # track id -> title
+    grades: dict[tuple[str, str], str]  # (track id, grade) -> the band's title
+
+
+def words(language: str = "zh-CN") -> Words:
+    """Headers, track titles and grade titles in `language` (zh-CN or en), from the track files."""
+    language = language if language in HEADERS else "zh-CN"
+    tracks, grades = {}, {}
+    for e in content.catalog().of_kind("track"):
+        tracks[e.model.id] = e.model.title.get(language) or e.model.id
+        for band in e.model.grades:
+            grades[(e.model.id, band.grade)] = band.title.get(language) or band.grade
+    return Words(language, HEADERS[language], tracks, grades)
+
+
+def _rows(result, w: Words | None = None) -> Iterator[list]:
+    """The export cells of each row of a results query, in COLUMNS order; with `w`, the
+    track and grade in words of its language.
 
     Columns are picked by position, found once from the result's keys: a lookup by name
     per cell was a third of a CSV export's time (export_bench, 100,000 rows)."""
     keys = list(result.keys())
     pick = operator.itemgetter(*[keys.index(c) for c in COLUMNS])
+    track, grade = COLUMNS.index("track"), COLUMNS.index("grade")
     for r in result:
-        yield [_cell(v) for v in pick(r)]
+        row = [_cell(v) for v in pick(r)]
+        if w is not None:
+            row[grade] = w.grades.get((row[track], row[grade]), row[grade])
+            row[track] = w.tracks.get(row[track], row[track])
+        yield row
 
 
 # --- the registry ---------------------------------------------------------------------------
@@ -146,7 +182,7 @@ class Writer:
     name: str
     mimetype: str
     extension: str
-    write: Callable[[ResultFilter], Iterator[bytes]]
+    write: Callable[[ResultFilter, Words], Iterator[bytes]]
     count: Callable[[ResultFilter], int]
 
 
@@ -181,24 +217,26 @@ class Export:
     rows: int
 
 
-def export(name: str, f: ResultFilter, actor) -> Export:
+def export(name: str, f: ResultFilter, actor, language: str = "zh-CN") -> Export:
     """Count the rows, audit the export (`export`, format, filter, rows) and commit, then
-    return the lazy byte stream. LookupError for an unknown format."""
+    return the lazy byte stream, its headers, tracks and grades in `language` (zh-CN or
+    en). LookupError for an unknown format."""
     w = writer(name)
+    labels = words(language)
     rows = w.count(f)
     audit.record("export", actor, "certifications", format=name, filter=f.args(), rows=rows)
     db.session.commit()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Export(w.write(f), f"certifications-{stamp}.{w.extension}", w.mimetype, rows)
+    return Export(w.write(f, labels), f"certifications-{stamp}.{w.extension}", w.mimetype, rows)
 
 
 @register_writer("csv", "text/csv; charset=utf-8", "csv")
-def write_csv(f: ResultFilter) -> Iterator[bytes]:
+def write_csv(f: ResultFilter, w: Words) -> Iterator[bytes]:
     buf = io.StringIO()
     out = csv.writer(buf)
     # The BOM makes Excel read the UTF-8 Chinese names correctly.
-    yield ("\ufeff" + ",".join(COLUMNS) + "\r\n").encode()
-    for n, row in enumerate(_rows(_stream(results_query(f))), 1):
+    yield ("\ufeff" + ",".join(w.headers) + "\r\n").encode()
+    for n, row in enumerate(_rows(_stream(results_query(f)), w), 1):
         out.writerow(row)
         if n % CHUNK == 0:
             yield buf.getvalue().encode()
@@ -209,15 +247,15 @@ def write_csv(f: ResultFilter) -> Iterator[bytes]:
 
 
 @register_writer("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
-def write_xlsx(f: ResultFilter) -> Iterator[bytes]:
+def write_xlsx(f: ResultFilter, w: Words) -> Iterator[bytes]:
     from openpyxl import Workbook
 
     # write_only streams rows to disk as they are appended; the finished zip is then
     # read back in chunks, so neither step holds the sheet in memory.
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("certifications")
-    ws.append(list(COLUMNS))
-    for row in _rows(_stream(results_query(f))):
+    ws = wb.create_sheet("认证结果" if w.language == "zh-CN" else "certifications")
+    ws.append(list(w.headers))
+    for row in _rows(_stream(results_query(f)), w):
         ws.append(row)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
@@ -274,7 +312,19 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _statement(base: str, home: str, username: str, verb: str, obj: str, name: str,
+def _names(titles: Mapping[str, str], frame: Mapping[str, str]) -> dict[str, str]:
+    """An xAPI language map ({"zh-CN": "演练：…", "en-US": "Drill: …"}) from titles per language;
+    a language without its own title takes another's."""
+    fallback = next(iter(titles.values()), "")
+    return {tag: frame[lang].format(titles.get(lang) or fallback) for lang, tag in (("zh-CN", "zh-CN"), ("en", "en-US"))}
+
+
+def _scenario_titles(scenario_id: str) -> dict[str, str]:
+    return {e.model.language: e.model.title for e in content.catalog().of_kind("scenario")
+            if e.model.id == scenario_id} or {"zh-CN": scenario_id}
+
+
+def _statement(base: str, home: str, username: str, verb: str, obj: str, name: dict[str, str],
                raw: float, max_: float, when, success: bool | None = None, extra: dict | None = None) -> dict:
     # Actor is an account on this app, never an email: the LMS gets no personal address.
     result = {"score": {"scaled": round(raw / max_, 4) if max_ else 0.0, "raw": raw, "min": 0, "max": max_},
@@ -283,7 +333,7 @@ def _statement(base: str, home: str, username: str, verb: str, obj: str, name: s
         result["success"] = success
     stmt = {"actor": {"objectType": "Agent", "account": {"homePage": home, "name": username}},
             "verb": {"id": VERBS[verb], "display": {"en-US": verb}},
-            "object": {"objectType": "Activity", "id": base + obj, "definition": {"name": {"en-US": name}}},
+            "object": {"objectType": "Activity", "id": base + obj, "definition": {"name": name}},
             "result": result, "timestamp": _iso(when)}
     if extra:
         stmt["context"] = {"extensions": {base + "ext/" + k: v for k, v in extra.items()}}
@@ -291,24 +341,31 @@ def _statement(base: str, home: str, username: str, verb: str, obj: str, name: s
 
 
 @register_writer("xapi", "application/json", "json", count=_count_xapi)
-def write_xapi(f: ResultFilter) -> Iterator[bytes]:
+def write_xapi(f: ResultFilter, w: Words | None = None) -> Iterator[bytes]:
     """A JSON array of statements: one per marked attempt (passed/failed), one per
-    completed drill of those attempts."""
+    completed drill of those attempts. Activity names are language maps (zh-CN, en-US)
+    from the track and scenario titles, never ids."""
     base = current_app.config.get("XAPI_BASE_IRI") or "https://hotline-coach.example/xapi/"
     base = base if base.endswith("/") else base + "/"
     home = base.rsplit("/xapi/", 1)[0] + "/" if "/xapi/" in base else base
     maxima = {e.model.id: e.model.total for e in content.catalog().of_kind("track")}
+    track_titles = {e.model.id: e.model.title for e in content.catalog().of_kind("track")}
+    cert_frame, drill_frame = {"zh-CN": "认证：{}", "en": "Certification: {}"}, {"zh-CN": "演练：{}", "en": "Drill: {}"}
+    scenario_names: dict[str, dict[str, str]] = {}
     first = True
     yield b"["
     for a in _stream(_attempts_query(f)):
         s = _statement(base, home, a.username, "failed" if a.grade == "retake" else "passed",
-                       f"certification/{a.track_id}", f"Certification {a.track_id}", a.total or 0.0, maxima.get(a.track_id, 200.0),
+                       f"certification/{a.track_id}",
+                       _names(track_titles.get(a.track_id) or {"zh-CN": a.track_id}, cert_frame), a.total or 0.0, maxima.get(a.track_id, 200.0),
                        a.finished_at, success=a.grade != "retake", extra={"grade": a.grade, "attempt": a.id})
         yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
         first = False
     for drill, score, scenario_id, username in _stream(_drills_query(f)):
         cur = current_score(drill, score)
-        s = _statement(base, home, username, "completed", f"scenario/{scenario_id}", f"Drill {scenario_id}",
+        if scenario_id not in scenario_names:
+            scenario_names[scenario_id] = _names(_scenario_titles(scenario_id), drill_frame)
+        s = _statement(base, home, username, "completed", f"scenario/{scenario_id}", scenario_names[scenario_id],
                        cur.total, cur.max_total, drill.ended_at,
                        extra={"drill": drill.id, "attempt": drill.certification_attempt_id})
         yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
@@ -329,7 +386,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
-    from app.i18n import label
+    from app.i18n import label, local_time
     from app.services.pdf_font import pdf_font
 
     font = pdf_font()
@@ -347,7 +404,7 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     lines = [(28, "岗位技能认证证书"), (16, "Certificate of Skills"), (24, result.user.display_name),
              (16, f"{title['zh-CN']} · {title['en']}"), (16, f"等级 Grade: {grade_text}"),
              (14, f"总分 Total: {result.total:g} / {entry.model.total:g}" if entry else f"Total: {result.total:g}"),
-             (12, f"日期 Date: {result.awarded_at:%Y-%m-%d}"), (10, f"证书编号 No.: {number}")]
+             (12, f"日期 Date: {local_time(result.awarded_at, '%Y-%m-%d')}"), (10, f"证书编号 No.: {number}")]
     y = h - 120
     for size, text in lines:
         c.setFont(font, size)

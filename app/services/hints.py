@@ -100,11 +100,25 @@ def take_hint(drill: Drill, actor, default_penalty: float = 2.0) -> Hint:
                        .values(hints_used=Drill.hints_used + 1).execution_options(synchronize_session=False))
     last = last_turn(drill)
     note = {"step": step, "item": item}
-    last.meta = {**(last.meta or {}), "hints": [*((last.meta or {}).get("hints") or []), note]}
+    # The hint as given is kept with the turn, so the page shows it again after a reload.
+    kept = {**note, "text": text, "model": model}
+    last.meta = {**(last.meta or {}), "hints": [*((last.meta or {}).get("hints") or []), kept]}
     audit.record("hint", actor, f"drill:{drill.id}", position=last.position, **note)
     db.session.commit()
     db.session.refresh(drill)
     return Hint(step, item, text, model, drill.hints_used, hint_penalty_per_hint(drill, default_penalty))
+
+
+def hints_given(drill: Drill) -> list[Hint]:
+    """The hints already given on this drill, oldest first, as `take_hint` returned them
+    (hints noted before their text was kept are left out: nothing to show again)."""
+    out = []
+    for turn in turns_of(drill):
+        for note in (turn.meta or {}).get("hints") or []:
+            if isinstance(note, dict) and "text" in note:
+                out.append(Hint(note.get("step", ""), note.get("item"), note["text"], note.get("model"),
+                                len(out) + 1, 0.0))
+    return out
 
 
 def hint_json(hint: Hint) -> dict:

@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from app.i18n import local_time
 from app.services.pdf_font import pdf_font
 
 RED = colors.HexColor("#b42318")
@@ -112,7 +113,7 @@ def render_pdf(view, language: str) -> bytes:
     agent_label, started_label = _("Agent"), _("Started")
     story = [
         _p(_("Score report") + f" · {drill.scenario_version.title}", st["h1"]),
-        _p(f"{agent_label}: {agent} · {started_label}: {drill.started_at:%Y-%m-%d %H:%M} UTC · #{drill.id}", st["small"]),
+        _p(f"{agent_label}: {agent} · {started_label}: {local_time(drill.started_at)} · #{drill.id}", st["small"]),
         Spacer(1, 4 * mm),
     ]
     if view.current is not None:

@@ -244,7 +244,11 @@ def _json(drill: Drill, score: Score | None, language: str) -> bytes:
 
 @register_export("txt", "text/plain", "txt")
 def _text(drill: Drill, score: Score | None, language: str) -> bytes:
-    return render_text(drill_transcript(drill), language, drill.scenario_version.title).encode("utf-8")
+    from app.i18n import persona_label
+    from app.services.drills import scenario_of
+
+    persona = persona_label(scenario_of(drill), drill.persona) if drill.persona else None
+    return render_text(drill_transcript(drill), language, drill.scenario_version.title, persona).encode("utf-8")
 
 
 @register_export("pdf", "application/pdf", "pdf")

@@ -272,6 +272,8 @@ class ImportResult:
     drill: Drill | None = None
     score: Score | None = None
     faults: list[str] = field(default_factory=list)
+    # The same faults as objects, for the page to say them in plain words (app/core/fault_words.py).
+    fault_items: list[Fault] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -287,10 +289,11 @@ def import_files(files: list[tuple[str, bytes]], uploader, trainee: User | None 
         try:
             drill = import_transcript(raw, name, uploader, trainee, external_agent)
         except DataFileError as exc:
-            results.append(ImportResult(name, faults=[str(f) for f in exc.faults]))
+            results.append(ImportResult(name, faults=[str(f) for f in exc.faults], fault_items=list(exc.faults)))
         except Exception:  # one broken file must not lose the report on the rest of the batch
             log.exception("importing %s failed", name)
-            results.append(ImportResult(name, faults=[f"{name}: (top): could not be imported (internal error)"]))
+            fault = Fault(name, "", "could not be imported (internal error)")
+            results.append(ImportResult(name, faults=[str(fault)], fault_items=[fault]))
         else:
             results.append(ImportResult(name, drill, latest_score(drill)))
     return results

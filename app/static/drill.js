@@ -20,6 +20,11 @@
   // Streaming needs a readable response body; older browsers get the plain JSON reply.
   var canStream = typeof ReadableStream !== "undefined" && typeof TextDecoder !== "undefined";
 
+  // On a phone the briefing sits above the chat: start it folded, one tap opens it.
+  if (window.matchMedia && window.matchMedia("(max-width: 800px)").matches) {
+    Array.prototype.forEach.call(document.querySelectorAll("details.drill-fold"), function (d) { d.open = false; });
+  }
+
   function lastPosition() {
     var items = transcript.querySelectorAll("li[data-position]");
     if (!items.length) { return null; }

@@ -30,7 +30,8 @@
       return true;
     }
     var bad = item("up-bad", file.name + ": " + msg.msgFailed);
-    var faults = (data && data.faults) || [];
+    // The faults in plain words when the server gives them, else as they are.
+    var faults = (data && (data.explained || data.faults)) || [];
     if (data && data.errors) {
       Object.keys(data.errors).forEach(function (k) { faults = faults.concat(data.errors[k]); });
     }
@@ -38,9 +39,7 @@
     var ul = document.createElement("ul");
     faults.forEach(function (f) {
       var li = document.createElement("li");
-      var code = document.createElement("code");
-      code.textContent = f;
-      li.appendChild(code);
+      li.textContent = f;
       ul.appendChild(li);
     });
     bad.appendChild(ul);

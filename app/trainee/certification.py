@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.i18n import content_language
+from app.i18n import centre_language
 from app.services import certification as cert
 from app.trainee.routes import bp
 
@@ -73,7 +73,8 @@ def cert_exam(track_id: str):
 @bp.route("/certification/<track_id>/drills/<scenario_id>", methods=["POST"])
 def cert_drill(track_id: str, scenario_id: str):
     try:
-        drill = cert.start_cert_drill(_open(track_id), scenario_id, content_language())
+        # The track's drills are played in the centre's language, not the interface's.
+        drill = cert.start_cert_drill(_open(track_id), scenario_id, centre_language())
     except cert.CertificationError as exc:
         return _fail(exc, track_id)
     return redirect(url_for(".drill", drill_id=drill.id))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, RadioField, SubmitField
+from wtforms import IntegerField, RadioField, SelectField, SubmitField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.forms import Form
@@ -16,6 +16,7 @@ KIND_LABELS = {"scripted": _l("Scripted customer"), "llm": _l("AI customer (lang
 
 
 class StartDrillForm(Form):
+    language = SelectField(_l("Language of the call"))
     persona = RadioField(_l("Customer persona"), validators=[DataRequired()])
     customer = RadioField(_l("Customer"), validators=[DataRequired()], default="scripted")
     seed = IntegerField(_l("Seed (optional, replays the same call)"),
@@ -23,9 +24,16 @@ class StartDrillForm(Form):
     submit = SubmitField(_l("Start the call"))
 
     @classmethod
-    def for_scenario(cls, scenario, kinds: list[str]) -> "StartDrillForm":
-        """The form with this scenario's personas and the customer kinds available now."""
+    def for_scenario(cls, scenario, kinds: list[str], languages: list[str] | None = None) -> "StartDrillForm":
+        """The form with this scenario's personas, the languages it exists in (the
+        scenario's own language chosen) and the customer kinds available now."""
+        from app.i18n import CONTENT_LANGUAGE_NAMES
+
         form = cls()
+        form.language.choices = [(lang, CONTENT_LANGUAGE_NAMES.get(lang, lang)) for lang in (languages or [scenario.language])]
+        if not form.is_submitted() or not form.language.raw_data:
+            # A post that names no language plays in the scenario's (the route chose it).
+            form.language.data = scenario.language
         form.persona.choices = [(p.id, p.label) for p in scenario.personas]
         if form.persona.data is None and not form.is_submitted():
             # Preselected on the page; a post that names no persona is refused, not defaulted.

@@ -15,6 +15,7 @@ def message_for(exc: DrillError) -> str:
         "too_long": _("Your turn is too long: at most %(max_chars)s characters.",
                       max_chars=exc.params.get("max_chars", "")),
         "ended": _("This call has ended."),
+        "certification": _("A certification drill cannot be discarded."),
         "time_up": _("The time for this test drill is up; the call has ended."),
         "moved_on": _("The conversation has changed in another window. Reload the page to continue."),
         "reply_pending": _("The customer has not answered your previous turn yet. Reload the page to get the answer."),
@@ -26,3 +27,16 @@ def message_for(exc: DrillError) -> str:
         "bad_mode": _("Unknown drill mode."),
     }
     return messages.get(exc.code, exc.message)
+
+
+def hint_text(hint) -> str:
+    """What a hint (app/services/hints.Hint) tells the trainee to do, in the interface language."""
+    what = {
+        "greeting": _("Greet the customer and give your staff number."),
+        "verify": _("Verify the caller's identity (at least two items) before any account detail or change."),
+        "resolution": _("Next step: %(text)s", text=hint.text),
+        "knowledge": _("Make sure you tell the customer: %(text)s", text=hint.text),
+        "optional": _("You could also: %(text)s", text=hint.text),
+        "closing": _("Check the problem is solved, then close the call politely."),
+    }
+    return what.get(hint.step, hint.text)

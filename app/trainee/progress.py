@@ -9,10 +9,10 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.i18n import content_language
+from app.i18n import centre_language, content_language
 from app.services import drills, hints, progress
 from app.services.drills import DrillError
-from app.trainee.messages import message_for
+from app.trainee.messages import hint_text, message_for
 from app.trainee.routes import bp
 
 
@@ -27,8 +27,9 @@ def home():
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
                                     "skills": _("Skill mastery over your last drills"),
                                     "empty": _("No scored drills yet"), "percent": "%"})
+    # The scenarios offered are the centre's (CENTRE_LANGUAGE), whatever language the pages are in.
     return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),
-                           scenarios=drills.scenarios_in(language), progress=view, charts=charts)
+                           scenarios=drills.scenarios_in(centre_language()), progress=view, charts=charts)
 
 
 @bp.route("/assignments/<int:assignment_id>/start/<scenario_id>", methods=["POST"])
@@ -45,18 +46,6 @@ def start_assigned(assignment_id: int, scenario_id: str):
     return redirect(url_for(".drill", drill_id=drill.id), 303)
 
 
-def _hint_text(hint: hints.Hint) -> str:
-    what = {
-        "greeting": _("Greet the customer and give your staff number."),
-        "verify": _("Verify the caller's identity (at least two items) before any account detail or change."),
-        "resolution": _("Next step: %(text)s", text=hint.text),
-        "knowledge": _("Make sure you tell the customer: %(text)s", text=hint.text),
-        "optional": _("You could also: %(text)s", text=hint.text),
-        "closing": _("Check the problem is solved, then close the call politely."),
-    }
-    return what.get(hint.step, hint.text)
-
-
 @bp.route("/drills/<int:drill_id>/hint", methods=["POST"])
 def hint(drill_id: int):
     """JSON: the next step and its model phrasing; 403 when no hints are offered on this
@@ -68,6 +57,6 @@ def hint(drill_id: int):
         return jsonify(error=_("Hints are not available in this drill."), code=exc.code, status=exc.status), exc.status
     except DrillError as exc:
         return jsonify(error=message_for(exc), code=exc.code, status=exc.status), exc.status
-    return jsonify(hint={**hints.hint_json(given), "text": _hint_text(given)},
+    return jsonify(hint={**hints.hint_json(given), "text": hint_text(given)},
                    message=_("Hints used: %(n)d, each costs %(points)g points.", n=given.hints_used,
                              points=given.penalty))

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import blueprint_roles
-from app.i18n import content_language
+from app.i18n import centre_language
 from app.models import Role
 from app.services import drill_turns, drills, hints
 from app.services.drills import DrillError
 from app.services.engines import available_kinds
 from app.trainee.forms import StartDrillForm, TurnRequest
-from app.trainee.messages import message_for
+from app.trainee.messages import hint_text, message_for
 
 bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
@@ -24,8 +25,11 @@ bp = blueprint_roles(Blueprint("trainee", __name__), Role.TRAINEE)
 
 @bp.route("/start/<scenario_id>", methods=["GET", "POST"])
 def start(scenario_id: str):
-    scenario = drills.find_scenario(scenario_id, content_language()) or abort(404)
-    form = StartDrillForm.for_scenario(scenario, available_kinds())
+    # The call's language comes with the scenario (?language=, or the form's choice),
+    # defaulting to the centre's; the interface language plays no part.
+    language = drills.drill_language(scenario_id, request.values.get("language"), centre_language()) or abort(404)
+    scenario = drills.find_scenario(scenario_id, language) or abort(404)
+    form = StartDrillForm.for_scenario(scenario, available_kinds(), drills.scenario_languages(scenario_id))
     if form.validate_on_submit():
         try:
             drill = drills.start_drill(current_user, scenario.id, scenario.language, form.persona.data,
@@ -51,7 +55,8 @@ def drill(drill_id: int):
     return render_template("trainee/drill.html", drill=drill, scenario=scenario, turns=drills.turns_of(drill),
                            pending=drills.pending_agent_turn(drill) is not None,
                            seconds_left=max(0, int(left.total_seconds())),
-                           hint_penalty=hints.hint_offer(drill, current_app.config.get("HINT_PENALTY", 2.0)))
+                           hint_penalty=hints.hint_offer(drill, current_app.config.get("HINT_PENALTY", 2.0)),
+                           hints_given=[(hint_text(h), h.model) for h in hints.hints_given(drill)])
 
 
 @bp.route("/drills/<int:drill_id>/turns", methods=["POST"])
@@ -78,6 +83,19 @@ def end(drill_id: int):
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(drill=drills.drill_json(drill))
     return redirect(url_for(".drill", drill_id=drill.id))
+
+
+@bp.route("/drills/<int:drill_id>/discard", methods=["POST"])
+def discard(drill_id: int):
+    """Set an abandoned call aside (unscored) and go home; 409 page for an ended or a
+    certification drill."""
+    try:
+        drills.discard_drill(_own_drill(drill_id), current_user)
+    except DrillError as exc:
+        flash(message_for(exc), "error")
+    else:
+        flash(_("The call was discarded."), "success")
+    return redirect(url_for(".home"), 303)
 
 
 def _own_drill(drill_id: int):

@@ -20,7 +20,11 @@ from app.trainer.routes import bp
 @bp.route("/assignments")
 def assignments():
     rows = [(a, service.assignment_progress(a)) for a in service.assignments_of(current_user)]
-    return render_template("trainer/assignments.html", rows=rows, plain=RevisionForm())
+    # A persona id names a different customer in each scenario: name it from the
+    # assignment's own scenarios.
+    scenarios = service.all_scenarios()
+    names = {a.id: service.persona_names([s for s in scenarios if s.id in a.scenario_ids]) for a, _ in rows}
+    return render_template("trainer/assignments.html", rows=rows, plain=RevisionForm(), persona_names=names)
 
 
 def _form() -> AssignmentForm:

@@ -115,12 +115,22 @@ class AssignmentForm(Form):
     def build(cls, scenarios, cohorts, trainees, **kwargs) -> "AssignmentForm":
         form = cls(**kwargs)
         form.scenario_ids.choices = [(s.id, s.title) for s in scenarios]
-        personas = sorted({p.id for s in scenarios for p in s.personas})
-        form.persona.choices = [(ANY, _l("The trainee chooses"))] + [(p, p) for p in personas]
+        from app.services.assignments import persona_names
+
+        names = persona_names(scenarios)
+        form.persona.choices = [(ANY, _l("The trainee chooses"))] + sorted(names.items(), key=lambda kv: kv[1])
         form.cohort_ids.choices = [(c.id, c.name) for c in cohorts]
         form.user_ids.choices = [(u.id, f"{u.display_name} ({u.username})") for u in trainees]
         return form
 
     def due_at(self) -> datetime | None:
-        # Due at the end of the chosen day (UTC): "due on the 5th" includes the 5th.
-        return datetime.combine(self.due_date.data, time(23, 59, 59), timezone.utc) if self.due_date.data else None
+        # Due at the end of the chosen day in the centre's time zone: "due on the 5th"
+        # includes the whole 5th as the centre lives it; stored as UTC.
+        if not self.due_date.data:
+            return None
+        from flask import current_app
+
+        from app.core.dates import zone
+
+        centre = zone(current_app.config.get("CENTRE_TIMEZONE") or "UTC")
+        return datetime.combine(self.due_date.data, time(23, 59, 59), centre).astimezone(timezone.utc)

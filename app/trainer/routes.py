@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
-from app.i18n import content_language
+from app.i18n import content_language, plain_fault
 from app.models import Cohort, Role
 from app.services import scoring
 from app.services.drill_score import with_current
@@ -72,14 +72,16 @@ def upload():
 @bp.route("/upload/file", methods=["POST"])
 def upload_file():
     """One file per request for the progress display: JSON `{file, ok, total, max,
-    flags, report_url}` (201) or `{file, ok: false, faults}` (422); form errors 400."""
+    flags, report_url}` (201) or `{file, ok: false, faults, explained}` (422: the faults
+    exact, and in plain words of the interface's language); form errors 400."""
     form, trainees = _upload_form()
     files = form.uploads() if form.validate_on_submit() else []
     if len(files) != 1:
         return jsonify(ok=False, errors=form.errors or {"files": ["exactly one file per request"]}), 400
     result = _import(form, trainees, files)[0]
     if not result.ok:
-        return jsonify(file=result.file, ok=False, faults=result.faults), 422
+        return jsonify(file=result.file, ok=False, faults=result.faults,
+                       explained=[plain_fault(f) for f in result.fault_items]), 422
     score = result.score
     return jsonify(file=result.file, ok=True, drill_id=result.drill.id, total=score.total, max=score.max_total,
                    flags=[f["id"] for f in score.flags],

@@ -167,7 +167,19 @@ def test_mood_from_meta_and_end_state_from_meta():
     turns[6]["meta"] = {"mood": 10, "state": "hung_up"}
     r = score(turns)
     assert crit(r, "mood_trajectory").score == 0 and crit(r, "end_state").score == 0
-    assert "hung_up" in crit(r, "end_state").feedback
+    # In words, not the simulator's codes: "客户挂断", and moods "非常激动" to "非常激动", not "8" / "10".
+    assert "客户挂断" in crit(r, "end_state").feedback and "hung_up" not in crit(r, "end_state").feedback
+    mood = crit(r, "mood_trajectory").feedback
+    assert "非常激动" in mood and not any(ch.isdigit() for ch in mood), mood
+
+
+def test_mood_and_end_state_words_in_english():
+    from app.core.scoring.messages import mood_words, state_words
+
+    assert state_words("en", "escalated") == "handed to a supervisor"
+    assert state_words("zh-CN", "settling") == "通话没有走到结束"  # a mid-call state is not named by its id
+    # The simulator's 0 calm ... 10 furious, as contentment 1 ... -1.
+    assert [mood_words("zh-CN", 1 - m / 5) for m in (0, 2, 5, 7, 10)] == ["平静", "比较平和", "有些不满", "生气", "非常激动"]
 
 
 def test_not_applicable_points_go_to_the_rest_of_the_dimension():

@@ -106,3 +106,9 @@ def test_text_rendering_numbers_turns_like_the_evidence():
     assert text.startswith("场景: 账单异常投诉处理\n")
     assert "\n[1] 客服: 您好，这里是客服中心" in text and "\n[0] 客户: " in text
     assert "Agent: 您好" in render_text(t, language="en")
+
+
+def test_text_rendering_names_persona_and_language_in_words():
+    t = make_transcript("billing_complaint", [("customer", "喂？")], language="zh-CN", persona="furious")
+    text = render_text(t, title="账单异常投诉处理", persona="激动型")
+    assert "客户类型: 激动型\n" in text and "语言: 中文\n" in text and "furious" not in text

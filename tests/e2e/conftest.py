@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import (CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, SCREENSHOTS, TIMEOUT_MS, browser_missing,
-                              skip_or_fail)
+from tests.e2e.support import (CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, LIVE_APPS, SCREENSHOTS, TIMEOUT_MS,
+                              browser_missing, skip_or_fail)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,10 @@ def live_server(browser, tmp_path_factory, cache_dir) -> str:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    LIVE_APPS[base_url] = app
+    yield base_url
+    LIVE_APPS.pop(base_url, None)
     server.shutdown()
     thread.join(timeout=10)
     with app.app_context():

@@ -13,6 +13,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 # Explicit waits only: an element that does not show within this many ms fails the test.
 TIMEOUT_MS = 15_000
 
+# The app behind each live server's base URL, for a test module that seeds rows of its own
+# (in an app context, while the server is idle) before the browser reads them.
+LIVE_APPS: dict = {}
+
 DEMO_PASSWORDS = {"trainee": "trainee-demo", "trainer": "trainer-demo", "hr": "hr-demo-pass", "admin": "admin-demo"}
 
 

@@ -35,6 +35,7 @@ trainee.drill                    GET     login     ok       403      403      40
 trainee.post_turn                POST    login     ok       403      403      403
 trainee.hint                     POST    login     ok       403      403      403
 trainee.end                      POST    login     ok       403      403      403
+trainee.discard                  POST    login     ok       403      403      403
 trainee.report                   GET     login     ok       403      403      403
 trainee.download                 GET     login     ok       403      403      403
 trainee.cert_home                GET     login     ok       403      403      403
@@ -71,6 +72,7 @@ trainer.suggest                  POST    login     403      ok       403      40
 
 hr.home                          GET     login     403      403      ok       403
 hr.person                        GET     login     403      403      ok       403
+hr.runs                          GET     login     403      403      ok       403
 hr.drill_report                  GET     login     403      403      ok       403
 hr.drill_download                GET     login     403      403      ok       403
 hr.export                        GET     login     403      403      ok       403
@@ -98,6 +100,7 @@ OWNERSHIP = {
     ("trainee.post_turn", "drill_id"): "scoped",
     ("trainee.hint", "drill_id"): "scoped",
     ("trainee.end", "drill_id"): "scoped",
+    ("trainee.discard", "drill_id"): "scoped",
     ("trainee.report", "drill_id"): "scoped",
     ("trainee.download", "drill_id"): "scoped",
     ("trainee.start_assigned", "assignment_id"): "scoped",

@@ -18,8 +18,8 @@ from app.services import exports
 from app.services.demo_certification import seed_demo_results
 
 
-def run(name, **filters):
-    out = exports.export(name, exports.ResultFilter(**filters), None)
+def run(name, language="zh-CN", **filters):
+    out = exports.export(name, exports.ResultFilter(**filters), None, language)
     return out, b"".join(out.chunks)
 
 
@@ -68,21 +68,30 @@ def test_csv_for_a_filter_is_audited(results):
     out, data = run("csv", cohort="a")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert out.rows == 1 and len(rows) == 1
-    assert rows[0]["grade"] == "excellent" and rows[0]["total"] == "170.5" and rows[0]["cohort"] == "a"
-    assert rows[0]["name"] == "'=HYPERLINK(1)"  # never a live formula in a spreadsheet
-    assert rows[0]["awarded_at"] == "2024-05-01T08:00:00Z"
+    # Headers, track and grade in words (Chinese by default), from the track file.
+    assert rows[0]["等级"] == "优秀" and rows[0]["总分"] == "170.5" and rows[0]["班组"] == "a"
+    assert rows[0]["认证项目"] == "热线客服岗位技能认证"
+    assert rows[0]["姓名"] == "'=HYPERLINK(1)"  # never a live formula in a spreadsheet
+    assert rows[0]["获证时间"] == "2024-05-01T08:00:00Z"
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
     assert event.detail == {"format": "csv", "filter": {"cohort": "a"}, "rows": 1}
     _, data = run("csv", since=date(2024, 5, 5), until=date(2024, 5, 11))
-    assert [r["username"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))] == ["li"]
+    assert [r["用户名"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))] == ["li"]
+
+
+def test_csv_in_english_names_grades_in_english(results):
+    out, data = run("csv", cohort="a", language="en")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0])[:3] == ["Result no.", "Username", "Name"]
+    assert rows[0]["Grade"] == "Excellent" and rows[0]["Track"] == "Hotline agent skills certification"
 
 
 def test_xlsx_holds_the_same_rows(results):
     out, data = run("xlsx", track="core")
     ws = load_workbook(io.BytesIO(data), read_only=True).active
     rows = list(ws.values)
-    assert rows[0] == exports.COLUMNS and len(rows) == 3 and out.rows == 2
-    assert {r[5] for r in rows[1:]} == {"excellent", "pass"}
+    assert rows[0] == exports.HEADERS["zh-CN"] and len(rows) == 3 and out.rows == 2
+    assert {r[5] for r in rows[1:]} == {"优秀", "合格"}
     assert rows[2][2] == "'=HYPERLINK(1)"  # newest first
 
 
@@ -98,6 +107,9 @@ def test_xapi_statements(results, any_app):
     assert s["object"]["id"] == "https://hotline-coach.example/xapi/certification/core"
     assert s["result"]["score"] == {"scaled": round(170.5 / 200, 4), "raw": 170.5, "min": 0, "max": 200}
     assert s["timestamp"] == "2024-05-01T08:00:00Z"
+    # The activity is named in both languages from the track file, never "Certification core".
+    assert s["object"]["definition"]["name"] == {"zh-CN": "认证：热线客服岗位技能认证",
+                                                 "en-US": "Certification: Hotline agent skills certification"}
     current_app.config["XAPI_BASE_IRI"] = "https://lms.example.org/xapi/"
     _, data = run("xapi", grade="pass")
     (only,) = json.loads(data)
@@ -119,7 +131,7 @@ def test_cli_writes_the_file_and_rejects_bad_filters(results, any_app, tmp_path)
 
 def _peak_csv() -> tuple[int, int]:
     tracemalloc.start()
-    rows = sum(chunk.count(b"\n") for chunk in exports.write_csv(exports.ResultFilter()))
+    rows = sum(chunk.count(b"\n") for chunk in exports.write_csv(exports.ResultFilter(), exports.words()))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return rows, peak

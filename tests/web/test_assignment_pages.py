@@ -44,8 +44,11 @@ def test_create_and_list_with_progress(client, auth, cohort):
     assert r.status_code == 302
     created = db.session.scalar(select(Assignment))
     assert created.title == "账单投诉" and created.min_attempts == 2 and created.hint_penalty == 3
-    assert created.due_at.strftime("%Y-%m-%d %H:%M") == "2099-05-01 23:59"
+    # Due at the end of the 1st in the centre's zone (Asia/Shanghai, UTC+8), stored as UTC,
+    # and shown as the centre's time.
+    assert created.due_at.strftime("%Y-%m-%d %H:%M") == "2099-05-01 15:59"
     page = client.get("/trainer/assignments").get_data(as_text=True)
+    assert "2099-05-01" in page
     assert "账单投诉" in page and "小王" in page and "0 / 2" in page
     assert [i["title"] for i in service.assignments_for_trainee(trainee)] == ["账单投诉"]
     # The trainer home links here and to the queue.
@@ -129,3 +132,22 @@ class TestCsrf:
         page = client.get("/trainer/assignments/new").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         assert client.post("/trainer/assignments/new", data={**form(group), "csrf_token": token}).status_code == 302
+
+
+def test_personas_and_scenarios_by_name_not_id(client, auth, cohort):
+    trainer, _, group = cohort
+    assert auth.login(trainer.username).status_code == 302  # Chinese pages
+    page = client.get("/trainer/assignments/new").get_data(as_text=True)
+    # Every persona id of the scenario files is offered by its display names, never as the id.
+    options = dict(re.findall(r'<option value="([a-z_]+)">([^<]*)</option>', page))
+    assert options["calm"] and "讲理型" in options["calm"] and "busy_sales" not in options.values()
+    assert all(label != pid for pid, label in options.items())
+    r = client.post("/trainer/assignments/new", data=form(group, persona="furious", mode="test",
+                                                           scenario_ids=["billing_complaint", "signal_complaint"]))
+    assert r.status_code == 302
+    page = client.get("/trainer/assignments").get_data(as_text=True)
+    listed = re.search(r'<p class="muted">(.*?)</p>', page, re.S).group(1)
+    # The assignment's own scenarios name the persona; its mode is a word, its language a name.
+    assert "账单异常投诉处理" in listed and "网络信号差的技术投诉处理" in listed and "中文" in listed
+    assert "激动型" in listed and "考核" in listed
+    assert not re.search(r"furious|billing_complaint|signal_complaint|zh-CN|\btest\b", listed), listed

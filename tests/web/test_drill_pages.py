@@ -7,9 +7,11 @@ import re
 
 import pytest
 from flask import g
+from sqlalchemy import select
 
-from app.models import Drill
-from app.services import drill_turns, drills, engines
+from app.extensions import db
+from app.models import AuditEvent, Drill
+from app.services import drill_turns, drills, engines, scoring
 
 GOOD = [
     "您好，这里是客服中心，工号1024，很高兴为您服务。非常理解您的心情，为了查询账单，麻烦您提供一下机主姓名和身份证后四位，核实一下身份。",
@@ -333,3 +335,47 @@ def test_streamed_turn_without_an_outer_app_context(app_factory):
     with app.app_context():
         assert [t.speaker for t in drills.turns_of(db.session.get(Drill, int(url.rsplit("/", 1)[1])))] == [
             "customer", "agent", "customer"]
+
+
+def test_the_seed_is_folded_under_advanced(client, trainee):
+    page = client.get("/trainee/start/billing_complaint").get_data(as_text=True)
+    folded = re.search(r'<details class="advanced"( open)?>\s*<summary>高级选项</summary>(.*?)</details>', page, re.S)
+    assert folded and not folded.group(1) and 'name="seed"' in folded.group(2)
+    assert page.count('name="seed"') == 1  # nowhere else on the page
+    # A bad seed opens the fold, so its error is seen.
+    page = client.post("/trainee/start/billing_complaint",
+                       data={"persona": "calm", "customer": "scripted", "seed": "-3"}).get_data(as_text=True)
+    assert '<details class="advanced" open>' in page
+
+
+def test_an_abandoned_drill_can_be_discarded_unscored(client, trainee, drill_url):
+    drill_id = int(drill_url.rsplit("/", 1)[1])
+    home = client.get("/trainee/").get_data(as_text=True)
+    assert f"/trainee/drills/{drill_id}/discard" in home  # offered next to "continue"
+    r = client.post(f"/trainee/drills/{drill_id}/discard")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/trainee/")
+    drill = db.session.get(Drill, drill_id)
+    db.session.refresh(drill)
+    assert drill.status == "discarded" and scoring.latest_score(drill) is None
+    home = client.get("/trainee/").get_data(as_text=True)
+    assert "这通练习已放弃" in home and f"/trainee/drills/{drill_id}\"" not in home
+    assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.target == f"drill:{drill_id}")) == "drill_discarded"
+    # A turn on it now is refused like on an ended call, and it cannot be discarded twice.
+    assert post_turn(client, drill_url, text="您好").status_code == 409
+    again = client.post(f"/trainee/drills/{drill_id}/discard", follow_redirects=True).get_data(as_text=True)
+    assert "flash-error" in again and db.session.get(Drill, drill_id).status == "discarded"
+
+
+def test_an_ended_or_certification_drill_is_not_discarded(client, trainee, drill_url):
+    drill_id = int(drill_url.rsplit("/", 1)[1])
+    client.post(f"{drill_url}/end", headers=JSON, json={})
+    page = client.post(f"/trainee/drills/{drill_id}/discard", follow_redirects=True).get_data(as_text=True)
+    assert db.session.get(Drill, drill_id).status == "ended" and 'flash-error' in page
+    cert = drills.start_drill(trainee, "billing_complaint", "zh-CN", "calm", "scripted", seed=1)
+    from app.services.certification import start_attempt
+
+    cert.certification_attempt_id = start_attempt(trainee, "core", seed=1).id
+    db.session.commit()
+    with pytest.raises(drills.DrillConflict, match="certification"):
+        drills.discard_drill(cert, trainee)
+    assert db.session.get(Drill, cert.id).status == "active"

@@ -30,7 +30,7 @@ def test_results_filters_evidence_and_exports(client, login_as, result):
     assert "王五" not in client.get("/hr/?grade=pass").text
     assert client.get("/hr/?since=notadate").status_code == 400
     person = client.get(f"/hr/people/{result.user_id}")
-    assert person.status_code == 200 and "red_lines" in person.text
+    assert person.status_code == 200 and "服务红线" in person.text and "red_lines" not in person.text
     csv = client.get("/hr/export/csv?cohort=c9")
     assert csv.status_code == 200 and "王五" in csv.data.decode("utf-8-sig") and csv.headers["X-Row-Count"] == "1"
     assert client.get("/hr/export/xlsx").data[:2] == b"PK"
@@ -54,3 +54,23 @@ def test_hr_cannot_post_anything(client, login_as, result, app):
 def test_other_roles_cannot_export(client, login_as, result):
     login_as("trainer")
     assert client.get("/hr/export/csv").status_code == 403
+
+
+def test_attempts_in_progress_say_what_is_left(client, login_as, make_user, result):
+    from app.services.certification import start_attempt
+
+    li = make_user("trainee", username="li", display_name="李雷")
+    attempt = start_attempt(li, "core", seed=2)
+    login_as("hr")
+    home = client.get("/hr/").text
+    assert "/hr/runs" in home  # one click from HR's home
+    page = client.get("/hr/runs").text
+    assert "李雷" in page and "王五" not in page  # the graded attempt is not in progress
+    # What is left, by name: the exam, each drawn drill by scenario title, each case by title.
+    assert "考试" in page
+    from app.i18n import scenario_title
+    for sid in attempt.details["drills"]:
+        with client.application.test_request_context(headers={"Accept-Language": "zh"}):
+            title = scenario_title(sid)
+        assert title != sid and title in page and sid not in page
+    assert "case:" not in page and "进行中" in page

@@ -111,7 +111,12 @@ def test_hint_in_practice_counts_records_and_costs_points(client, auth, people):
     assert hint["step"] == "greeting" and hint["model"] and hint["hints_used"] == 1 and hint["penalty"] == 3.0
     r = client.post(f"/trainee/drills/{drill.id}/turns", headers=JSON, json={"text": "您好，工号1024，很高兴为您服务。"})
     assert r.status_code == 200
-    assert client.post(f"/trainee/drills/{drill.id}/hint", headers=JSON, json={}).get_json()["hint"]["step"] == "verify"
+    second = client.post(f"/trainee/drills/{drill.id}/hint", headers=JSON, json={}).get_json()["hint"]
+    assert second["step"] == "verify"
+    # A reload shows the hint paid for, not an empty box.
+    page = client.get(f"/trainee/drills/{drill.id}").get_data(as_text=True)
+    shown = re.search(r'<div id="hint-text"[^>]*>(.*?)</div>', page, re.S).group(1)
+    assert second["text"] in shown and (second["model"] or "") in shown
     db.session.refresh(drill)
     assert drill.hints_used == 2
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "hint")).all()

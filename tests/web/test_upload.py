@@ -68,7 +68,8 @@ def test_batch_no_js_with_a_bad_file(client, setup):
         "trainee_id": "0", "external_agent": "外包 07"})
     page = r.get_data(as_text=True)
     assert r.status_code == 200
-    assert "robot.json: turns[0].speaker:" in page
+    # The page says what is wrong in words (the exact fault stays in the JSON API and logs).
+    assert "robot.json" in page and "第 1 轮对话 “speaker”：" in page and "turns[0]" not in page
     assert page.count('class="up-ok"') == 2 and page.count('class="up-bad"') == 1
     assert count(Drill) == 2
     assert set(db.session.scalars(select(Drill.external_agent))) == {"外包 07"}
@@ -89,7 +90,9 @@ def test_json_endpoint_one_file_per_request(client, setup):
     bad = client.post("/trainer/upload/file", content_type="multipart/form-data",
                       data={**form, "files": files(("robot.json", ROBOT))})
     assert bad.status_code == 422
-    assert bad.get_json() == {"file": "robot.json", "ok": False, "faults": [bad.get_json()["faults"][0]]}
+    assert bad.get_json() == {"file": "robot.json", "ok": False, "faults": [bad.get_json()["faults"][0]],
+                              "explained": [bad.get_json()["explained"][0]]}
+    assert bad.get_json()["explained"][0].startswith("第 1 轮对话 “speaker”：")
     assert bad.get_json()["faults"][0].startswith("robot.json: turns[0].speaker: ")
 
     two = client.post("/trainer/upload/file", content_type="multipart/form-data",
@@ -103,6 +106,10 @@ def test_bad_json_names_the_line(client, setup):
     r = client.post("/trainer/upload/file", content_type="multipart/form-data",
                     data={"trainee_id": str(trainee.id), "files": files(("broken.json", b'{"format": '))})
     assert r.status_code == 422 and "broken.json: (top): bad JSON at line 1" in r.get_json()["faults"][0]
+    assert r.get_json()["explained"] == ["文件不是有效的 JSON：第 1 行第 12 列附近格式有误（常见原因：少了逗号、引号或括号，或文件是空的）。"]
+    english = client.post("/trainer/upload/file", content_type="multipart/form-data", headers={"Accept-Language": "en"},
+                          data={"trainee_id": str(trainee.id), "files": files(("broken.json", b'{"format": '))})
+    assert english.get_json()["explained"][0].startswith("The file is not valid JSON: check line 1, column 12")
     assert count(Drill) == 0
 
 

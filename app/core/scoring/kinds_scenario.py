@@ -11,7 +11,7 @@ from app.core.meaning import span_in_negated_clause
 
 from .context import Context, evidence, search
 from .kinds import Params, _result, apportion, kind
-from .messages import msg, where
+from .messages import mood_words, msg, state_words, where
 from .report import CriterionResult, Evidence
 
 
@@ -101,9 +101,9 @@ def end_state(ctx: Context, crit: Any, p: EndStateParams) -> list[CriterionResul
     state = turn.meta[p.key]
     ev = [Evidence(turn=i, quote=turn.text[:80])]
     if search(p.good, state):
-        return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, "end.ok", state=state))]
+        return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, "end.ok", state=state_words(ctx.lang, state)))]
     share = 0.5 if search(p.partial, state) else 0.0
-    return [_result(ctx, crit, crit.points * share, crit.points, ev, msg(ctx.lang, "end.bad", state=state))]
+    return [_result(ctx, crit, crit.points * share, crit.points, ev, msg(ctx.lang, "end.bad", state=state_words(ctx.lang, state)))]
 
 
 class MoodParams(Params):
@@ -149,7 +149,9 @@ def mood_trajectory(ctx: Context, crit: Any, p: MoodParams) -> list[CriterionRes
     for i, t in ctx.customer_turns():
         v = _mood_value(p, (t.meta or {}).get(p.key))
         if v is not None:
-            series.append((i, v, str(t.meta[p.key])))
+            raw = t.meta[p.key]
+            # A numeric simulator mood reads as a word ("有些不满"), never as "2".
+            series.append((i, v, mood_words(ctx.lang, v) if isinstance(raw, (int, float)) else str(raw)))
     if not series:
         for i, t in ctx.customer_turns():
             pos, neg = search(p.positive, t.text), search(p.negative, t.text)

@@ -53,6 +53,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag.personal_data_read_back": "向来电者念出了系统登记的个人信息（{what}）",
         "flag.insulted_customer": "对客户使用了侮辱性或攻击性言语",
         "tip.model": "{tip} 示范：“{model}”",
+        # The simulator's end states and mood levels in words (the report never shows a code).
+        "state.resolved": "问题已解决",
+        "state.escalated": "转交上级处理",
+        "state.hung_up": "客户挂断",
+        "state.other": "通话没有走到结束",
+        "mood.0": "平静",
+        "mood.1": "比较平和",
+        "mood.2": "有些不满",
+        "mood.3": "生气",
+        "mood.4": "非常激动",
     },
     "en": {
         "sep": ", ",
@@ -100,12 +110,34 @@ MESSAGES: dict[str, dict[str, str]] = {
         "flag.personal_data_read_back": "stored personal data read back to the caller ({what})",
         "flag.insulted_customer": "insulting or abusive words to the customer",
         "tip.model": "{tip} Try: \"{model}\"",
+        "state.resolved": "problem solved",
+        "state.escalated": "handed to a supervisor",
+        "state.hung_up": "the customer hung up",
+        "state.other": "the call did not reach an ending",
+        "mood.0": "calm",
+        "mood.1": "fairly calm",
+        "mood.2": "somewhat annoyed",
+        "mood.3": "angry",
+        "mood.4": "furious",
     },
 }
 
 
 def msg(lang: str, key: str, **values: object) -> str:
     return MESSAGES[lang][key].format(**values)
+
+
+def state_words(lang: str, state: str) -> str:
+    """A simulator end state in words: the three outcomes by name, any other state (the
+    call stopped mid-way, e.g. "settling") as not having reached an ending."""
+    key = f"state.{state}"
+    return MESSAGES[lang][key] if key in MESSAGES[lang] else MESSAGES[lang]["state.other"]
+
+
+def mood_words(lang: str, contentment: float) -> str:
+    """A mood in [-1, 1] (1 = content) in words, five levels from calm to furious."""
+    level = min(4, max(0, int((1.0 - contentment) / 2 * 5)))
+    return MESSAGES[lang][f"mood.{level}"]
 
 
 def where(lang: str, turns: list[int]) -> str:
