@@ -68,6 +68,8 @@ def user_edit(user_id: int):
         user.role = form.role.data
         user.cohort_id = form.cohort_id.data or None
         user.active = form.active.data
+        if (user.role, user.active) != (before["role"], before["active"]):
+            user.end_sessions()  # the old rights must not live on in an open session
         audit.record("user_updated", actor=current_user, target=user.username, before=before,
                      after={"role": user.role, "cohort_id": user.cohort_id, "active": user.active})
         db.session.commit()
