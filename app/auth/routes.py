@@ -48,13 +48,12 @@ def login():
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = accounts.authenticate(
-            form.username.data, form.password.data, request.remote_addr,
-            current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_SECONDS"],
-        )
+        outcome = accounts.authenticate(form.username.data, form.password.data, request.remote_addr,
+                                        accounts.LoginPolicy.from_config(current_app.config))
         if outcome.locked:
-            flash(_("Too many failed attempts. Please wait a few minutes and try again."), "error")
-            # Retry-After tells scripts (and the proxy's logs) when the lock lifts.
+            flash(_("Too many failed attempts. Please try again in %(seconds)s seconds.",
+                    seconds=outcome.retry_after), "error")
+            # Retry-After tells scripts (and the proxy's logs) when the wait ends.
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
         if outcome.user is None:
             flash(_("Wrong username or password."), "error")
@@ -70,6 +69,8 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         audit.record("logout", actor=current_user, target=current_user.username)
+        # Every copy of this user's session cookie stops working, not only this browser's.
+        current_user.end_sessions()
         db.session.commit()
         logout_user()
         session.clear()
