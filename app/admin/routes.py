@@ -1,15 +1,16 @@
 """Administration: users, roles, cohorts, password resets, the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.admin.forms import CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.admin import audit_view
+from app.admin.forms import AuditFilterForm, CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
-from app.models import AuditEvent, Cohort, Role, User
+from app.models import Cohort, Role, User
 from app.services import accounts, audit
 
 bp = blueprint_roles(Blueprint("admin", __name__), Role.ADMIN)
@@ -113,7 +114,21 @@ def cohorts():
     return render_template("admin/cohorts.html", form=form, cohorts=rows), (400 if form.errors else 200)
 
 
+AUDIT_PER_PAGE = 50
+
+
 @bp.route("/audit")
 def audit_log():
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
-    return render_template("admin/audit.html", events=events)
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, events=[], total=0, page=1, pages=1, args={},
+                               window_minutes=_window_minutes(), **audit_view.helpers()), 400
+    page = form.page.data or 1
+    events, total = audit.events_page(form.filters(), page, AUDIT_PER_PAGE)
+    return render_template("admin/audit.html", form=form, events=events, total=total, page=page,
+                           pages=max(1, -(-total // AUDIT_PER_PAGE)), args=form.args(),
+                           window_minutes=_window_minutes(), **audit_view.helpers())
+
+
+def _window_minutes() -> int:
+    return max(1, int(current_app.config["LOGIN_WINDOW_SECONDS"]) // 60)
