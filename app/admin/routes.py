@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.admin import audit_view
 from app.admin.forms import AuditFilterForm, CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
@@ -42,10 +43,15 @@ def user_new():
         try:
             user = accounts.create_user(form.username.data, form.password.data, form.role.data,
                                         form.display_name.data, cohort)
+            db.session.flush()
         except accounts.AccountError as exc:
             form.username.errors.append(str(exc))
+        except IntegrityError:  # a second submit (or another admin) created the name meanwhile
+            db.session.rollback()
+            form.username.errors.append(_("This name was taken a moment ago, perhaps by a second click "
+                                          "on this form. Check the user list."))
+            return render_template("admin/user_form.html", form=form, title=_("New user")), 409
         else:
-            db.session.flush()
             audit.record("user_created", actor=current_user, target=user.username, role=user.role)
             db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
@@ -105,7 +111,15 @@ def cohorts():
         if db.session.scalar(select(Cohort.id).where(Cohort.name == name)):
             form.name.errors.append(_("A cohort with this name exists."))
         else:
-            db.session.add(Cohort(name=name, trainer_id=form.trainer_id.data or None))
+            try:
+                db.session.add(Cohort(name=name, trainer_id=form.trainer_id.data or None))
+                db.session.flush()
+            except IntegrityError:  # a second submit created it meanwhile
+                db.session.rollback()
+                form.name.errors.append(_("This cohort was created a moment ago, perhaps by a second click "
+                                          "on this form. Check the list above."))
+                rows = db.session.scalars(select(Cohort).order_by(Cohort.name)).all()
+                return render_template("admin/cohorts.html", form=form, cohorts=rows), 409
             audit.record("cohort_created", actor=current_user, target=name)
             db.session.commit()
             flash(_("Cohort created."), "success")
