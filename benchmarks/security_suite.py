@@ -69,6 +69,7 @@ def login_timing(rounds: int = 12) -> dict:
     one, in-process (Flask test client, SQLite file), interleaved; each attempt from its
     own address and for its own name so no throttle answers instead of the password check.
     Issue 16 measured 127-231 ms against 19-35 ms (gunicorn) before the dummy hash."""
+    import secrets
     import statistics
 
     from flask_migrate import upgrade
@@ -81,16 +82,18 @@ def login_timing(rounds: int = 12) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="security-bench-login-"))
     app = create_app(make_config(f"sqlite:///{folder / 'login.db'}", CACHE_DIR=str(folder / "cache")))
     times: dict[str, list[float]] = {"existing": [], "unknown": []}
+    right = secrets.token_urlsafe(12)  # fresh each run: no password literal in the repository
+    wrong = right + "-not-it"
     with app.app_context():
         upgrade()
         for n in range(rounds):
-            accounts.create_user(f"timed-{n}", "right-password-1", "trainee")
+            accounts.create_user(f"timed-{n}", right, "trainee")
         db.session.commit()
         client = app.test_client()
         for n in range(rounds):
             for kind, name in (("existing", f"timed-{n}"), ("unknown", f"ghost-{n}")):
                 t0 = time.perf_counter()
-                r = client.post("/login", data={"username": name, "password": "wrong-password"},
+                r = client.post("/login", data={"username": name, "password": wrong},
                                 environ_base={"REMOTE_ADDR": f"10.{'01'[kind == 'unknown']}.0.{n + 1}"})
                 times[kind].append((time.perf_counter() - t0) * 1000)
                 assert r.status_code == 401, (name, r.status_code)
