@@ -13,6 +13,7 @@ ACTION_LABELS = {
     "user_created": _l("User created"),
     "user_updated": _l("User changed"),
     "password_reset": _l("Password reset"),
+    "password_changed": _l("Password changed by its user"),
     "cohort_created": _l("Cohort created"),
     "export": _l("Export"),
     "score_adjusted": _l("Score adjusted"),

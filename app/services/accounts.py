@@ -118,6 +118,27 @@ def _throttled(username: str, retry_after: int, policy: LoginPolicy) -> LoginOut
     return LoginOutcome(None, locked=True, retry_after=retry_after)
 
 
+def change_password(user: User, current: str, new: str, policy: LoginPolicy) -> LoginOutcome:
+    """Set `user`'s password to `new` if `current` is right; commits (audited
+    `password_changed`). Every session of the user ends (User.set_password): the caller
+    logs the current one in again. A wrong `current` changes nothing (outcome without a
+    user) and counts against the account like a failed login, so a stolen session cannot
+    guess the password here faster than at the login form (locked: wait first)."""
+    if len(new) < 8:
+        raise AccountError("password must have at least 8 characters")
+    now = utcnow()
+    claim = login_throttle.claim(login_throttle.account_key(user.username), policy.account, now)
+    if isinstance(claim, int):
+        return LoginOutcome(None, locked=True, retry_after=claim)
+    if not user.check_password(current):
+        return LoginOutcome(None)
+    user.set_password(new)
+    audit.record("password_changed", actor=user, target=user.username)
+    db.session.commit()
+    login_throttle.give_back(claim)
+    return LoginOutcome(user)
+
+
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
                 cohort: Cohort | None = None) -> User:
     """Add a user (not committed). Raises AccountError on a taken name, bad role or short password."""

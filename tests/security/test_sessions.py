@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import User
-from tests.security.support import login
+from tests.security.support import PASSWORD, login
 
 
 def _copy(client, app):
@@ -111,3 +111,34 @@ def test_an_ended_session_writes_nothing(app, client, world):
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Turn)) == before
     assert db.session.scalar(select(User.session_version).where(User.id == world.a.trainee)) >= 1
+
+
+def test_changing_ones_own_password_ends_the_other_sessions_and_keeps_this_one(app, client, world):
+    login(client, world.a.trainer)
+    thief = _copy(client, app)
+    other = app.test_client()
+    login(other, world.a.trainer)
+    r = client.post("/account/password", data={"current": PASSWORD, "password": "my-new-password", "confirm": "my-new-password"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/trainer/")
+    assert client.get("/trainer/").status_code == 200  # this browser goes on
+    assert _refused(thief, "/trainer/") and _refused(other, "/trainer/")
+    assert app.test_client().post("/login", data={"username": "trainer-a", "password": "my-new-password"}).status_code == 302
+
+
+def test_a_wrong_current_password_changes_nothing_and_guessing_there_is_throttled(app, client, world):
+    login(client, world.a.trainee)
+    before = db.session.scalar(select(User.password_hash).where(User.id == world.a.trainee))
+    codes = [client.post("/account/password", data={"current": f"guess-{n}", "password": "my-new-password",
+                                                     "confirm": "my-new-password"}) for n in range(7)]
+    assert "当前密码不正确" in codes[0].get_data(as_text=True)
+    codes = [r.status_code for r in codes]
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    assert codes == [400] * limit + [429] * (7 - limit)
+    db.session.rollback()
+    assert db.session.scalar(select(User.password_hash).where(User.id == world.a.trainee)) == before
+    assert client.get("/trainee/").status_code == 200  # a wrong guess does not log anyone out
+
+
+def test_the_password_page_needs_a_login(app, client, world):
+    r = client.get("/account/password")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
