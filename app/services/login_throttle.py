@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.throttle import Backoff
@@ -50,6 +50,7 @@ def claim(key: str, policy: Backoff, now: datetime) -> Claim | int:
         if row is None:
             try:
                 with db.engine.begin() as conn:
+                    _forget_lapsed(conn, policy, now)
                     conn.execute(insert(T).values(key=key, failures=1, blocked_until=policy.blocked_until(1, now),
                                                   updated_at=now, version=1))
             except IntegrityError:
@@ -79,6 +80,14 @@ def give_back(c: Claim) -> None:
         if not done:
             conn.execute(update(T).where(T.c.key == c.key, T.c.failures > 0).values(
                 failures=T.c.failures - 1, version=T.c.version + 1))
+
+
+def _forget_lapsed(conn, policy: Backoff, now: datetime) -> None:
+    """Delete counters whose failures have lapsed and which block nothing: the table holds
+    only live counters, however many names or addresses a flood has tried. (Done when a
+    counter is created, the only time the table grows; an index covers `updated_at`.)"""
+    conn.execute(delete(T).where(T.c.updated_at < now - timedelta(seconds=policy.window),
+                                 or_(T.c.blocked_until.is_(None), T.c.blocked_until < now)))
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -292,3 +292,18 @@ def test_throttling_counts_and_lifts_alike_on_both_databases(any_app):
     db.session.commit()
     assert accounts.authenticate("pg-user", "wrong-password", "127.0.0.2", policy).locked is False
     assert db.session.get(LoginThrottle, "account:pg-user").failures == 1
+
+
+def test_lapsed_counters_are_deleted_so_a_flood_of_names_does_not_grow_the_table(app, client, world):
+    window = app.config["LOGIN_WINDOW_SECONDS"]
+    for n in range(6):
+        _fail(client, f"sprayed-{n}", 1, ip=f"198.51.100.{n + 1}")
+    assert db.session.scalar(select(func.count()).select_from(LoginThrottle)) == 12  # 6 names, 6 addresses
+    db.session.execute(update(LoginThrottle).values(updated_at=utcnow() - timedelta(seconds=window + 1)))
+    db.session.execute(update(LoginThrottle).where(LoginThrottle.key == "account:sprayed-0")
+                       .values(blocked_until=utcnow() + timedelta(seconds=60)))  # still blocking: kept
+    db.session.commit()
+    _fail(client, "sprayed-new", 1, ip="198.51.100.99")
+    db.session.rollback()
+    keys = set(db.session.scalars(select(LoginThrottle.key)))
+    assert keys == {"account:sprayed-0", "account:sprayed-new", "address:198.51.100.99"}
