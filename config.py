@@ -82,8 +82,16 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     WTF_CSRF_TIME_LIMIT = None  # a long drill must not lose its token mid-call
 
-    # Login throttling: this many failures for one account within the window lock it out.
+    # Login throttling (docs/security.md, "Login throttling"): backoff, never a lock.
+    # An account's guesses wait after LOGIN_MAX_FAILURES failures, from addresses it has not
+    # logged in from (LOGIN_BACKOFF_BASE seconds, doubling up to LOGIN_ACCOUNT_MAX_WAIT); a
+    # client address waits after LOGIN_ADDRESS_FREE failures (up to LOGIN_ADDRESS_MAX_WAIT).
+    # Failures are forgotten LOGIN_WINDOW_SECONDS after the last one.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_ADDRESS_FREE = int(os.environ.get("LOGIN_ADDRESS_FREE", "20"))
+    LOGIN_BACKOFF_BASE = float(os.environ.get("LOGIN_BACKOFF_BASE", "15"))
+    LOGIN_ACCOUNT_MAX_WAIT = float(os.environ.get("LOGIN_ACCOUNT_MAX_WAIT", "300"))
+    LOGIN_ADDRESS_MAX_WAIT = float(os.environ.get("LOGIN_ADDRESS_MAX_WAIT", "900"))
     LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
 
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For gives the client
@@ -131,6 +139,11 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-secret"
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
+    LOGIN_ADDRESS_FREE = 20
+    LOGIN_BACKOFF_BASE = 15.0
+    LOGIN_ACCOUNT_MAX_WAIT = 300.0
+    LOGIN_ADDRESS_MAX_WAIT = 900.0
+    LOGIN_WINDOW_SECONDS = 900
     LOAD_CONTENT_ON_START = False
 
 

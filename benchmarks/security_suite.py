@@ -64,6 +64,44 @@ def counts() -> dict:
             "score_changing": len(SCORE_CHANGING), "get_pages": gets}
 
 
+def login_timing(rounds: int = 12) -> dict:
+    """Milliseconds of a wrong-password login for an existing name and for an unknown
+    one, in-process (Flask test client, SQLite file), interleaved; each attempt from its
+    own address and for its own name so no throttle answers instead of the password check.
+    Issue 16 measured 127-231 ms against 19-35 ms (gunicorn) before the dummy hash."""
+    import secrets
+    import statistics
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db
+    from app.services import accounts
+    from tests.conftest import make_config
+
+    folder = Path(tempfile.mkdtemp(prefix="security-bench-login-"))
+    app = create_app(make_config(f"sqlite:///{folder / 'login.db'}", CACHE_DIR=str(folder / "cache")))
+    times: dict[str, list[float]] = {"existing": [], "unknown": []}
+    right = secrets.token_urlsafe(12)  # fresh each run: no password literal in the repository
+    wrong = right + "-not-it"
+    with app.app_context():
+        upgrade()
+        for n in range(rounds):
+            accounts.create_user(f"timed-{n}", right, "trainee")
+        db.session.commit()
+        client = app.test_client()
+        for n in range(rounds):
+            for kind, name in (("existing", f"timed-{n}"), ("unknown", f"ghost-{n}")):
+                t0 = time.perf_counter()
+                r = client.post("/login", data={"username": name, "password": wrong},
+                                environ_base={"REMOTE_ADDR": f"10.{'01'[kind == 'unknown']}.0.{n + 1}"})
+                times[kind].append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 401, (name, r.status_code)
+        db.session.remove()
+        db.engine.dispose()
+    return {k: (statistics.median(v), min(v), max(v), len(v)) for k, v in times.items()}
+
+
 def timed(args: list[str], env: dict) -> tuple[float, float, str]:
     """Wall and CPU seconds (user + system of the child) and the output of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -83,6 +121,7 @@ def main() -> None:
     args = ap.parse_args()
 
     c = counts()
+    login_ms = login_timing()
     cache = tempfile.mkdtemp(prefix="security-bench-cache-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HOTLINE_TEST_CACHE_DIR": cache}
     pytest = [sys.executable, "-m", "pytest", SUITE, "-q", "-p", "no:cacheprovider"]
@@ -127,6 +166,19 @@ def main() -> None:
         f"{cold_wall:.1f} s wall, {cold_cpu:.1f} s CPU. Baseline in the same run: pytest start-up and "
         f"collection of the same files {base_wall:.1f} s wall, {base_cpu:.1f} s CPU: the whole suite "
         f"takes {wall / base_wall:.1f}× that wall time (budget: 90 s).",
+        "- Login time, wrong password, in-process (`login_timing()` in this script; "
+        f"{login_ms['existing'][3]} attempts each, interleaved): existing name median "
+        f"{login_ms['existing'][0]:.0f} ms (range {login_ms['existing'][1]:.0f}-{login_ms['existing'][2]:.0f}), "
+        f"unknown name median {login_ms['unknown'][0]:.0f} ms (range {login_ms['unknown'][1]:.0f}-"
+        f"{login_ms['unknown'][2]:.0f}). Issue 16 measured 127-231 ms against 19-35 ms (gunicorn) before "
+        "unknown names were checked against a dummy scrypt hash.",
+        "- Issue 16 (an outside attack), fixed here with a test each that fails on the old code: a copied "
+        "session cookie outlived logout, password reset and role change (`test_sessions.py`); five "
+        "failures per 15 min kept any account locked, 31 parallel guesses got more than 5 (18 in "
+        "`test_login_burst.py` on SQLite), unknown names answered faster (`test_login_security.py`); "
+        "anonymous failed logins pushed real events off an unpaged audit page that showed raw codes "
+        "(`test_audit_page.py`); a user or cohort created twice at once was a 500 (`test_double_submit.py`). "
+        "The case-mark suggestion's prompt: `tests/services/test_case_suggestion_prompt.py`.",
         "- App defects these tests exposed, fixed: OPTIONS to a guarded blueprint as an anonymous "
         "visitor raised (500) instead of sending to the login page; a trainee opening an uploaded "
         "call from their home page got a 500; a locked login gave no Retry-After; the audit page "

@@ -1,15 +1,17 @@
 """Administration: users, roles, cohorts, password resets, the audit log."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app.admin.forms import CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
+from app.admin import audit_view
+from app.admin.forms import AuditFilterForm, CohortForm, PasswordResetForm, UserCreateForm, UserEditForm
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
-from app.models import AuditEvent, Cohort, Role, User
+from app.models import Cohort, Role, User
 from app.services import accounts, audit
 
 bp = blueprint_roles(Blueprint("admin", __name__), Role.ADMIN)
@@ -41,10 +43,15 @@ def user_new():
         try:
             user = accounts.create_user(form.username.data, form.password.data, form.role.data,
                                         form.display_name.data, cohort)
+            db.session.flush()
         except accounts.AccountError as exc:
             form.username.errors.append(str(exc))
+        except IntegrityError:  # a second submit (or another admin) created the name meanwhile
+            db.session.rollback()
+            form.username.errors.append(_("This name was taken a moment ago, perhaps by a second click "
+                                          "on this form. Check the user list."))
+            return render_template("admin/user_form.html", form=form, title=_("New user")), 409
         else:
-            db.session.flush()
             audit.record("user_created", actor=current_user, target=user.username, role=user.role)
             db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
@@ -68,6 +75,8 @@ def user_edit(user_id: int):
         user.role = form.role.data
         user.cohort_id = form.cohort_id.data or None
         user.active = form.active.data
+        if (user.role, user.active) != (before["role"], before["active"]):
+            user.end_sessions()  # the old rights must not live on in an open session
         audit.record("user_updated", actor=current_user, target=user.username, before=before,
                      after={"role": user.role, "cohort_id": user.cohort_id, "active": user.active})
         db.session.commit()
@@ -102,7 +111,15 @@ def cohorts():
         if db.session.scalar(select(Cohort.id).where(Cohort.name == name)):
             form.name.errors.append(_("A cohort with this name exists."))
         else:
-            db.session.add(Cohort(name=name, trainer_id=form.trainer_id.data or None))
+            try:
+                db.session.add(Cohort(name=name, trainer_id=form.trainer_id.data or None))
+                db.session.flush()
+            except IntegrityError:  # a second submit created it meanwhile
+                db.session.rollback()
+                form.name.errors.append(_("This cohort was created a moment ago, perhaps by a second click "
+                                          "on this form. Check the list above."))
+                rows = db.session.scalars(select(Cohort).order_by(Cohort.name)).all()
+                return render_template("admin/cohorts.html", form=form, cohorts=rows), 409
             audit.record("cohort_created", actor=current_user, target=name)
             db.session.commit()
             flash(_("Cohort created."), "success")
@@ -111,7 +128,21 @@ def cohorts():
     return render_template("admin/cohorts.html", form=form, cohorts=rows), (400 if form.errors else 200)
 
 
+AUDIT_PER_PAGE = 50
+
+
 @bp.route("/audit")
 def audit_log():
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(200)).all()
-    return render_template("admin/audit.html", events=events)
+    form = AuditFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template("admin/audit.html", form=form, events=[], total=0, page=1, pages=1, args={},
+                               window_minutes=_window_minutes(), **audit_view.helpers()), 400
+    page = form.page.data or 1
+    events, total = audit.events_page(form.filters(), page, AUDIT_PER_PAGE)
+    return render_template("admin/audit.html", form=form, events=events, total=total, page=page,
+                           pages=max(1, -(-total // AUDIT_PER_PAGE)), args=form.args(),
+                           window_minutes=_window_minutes(), **audit_view.helpers())
+
+
+def _window_minutes() -> int:
+    return max(1, int(current_app.config["LOGIN_WINDOW_SECONDS"]) // 60)

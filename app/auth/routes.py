@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.auth.forms import EmptyForm, LoginForm
+from app.auth.forms import EmptyForm, LoginForm, PasswordChangeForm
 from app.services import accounts, audit
 from app.extensions import db
 
@@ -48,13 +48,12 @@ def login():
         return redirect(home_url_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = accounts.authenticate(
-            form.username.data, form.password.data, request.remote_addr,
-            current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_WINDOW_SECONDS"],
-        )
+        outcome = accounts.authenticate(form.username.data, form.password.data, request.remote_addr,
+                                        accounts.LoginPolicy.from_config(current_app.config))
         if outcome.locked:
-            flash(_("Too many failed attempts. Please wait a few minutes and try again."), "error")
-            # Retry-After tells scripts (and the proxy's logs) when the lock lifts.
+            flash(_("Too many failed attempts. Please try again in %(seconds)s seconds.",
+                    seconds=outcome.retry_after), "error")
+            # Retry-After tells scripts (and the proxy's logs) when the wait ends.
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
         if outcome.user is None:
             flash(_("Wrong username or password."), "error")
@@ -78,10 +77,35 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         audit.record("logout", actor=current_user, target=current_user.username)
+        # Every copy of this user's session cookie stops working, not only this browser's.
+        current_user.end_sessions()
         db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        outcome = accounts.change_password(user, form.current.data, form.password.data,
+                                           accounts.LoginPolicy.from_config(current_app.config))
+        if outcome.locked:
+            form.current.errors.append(_("Too many failed attempts. Please try again in %(seconds)s seconds.",
+                                         seconds=outcome.retry_after))
+            return render_template("auth/password.html", form=form), 429, {"Retry-After": str(outcome.retry_after)}
+        if outcome.user is not None:
+            # Every other session (a copied cookie included) has ended; this one goes on.
+            session.clear()
+            login_user(user)
+            flash(_("Password changed. Your other sessions have ended."), "success")
+            return redirect(home_url_for(user))
+        form.current.errors.append(_("The current password is wrong."))
+    return render_template("auth/password.html", form=form), (400 if form.errors else 200)
 
 
 @bp.route("/language/<code>", methods=["POST"])

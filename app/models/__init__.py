@@ -1,6 +1,6 @@
 """SQLAlchemy models, split by area. Import from here."""
 from app.models.assignments import Assignment, AssignmentTarget
-from app.models.audit import AuditEvent, LoginAttempt
+from app.models.audit import AuditEvent, LoginAttempt, LoginThrottle
 from app.models.certification import CaseAnswer, CertificationAttempt, CertificationResult
 from app.models.content import RubricVersion, ScenarioVersion
 from app.models.drills import CriterionResult, Drill, Score, ScoreAdjustment, Turn
@@ -8,7 +8,7 @@ from app.models.people import Cohort, Role, User
 
 __all__ = [
     "Assignment", "AssignmentTarget", "CaseAnswer",
-    "AuditEvent", "LoginAttempt", "CertificationAttempt", "CertificationResult",
+    "AuditEvent", "LoginAttempt", "LoginThrottle", "CertificationAttempt", "CertificationResult",
     "RubricVersion", "ScenarioVersion", "CriterionResult", "Drill", "Score",
     "ScoreAdjustment", "Turn", "Cohort", "Role", "User",
 ]

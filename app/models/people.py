@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,12 +53,25 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[Optional[str]] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every session's user id (get_id): raising it ends all the user's sessions at
+    # once, wherever a copy of the cookie lives (logout, password, role or status change).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     cohort: Mapped[Optional[Cohort]] = relationship(back_populates="members", foreign_keys=[cohort_id])
 
     def set_password(self, password: str) -> None:
         # scrypt is werkzeug's default: memory-hard, salted.
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.end_sessions()  # a new password is worthless if the old sessions live on
+
+    def end_sessions(self) -> None:
+        """Invalidate every session cookie issued to this user so far (not committed)."""
+        self.session_version = (self.session_version or 0) + 1
+
+    def get_id(self) -> str:
+        # Flask-Login stores this in the session cookie; the loader accepts it only while
+        # the version still matches (app/auth/loader.py).
+        return f"{self.id}:{self.session_version or 0}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

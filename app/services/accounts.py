@@ -1,15 +1,17 @@
 """Accounts: authentication with throttling, creating users, demo accounts."""
 from __future__ import annotations
 
-import math
+import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.core.throttle import Backoff
 from app.extensions import db
 from app.models import Cohort, LoginAttempt, Role, User
-from app.services import audit
+from app.models.base import utcnow
+from app.services import audit, login_throttle
 
 
 class AccountError(ValueError):
@@ -20,43 +22,121 @@ class AccountError(ValueError):
 class LoginOutcome:
     user: User | None
     locked: bool = False
-    retry_after: int = 0  # seconds until a locked account may try again
+    retry_after: int = 0  # seconds until this client may try again
 
 
-def _locked_for(username: str, max_failures: int, window_seconds: int) -> int:
-    """Seconds until the account has fewer than `max_failures` failures in the window
-    (the lock lifts when the max_failures-th most recent one leaves it); 0 when not locked."""
-    now = datetime.now(timezone.utc)
-    stmt = (select(LoginAttempt.at).where(
-        LoginAttempt.username == username,
-        LoginAttempt.success.is_(False),
-        LoginAttempt.at >= now - timedelta(seconds=window_seconds),
-    ).order_by(LoginAttempt.at.desc()).offset(max_failures - 1).limit(1))
-    oldest_that_counts = db.session.scalar(stmt)
-    if oldest_that_counts is None:
-        return 0
-    return max(1, math.ceil((oldest_that_counts + timedelta(seconds=window_seconds) - now).total_seconds()))
+@dataclass(frozen=True)
+class LoginPolicy:
+    """The two backoffs every login passes (config: LOGIN_* in config.py)."""
+
+    address: Backoff
+    account: Backoff
+    audit_window: float  # seconds one aggregated audit row of anonymous failures spans
+
+    @classmethod
+    def from_config(cls, config) -> "LoginPolicy":
+        window = float(config["LOGIN_WINDOW_SECONDS"])
+        return cls(
+            address=Backoff(int(config["LOGIN_ADDRESS_FREE"]), float(config["LOGIN_BACKOFF_BASE"]),
+                            float(config["LOGIN_ADDRESS_MAX_WAIT"]), window),
+            account=Backoff(int(config["LOGIN_MAX_FAILURES"]), float(config["LOGIN_BACKOFF_BASE"]),
+                            float(config["LOGIN_ACCOUNT_MAX_WAIT"]), window),
+            audit_window=window)
 
 
-def authenticate(username: str, password: str, ip: str | None, max_failures: int, window_seconds: int) -> LoginOutcome:
+_dummy_hash: str | None = None
+
+
+def _dummy_password_hash() -> str:
+    """A hash of a random password with the same scrypt cost as real ones: checking it
+    takes as long as checking a real user's, so timing does not tell which names exist."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_hex(16), method="scrypt")
+    return _dummy_hash
+
+
+def _known_address(username: str, ip: str | None) -> bool:
+    """Has this account logged in successfully from this address before? (On a
+    connection of its own, like the claims: the request's session holds none yet.)"""
+    if ip is None:
+        return False
+    with db.engine.connect() as conn:
+        return conn.execute(select(LoginAttempt.id).where(
+            LoginAttempt.username == username, LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(True)).limit(1)).first() is not None
+
+
+def authenticate(username: str, password: str, ip: str | None, policy: LoginPolicy) -> LoginOutcome:
     """Check a login; record the attempt and audit it. Commits.
 
-    After `max_failures` failures within the window the account is refused even with
-    the right password until the window has passed, so guessing is throttled per
-    account across all workers.
+    Throttled twice, never locked (docs/security.md, "Login throttling"):
+    - per client address: after `policy.address.free` failures from one address it waits,
+      doubling per further failure up to a cap; this stops one client guessing many names;
+    - per account: after `policy.account.free` failures the account's next guess waits,
+      doubling up to a short cap, from any address *except* one this account has logged
+      in from before, so someone guessing from elsewhere cannot keep the owner out (and
+      from a new address the owner waits at most the cap).
+    Each guess is claimed atomically before the password is checked, so parallel
+    attempts get no more guesses than the policy allows. Unknown names are checked
+    against a dummy hash: the same work, the same answers, the same throttling.
     """
     username = username.strip()
-    retry_after = _locked_for(username, max_failures, window_seconds)
-    if retry_after:
-        audit.record("login_throttled", target=username, retry_after=retry_after)
-        db.session.commit()
-        return LoginOutcome(None, locked=True, retry_after=retry_after)
+    now = utcnow()
+    by_address = login_throttle.claim(login_throttle.address_key(ip), policy.address, now)
+    if isinstance(by_address, int):
+        return _throttled(username, by_address, policy)
+    by_account = None
+    if not _known_address(username, ip):
+        by_account = login_throttle.claim(login_throttle.account_key(username), policy.account, now)
+        if isinstance(by_account, int):
+            login_throttle.give_back(by_address)  # no guess was made
+            return _throttled(username, by_account, policy)
     user = db.session.scalar(select(User).where(User.username == username))
-    ok = user is not None and user.active and user.check_password(password)
+    # Always one scrypt check, also for unknown and inactive users (same time for all).
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_password_hash(), password)
+    ok = matches and user is not None and user.active
     db.session.add(LoginAttempt(username=username, ip=ip, success=ok))
-    audit.record("login" if ok else "login_failed", actor=user if ok else None, target=username)
-    db.session.commit()
+    if ok:
+        audit.record("login", actor=user, target=username)
+    else:
+        audit.record_anonymous("login_failed", username, policy.audit_window)
+    db.session.commit()  # before the give-backs: a request holds one connection at a time
+    if ok:
+        # A right password is not a failure: both claims go back. It does not wipe the
+        # account's other failures, or each login of the owner would hand a guesser
+        # elsewhere a fresh set of free guesses; they lapse with the window.
+        login_throttle.give_back(by_address)
+        if by_account is not None:
+            login_throttle.give_back(by_account)
     return LoginOutcome(user if ok else None)
+
+
+def _throttled(username: str, retry_after: int, policy: LoginPolicy) -> LoginOutcome:
+    audit.record_anonymous("login_throttled", username, policy.audit_window)
+    db.session.commit()
+    return LoginOutcome(None, locked=True, retry_after=retry_after)
+
+
+def change_password(user: User, current: str, new: str, policy: LoginPolicy) -> LoginOutcome:
+    """Set `user`'s password to `new` if `current` is right; commits (audited
+    `password_changed`). Every session of the user ends (User.set_password): the caller
+    logs the current one in again. A wrong `current` changes nothing (outcome without a
+    user) and counts against the account like a failed login, so a stolen session cannot
+    guess the password here faster than at the login form (locked: wait first)."""
+    if len(new) < 8:
+        raise AccountError("password must have at least 8 characters")
+    now = utcnow()
+    claim = login_throttle.claim(login_throttle.account_key(user.username), policy.account, now)
+    if isinstance(claim, int):
+        return LoginOutcome(None, locked=True, retry_after=claim)
+    if not user.check_password(current):
+        return LoginOutcome(None)
+    user.set_password(new)
+    audit.record("password_changed", actor=user, target=user.username)
+    db.session.commit()
+    login_throttle.give_back(claim)
+    return LoginOutcome(user)
 
 
 def create_user(username: str, password: str, role: str, display_name: str | None = None,

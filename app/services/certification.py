@@ -294,14 +294,6 @@ class _Suggestion(BaseModel):
     rationale: str = Field("", max_length=4000)
 
 
-SUGGEST_PROMPT = (
-    "You mark a written case analysis for a telecom hotline agent certification.\n"
-    "Case: {text}\nQuestion: {question}\nModel answer (for the marker): {model_answer}\n"
-    "Key points (id: text [max points]):\n{key_points}\n\nCandidate's answer:\n{answer}\n\n"
-    'Reply with JSON only: {{"marks": {{"<key point id>": points, ...}}, "rationale": "..."}}'
-)
-
-
 def _llm_client():
     config = current_app.config
     if not config.get("OPENAI_BASE_URL"):
@@ -322,11 +314,8 @@ def suggest_case_mark(case_answer: CaseAnswer, client=None) -> dict | None:
         return None
     track = get_track(case_answer.attempt.track_id)
     case = track.case(case_answer.case_id)
-    prompt = SUGGEST_PROMPT.format(
-        text=case.text, question=case.question, model_answer=case.model_answer, answer=case_answer.answer,
-        key_points="\n".join(f"- {k.id}: {k.text} [{k.points:g}]" for k in case.key_points))
-    result = client.chat("case_mark_suggestion", [{"role": "user", "content": prompt}], temperature=0.0,
-                         seed=0, json_mode=True)
+    result = client.chat("case_mark_suggestion", marking.suggestion_messages(case, case_answer.answer),
+                         temperature=0.0, seed=0, json_mode=True)
     if not result.ok:
         log.warning("case mark suggestion failed: %s", result.error)
         return None

@@ -25,6 +25,8 @@ auth.login                       GET     ok        redirect redirect redirect re
 auth.login                       POST    ok        redirect redirect redirect redirect
 auth.logout                      POST    login     login    login    login    login
 auth.set_language                POST    redirect  redirect redirect redirect redirect
+auth.change_password             GET     login     ok       ok       ok       ok
+auth.change_password             POST    login     ok       ok       ok       ok
 static                           GET     ok        ok       ok       ok       ok
 
 trainee.home                     GET     login     ok       403      403      403

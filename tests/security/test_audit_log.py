@@ -164,8 +164,9 @@ def test_the_administrator_reads_who_did_what(app, client, world):
     client.post("/logout")
     login(client, world.admin)
     page = client.get("/admin/audit").get_data(as_text=True)
-    row = next(line for line in page.splitlines() if "<td>export</td>" in line)
-    assert "<td>hr-1</td>" in row and "certifications" in row and "format=csv" in row and "127.0.0.1" in row
+    row = next(line for line in page.splitlines() if 'data-action="export"' in line)
+    assert "<td>导出</td>" in row or "<td>Export</td>" in row
+    assert "<td>hr-1</td>" in row and "certifications" in row and "格式: csv" in row and "127.0.0.1" in row
 
 
 @pytest.mark.parametrize("hops, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")])
