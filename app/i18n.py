@@ -84,6 +84,7 @@ def _categories():
         "billing": _l("Billing"), "sales": _l("Sales"), "broadband": _l("Broadband"),
         "service_features": _l("Service features"), "care": _l("Customer care"),
         "roaming": _l("Roaming"), "network": _l("Network and signal"),
+        "complaint": _l("Complaints"), "security": _l("Account security"), "service": _l("Account services"),
     }
 
 

@@ -31,6 +31,7 @@ ACTION_LABELS = {
     "case_mark_suggested": _l("Case mark suggested by the language model"),
     "certification_finalised": _l("Certification finalised"),
     "hint": _l("Hint used"),
+    "drill_discarded": _l("Abandoned drill discarded"),
 }
 
 DETAIL_LABELS = {
@@ -65,9 +66,26 @@ def _value(value) -> str:
     return str(value)
 
 
+def _value_in_words(key: str, value) -> str:
+    """Stored codes in words: a grade, mode, outcome, role or status by its label, a
+    scenario or track by its title (the raw code only if nothing names it)."""
+    from app import i18n
+
+    if isinstance(value, str):
+        if key in ("scenario", "scenario_id"):
+            return i18n.scenario_title(value)
+        if key in ("track", "track_id"):
+            return i18n.track_title(value)
+        if key in ("grade", "mode", "outcome", "role", "status", "state", "old_role", "new_role", "kind"):
+            return i18n.label(value)
+    if isinstance(value, (list, tuple)) and key in ("scenarios", "scenario_ids"):
+        return ", ".join(i18n.scenario_title(v) for v in value)
+    return _value(value)
+
+
 def detail_items(detail: dict | None) -> list[tuple[str, str]]:
     """(label, value) pairs worth showing: empty values (None, "", [], {}) are left out."""
-    return [(str(DETAIL_LABELS.get(k, k)), _value(v)) for k, v in (detail or {}).items()
+    return [(str(DETAIL_LABELS.get(k, k)), _value_in_words(k, v)) for k, v in (detail or {}).items()
             if v not in (None, "", [], {})]
 
 

@@ -90,7 +90,7 @@ def test_actions_and_details_read_as_words_in_both_languages(app, client, world)
     client.post("/login", data={"username": "x", "password": "wrong-password"})
     zh = client.get("/admin/audit").get_data(as_text=True)
     table = zh[zh.index("<tbody>"):]
-    assert "创建用户" in table and "角色: trainee" in table
+    assert "创建用户" in table and "角色: 学员" in table and "角色: trainee" not in table
     assert "user_created" not in re.sub(r'data-action="[^"]+"', "", table) and "=None" not in table and ": None" not in table
     client.post("/language/en")
     en = client.get("/admin/audit").get_data(as_text=True)
