@@ -117,3 +117,18 @@ def test_a_malformed_entry_is_a_fault(content, entry, message):
 
 def test_the_real_content_is_valid():
     assert build_catalog(ROOT / "scenarios", ROOT / "rubrics").faults == []
+
+
+def test_the_judge_is_shown_the_scenarios_line():
+    from app.core.scoring.judge import load_judge_prompt, render_messages
+
+    rubric = RUBRICS[0]
+    report = report_of("5g_plan_launch", "zh-CN", rubric)
+    crit = next(c for c in rubric.criteria if c.id == "empathy")
+    result = next(r for r in report.criteria if r.id == "empathy")
+    transcript = read_transcript(ROOT / "tests" / "data" / "transcripts" / "5g_plan_launch.bad.json", None)
+    messages = render_messages(load_judge_prompt("judge.zh-CN", ROOT / "rubrics" / "prompts"), transcript,
+                               scenario("5g_plan_launch", "zh-CN"), [(crit, result)], "zh-CN")
+    text = "\n".join(m["content"] for m in messages)
+    assert scenario("5g_plan_launch", "zh-CN").criterion_tips["empathy"].model in text
+    assert "给您添麻烦了" not in text  # the generic apology line does not fit a sales call

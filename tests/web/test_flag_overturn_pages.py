@@ -63,7 +63,9 @@ def test_overturn_then_the_trainee_sees_it_then_undo(client, auth, cohort):
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Red-line flag overturned." in page and WHY in page
     assert f"/trainer/review/{drill.id}/flags/restore" in page
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "flag_overturned")).actor_id == trainer.id
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "flag_overturned"))
+    assert (event.actor_id, event.ip, event.detail["flag_id"], event.detail["reason"]) == (
+        trainer.id, "127.0.0.1", flag_id, WHY)
 
     auth.logout()
     login(auth, trainee)
