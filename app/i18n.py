@@ -53,6 +53,7 @@ def template_globals() -> dict:
         "track_title": track_title,
         "case_title": case_title,
         "plain_fault": plain_fault,
+        "flag_label": flag_label,
     }
 
 
@@ -112,6 +113,21 @@ def label(value: str | None) -> str:
     if value is None:
         return "—"
     return str(_labels().get(value, value))
+
+
+def flag_label(value: str | None) -> str:
+    """A red-line flag in words (the flags of app/core/scoring/flags.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    labels = {
+        "disclosed_before_verification": _l("Account facts or a change before identity verification"),
+        "impossible_promise": _l("A promise that cannot be kept"),
+        "personal_data_read_back": _l("Stored personal data read back to the caller"),
+        "insulted_customer": _l("Insulting the customer"),
+    }
+    if value is None:
+        return "—"
+    return str(labels.get(value, value.replace("_", " ")))
 
 
 def category_label(value: str | None) -> str:

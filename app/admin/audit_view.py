@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "certification_finalised": _l("Certification finalised"),
     "hint": _l("Hint used"),
     "drill_discarded": _l("Abandoned drill discarded"),
+    "flag_overturned": _l("Red-line flag overturned"),
+    "flag_overturn_undone": _l("Red-line flag overturn undone"),
 }
 
 DETAIL_LABELS = {
@@ -48,6 +50,7 @@ DETAIL_LABELS = {
     "attempt": _l("Attempt"), "chars": _l("Characters"), "case": _l("Case"), "mark": _l("Mark"),
     "previous": _l("Previous mark"), "marks": _l("Marks"), "model": _l("Model"), "grade": _l("Grade"),
     "passed_exam": _l("Exam passed"), "position": _l("Turn"), "step": _l("Step"), "item": _l("Item"),
+    "flag_id": _l("Red-line flag"), "overturn_id": _l("Overturn"),
     "usernames": _l("Names tried"), "last": _l("Last at (UTC)"),
 }
 
@@ -76,8 +79,12 @@ def _value_in_words(key: str, value) -> str:
             return i18n.scenario_title(value)
         if key in ("track", "track_id"):
             return i18n.track_title(value)
+        if key == "flag_id":
+            return i18n.flag_label(value)
         if key in ("grade", "mode", "outcome", "role", "status", "state", "old_role", "new_role", "kind"):
             return i18n.label(value)
+    if isinstance(value, (list, tuple)) and key == "flags":
+        return ", ".join(i18n.flag_label(v) for v in value)
     if isinstance(value, (list, tuple)) and key in ("scenarios", "scenario_ids"):
         return ", ".join(i18n.scenario_title(v) for v in value)
     return _value(value)

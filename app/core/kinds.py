@@ -38,6 +38,18 @@ def _scenario_file_name(catalog: Catalog, path: Path, model) -> list[Fault]:
     return []
 
 
+def _scenario_cross_check(catalog: Catalog, path: Path, model) -> list[Fault]:
+    return _scenario_file_name(catalog, path, model) + _scenario_criterion_tips(catalog, path, model)
+
+
+def _scenario_criterion_tips(catalog: Catalog, path: Path, model) -> list[Fault]:
+    # A tip for a criterion no rubric has would never show: a typo the author must hear about.
+    known = {c.id for e in catalog.of_kind("rubric") for c in e.model.criteria}
+    return [Fault(str(path), f"criterion_tips.{cid}",
+                  f"unknown criterion id {cid!r}: no rubric has it (known: {', '.join(sorted(known)) or 'none'})")
+            for cid in model.criterion_tips if cid not in known]
+
+
 def _customer_prompt_schema():
     from app.core.simulation.prompts import CustomerPrompt
 
@@ -69,7 +81,7 @@ def _judge_prompt_schema():
 
 
 register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language),
-                       cross_check=_scenario_file_name))
+                       cross_check=_scenario_cross_check))
 register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
 register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))
 register_kind(FileKind("customer_prompt", _customer_prompt_schema, key=lambda m: (m.language,)))

@@ -105,12 +105,16 @@ class Criterion(Strict):
     def title_for(self, lang: str) -> str:
         return self.title.get(lang) or self.title["zh-CN"]
 
-    def tip_for(self, lang: str) -> str:
+    def tip_for(self, lang: str, own: Any = None) -> str:
+        """The tip in `lang` with its model line. `own` (a scenario's `CriterionTip`)
+        replaces the tip and/or the model line where it gives one."""
         from app.core.scoring.messages import msg  # messages are shared with the kinds
 
-        tip = self.tip.get(lang) or self.tip["zh-CN"]
-        if self.model:
-            return msg(lang if lang in LANGUAGES else "zh-CN", "tip.model", tip=tip, model=self.model.get(lang) or self.model["zh-CN"])
+        tip = (own.tip if own is not None and own.tip else None) or self.tip.get(lang) or self.tip["zh-CN"]
+        model = (own.model if own is not None and own.model else None) or (
+            (self.model.get(lang) or self.model["zh-CN"]) if self.model else None)
+        if model:
+            return msg(lang if lang in LANGUAGES else "zh-CN", "tip.model", tip=tip, model=model)
         return tip
 
 

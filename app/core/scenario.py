@@ -88,6 +88,26 @@ class KnowledgePoint(Strict):
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
 
 
+class CriterionTip(Strict):
+    """The scenario's own tip and/or model line for one rubric criterion, in the file's
+    language, for where the rubric's generic ones do not fit this call (an apology
+    model in a sales call, a billing line in a how-to call). Either may be left out:
+    the rubric's own is used for it."""
+
+    tip: str | None = Field(None, description="what to do better in this scenario (replaces the rubric's tip)")
+    model: str | None = Field(None, description="a model line from this scenario (replaces the rubric's model)")
+
+    @model_validator(mode="after")
+    def _something(self) -> "CriterionTip":
+        for name in ("tip", "model"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                raise ValueError(f"{name} is blank: leave it out to use the rubric's")
+        if self.tip is None and self.model is None:
+            raise ValueError("give a tip, a model or both")
+        return self
+
+
 class ImpossiblePromise(Strict):
     pattern: str = Field(description="regex for a promise the case facts say cannot be kept")
     reason: str
@@ -134,7 +154,28 @@ class ScenarioBase(Strict):
                      " `meaning` matchers refer to them, and once named they stay the topic, so"
                      " \"帮您退订\" counts as cancelling the ringback tone while it is being discussed"))
 
+    criterion_tips: dict[str, CriterionTip] = Field(
+        default_factory=dict,
+        description=("rubric criterion id -> this scenario's own tip and/or model line (in the file's language),"
+                     " shown instead of the rubric's generic ones in the report of a call on this scenario;"
+                     " an id no rubric has is an error"))
+
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+    @field_validator("criterion_tips")
+    @classmethod
+    def _tip_ids(cls, v: dict[str, CriterionTip]) -> dict[str, CriterionTip]:
+        for key in v:
+            if not ID_RE.match(key):
+                raise ValueError(f"{key!r} is not a criterion id (lower-case letters, digits and '_')")
+        return v
+
+    def criterion_tip(self, criterion_id: str, lang: str) -> CriterionTip | None:
+        """The scenario's own tip for a rubric criterion, when it has one in `lang`
+        ('zh-CN' or 'en'; a file serves only its own language)."""
+        if self.language.split("-")[0] != lang.split("-")[0]:
+            return None
+        return self.criterion_tips.get(criterion_id)
 
     @model_validator(mode="after")
     def _meaning_objects(self) -> "ScenarioBase":

@@ -1,4 +1,4 @@
-"""Drills, their turns, machine scores and trainer adjustments."""
+"""Drills, their turns, machine scores, trainer adjustments and overturned red-line flags."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -137,4 +137,23 @@ class ScoreAdjustment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     score: Mapped[Score] = relationship(back_populates="adjustments")
+    reviewer = relationship("User")
+
+
+class FlagOverturn(db.Model):
+    """A trainer overturning a red-line flag of a machine score as false (`action`
+    "overturn"), or undoing that (`action` "restore"). Rows are only added: the latest
+    row of a (score, flag) says whether the flag stands; the machine score keeps it."""
+
+    __tablename__ = "flag_overturns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id", ondelete="CASCADE"), index=True)
+    flag_id: Mapped[str] = mapped_column(String(64))  # the red-line id, one flag per id in a report
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))  # overturn | restore
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    score: Mapped[Score] = relationship()
     reviewer = relationship("User")

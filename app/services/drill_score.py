@@ -3,7 +3,8 @@ and certification grade shows for a drill.
 
 It is built in one order, always the same: the latest machine `Score`, then the
 trainer's adjustments to it (replayed by `review`, the latest change of a target
-wins), then the hint penalty (hints used x the drill's price per hint). The machine
+wins) and the red-line flags the trainer overturned (`flag_review`: an overturned flag
+is absent, and a QA-form veto whose flags were all overturned lifts), then the hint penalty (hints used x the drill's price per hint). The machine
 figures stay beside the result, so a page can say what changed and why. Nothing else
 in the app adds, subtracts or rescales a drill's total: it reads `CurrentScore.total`.
 
@@ -19,6 +20,7 @@ from flask import current_app, has_app_context
 
 from app.models import Drill, Score
 from app.services import review
+from app.services.flag_review import Overturned, split_flags
 from app.services.scoring import latest_score
 
 DEFAULT_HINT_PENALTY = 2.0
@@ -48,7 +50,8 @@ class CurrentScore:
     changes: tuple[Change, ...] = ()
     dimensions: dict[str, dict] = field(default_factory=dict)  # id -> {"machine", "points", "max"}
     criteria: dict[str, float] = field(default_factory=dict)  # criterion id -> points after review
-    flags: tuple[dict, ...] = ()
+    flags: tuple[dict, ...] = ()  # the red-line flags that stand (a trainer's overturn removes one)
+    overturned: tuple[Overturned, ...] = ()  # flags a trainer overturned as false, with the reason
     released: bool = True  # the trainee may see it
 
     @property
@@ -122,6 +125,7 @@ def current_score(drill: Drill, score: Score | None = None) -> CurrentScore | No
                 changes.append(Change(kind, target, float(row["machine"]), float(row["adjusted"]), adj.reason,
                                       adj.created_at))
     changes.sort(key=lambda c: (c.at is not None, c.at or datetime.min))
+    standing, overturned = split_flags(score)
     hints = drill.hints_used or 0
     penalty, total = combine(view["total"], score.max_total, hints, hint_penalty_per_hint(drill) if hints else 0.0)
     return CurrentScore(
@@ -130,7 +134,7 @@ def current_score(drill: Drill, score: Score | None = None) -> CurrentScore | No
         dimensions={k: {"machine": v["machine"], "points": v["adjusted"], "max": v["max"]}
                     for k, v in view["dimensions"].items()},
         criteria={k: v["adjusted"] for k, v in view["criteria"].items()},
-        flags=tuple(score.flags or ()), released=bool(drill.report_released))
+        flags=tuple(standing), overturned=tuple(overturned), released=bool(drill.report_released))
 
 
 def with_current(rows) -> list[tuple[Drill, CurrentScore | None]]:

@@ -85,6 +85,12 @@ def _score_part(view, st) -> list:
         for f in view.flags:
             turns = ", ".join(f"#{n}" for n in f.get("turns", []))
             out.append(_p(f"{f.get('reason', f.get('id'))} ({turns})", st["flag"]))
+    if view.overturned:
+        out.append(_p(_("Red-line flags overturned by the trainer"), st["h2"]))
+        for o in view.overturned:
+            turns = ", ".join(f"#{n}" for n in o.flag.get("turns", []))
+            out.append(_p(f"{o.flag.get('reason', o.id)} ({turns}) · {_('Overturned by the trainer')}: {o.reason}",
+                          st["base"]))
     out.append(_p(_("Criteria"), st["h2"]))
     rows = [[_p(_("Criterion"), st["small"]), _p(_("Points"), st["small"]), _p(_("Feedback and tip"), st["small"])]]
     tip_label, evidence_label = _("Tip"), _("Evidence")

@@ -87,7 +87,8 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
     """Ended drills the trainer may review, newest first, each with its latest score
     (None when unscored). Score, flag and reviewed filters drop unscored drills. The
     score range applies to the drill's current score (`drill_score`: after review and
-    hints) and the red-line filter to flags (JSON), both in Python after the SQL filters."""
+    hints) and the red-line filter to the flags that stand (not overturned), both in Python
+    after the SQL filters."""
     from app.services.drill_score import current_score  # it builds on this module
 
     f = filters or QueueFilters()
@@ -116,7 +117,8 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
         q = q.limit(limit)
     out = []
     for d, s in db.session.execute(q).all():
-        if f.flagged is not None and bool(s.flags) != f.flagged:
+        # Flags a trainer overturned do not count (`flag_review`): the current score's do.
+        if f.flagged is not None and (bool(s.flags) and current_score(d, s).flagged) != f.flagged:
             continue
         if f.score_min is not None or f.score_max is not None:
             total = current_score(d, s).total
@@ -186,22 +188,28 @@ def _adjustments(score: Score) -> list[ScoreAdjustment]:
 def adjusted_view(score: Score) -> dict:
     """The score as reviewed, machine points always beside the adjusted ones::
 
-        {"score_id", "revision", "reviewed_by_id", "reviewed_at", "adjusted": bool,
+        {"score_id", "revision", "reviewed_by_id", "reviewed_at", "adjusted": bool, "veto_lifted": bool,
          "machine_total", "total", "max_total",
          "dimensions": {dim: {"machine", "adjusted", "max", "adjustment": ScoreAdjustment|None}},
          "criteria": {crit: {"dimension", "machine", "adjusted", "max", "adjustment": ...|None}},
          "history": [ScoreAdjustment, ... oldest first]}
 
     The adjusted total is the machine total moved by each dimension's difference, so
-    anything else in the machine total (such as a hint penalty) is kept.
+    anything else in the machine total (such as a hint penalty) is kept. A QA-form
+    score vetoed by red lines (total 0, `veto` in the report) counts its dimensions
+    again once a trainer has overturned every one of its flags (`veto_lifted`).
     """
+    from app.services.flag_review import split_flags  # it builds on this module
+
     crits, dims = _machine(score)
     history = _adjustments(score)
     c_pts, d_pts, last = _replay(crits, dims, history)
-    total = score.total + sum(d_pts[k] - dims[k]["score"] for k in dims)
+    veto_lifted = bool((score.report or {}).get("veto")) and not split_flags(score)[0]
+    base = sum(v["score"] for v in dims.values()) if veto_lifted else score.total
+    total = base + sum(d_pts[k] - dims[k]["score"] for k in dims)
     return {
         "score_id": score.id, "revision": score.revision, "reviewed_by_id": score.reviewed_by_id,
-        "reviewed_at": score.reviewed_at, "adjusted": bool(history),
+        "reviewed_at": score.reviewed_at, "adjusted": bool(history), "veto_lifted": veto_lifted,
         "machine_total": score.total, "total": round(_clamp(total, score.max_total), 1), "max_total": score.max_total,
         "dimensions": {k: {"machine": v["score"], "adjusted": d_pts[k], "max": v["max"],
                            "adjustment": last.get(("dimension", k))} for k, v in dims.items()},

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Drill, Score, Turn
 from app.services import audit
 from app.services.drill_score import CurrentScore, current_score, with_current
+from app.services.flag_review import Overturned
 from app.services.scoring import drill_transcript, latest_score, previous_attempts
 
 
@@ -90,7 +91,8 @@ class ReportView:
     dimensions: list[DimensionView] = field(default_factory=list)
     criteria: list[CriterionView] = field(default_factory=list)
     changes: list[ChangeView] = field(default_factory=list)  # the trainer's, oldest first
-    flags: list[dict] = field(default_factory=list)
+    flags: list[dict] = field(default_factory=list)  # the red-line flags that stand
+    overturned: list[Overturned] = field(default_factory=list)  # flags the trainer overturned, with the reason
     attempts: list[tuple[Drill, CurrentScore | None]] = field(default_factory=list)
     hints_used: int = 0
 
@@ -141,15 +143,15 @@ def segments(text: str, evidence: list[dict]) -> list[Segment]:
     return out
 
 
-def _turn_views(drill: Drill, report: dict | None) -> list[TurnView]:
+def _turn_views(drill: Drill, report: dict | None, flags=()) -> list[TurnView]:
+    """The transcript, evidence quotes marked; turns of the standing `flags` flagged."""
     turns = db.session.scalars(select(Turn).where(Turn.drill_id == drill.id).order_by(Turn.position)).all()
     cited: dict[int, list[dict]] = {}
-    flagged: set[int] = set()
     if report:
         for crit in report.get("criteria", []):
             for ev in crit.get("evidence", []):
                 cited.setdefault(ev.get("turn"), []).append(ev)
-        flagged = {n for f in report.get("flags", []) for n in f.get("turns", [])}
+    flagged = {n for f in flags for n in f.get("turns", [])}
     return [TurnView(t.position, t.speaker, t.text, segments(t.text, cited.get(t.position, [])),
                      t.position in flagged) for t in turns]
 
@@ -157,16 +159,19 @@ def _turn_views(drill: Drill, report: dict | None) -> list[TurnView]:
 def build_report(drill: Drill, language: str, released: bool = True) -> ReportView:
     """Everything the report page shows, every figure from the drill's current score
     (`drill_score.current_score`): totals, dimensions and criteria after the trainer's
-    review, the machine's points beside any it changed, the reasons, the hint penalty.
+    review, the machine's points beside any it changed, the reasons, the hint penalty,
+    the red-line flags that stand and those the trainer overturned (with the reason).
     Without a score (not scored yet) or when the report is held back (`released`
     false) only the transcript and attempts are filled."""
     score = latest_score(drill) if released else None
     report = score.report if score else None
-    view = ReportView(drill=drill, turns=_turn_views(drill, report), score=score, released=released,
-                      attempts=with_current(previous_attempts(drill)), hints_used=drill.hints_used or 0)
+    current = current_score(drill, score) if report else None
+    view = ReportView(drill=drill, turns=_turn_views(drill, report, current.flags if current else ()), score=score,
+                      released=released, attempts=with_current(previous_attempts(drill)),
+                      hints_used=drill.hints_used or 0)
     if not report:
         return view
-    current = view.current = current_score(drill, score)
+    view.current = current
     rubric = (score.rubric_version.data if score.rubric_version else None) or {}
     dim_titles = {d["id"]: d.get("title") for d in rubric.get("dimensions", [])}
     crit_titles = {c["id"]: c.get("title") for c in rubric.get("criteria", [])}
@@ -192,7 +197,7 @@ def build_report(drill: Drill, language: str, released: bool = True) -> ReportVi
         title = (_title(dim_titles.get(ch.target), language, ch.target) if ch.kind == "dimension"
                  else crit_title(ch.target))
         view.changes.append(ChangeView(title, ch.machine, ch.adjusted, maxima.get(ch.target, 0.0), ch.reason))
-    view.flags = list(report.get("flags", []))
+    view.flags, view.overturned = list(current.flags), list(current.overturned)
     return view
 
 

@@ -1,4 +1,5 @@
-"""Trainer pages: the review queue and the review page (adjust, mark reviewed, release).
+"""Trainer pages: the review queue and the review page (adjust, overturn a false red-line
+flag or undo that, mark reviewed, release).
 
 Drills are reached through `scoring.drill_for_trainer`: a drill of another trainer's
 cohort is answered like a missing one (404). A stale form (another trainer saved
@@ -11,11 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.i18n import content_language
-from app.services import review, scoring
+from app.services import flag_review, review, scoring
 from app.services.assignments import all_scenarios
 from app.services.drill_score import with_current
 from app.services.score_report import build_report
-from app.trainer.review_forms import AdjustForm, QueueFilterForm, RevisionForm
+from app.trainer.review_forms import AdjustForm, FlagForm, QueueFilterForm, RevisionForm
 from app.trainer.routes import bp
 
 
@@ -44,7 +45,8 @@ def _page(drill, form: AdjustForm | None = None, status: int = 200, error: str |
     report = build_report(drill, content_language(), released=True)
     return render_template("trainer/review_drill.html", report=report, view=report, score=score, adj=view,
                            form=form, error=error, reviewer=review.reviewer_name(score) if score else None,
-                           plain=RevisionForm()), status
+                           plain=RevisionForm(), flag_form=FlagForm(),
+                           flag_history=flag_review.history(score) if score else []), status
 
 
 def _conflict_message(drill) -> str:
@@ -112,3 +114,32 @@ def review_release(drill_id: int):
         return _page(drill, None, 400, exc.translated())
     flash(_("Report released to the trainee.") if released else _("The report was already released."), "success")
     return redirect(url_for(".review_drill", drill_id=drill.id))
+
+
+def _flag_action(drill_id: int, act, done: str):
+    """Overturn or restore a flag (`act` is `flag_review.overturn` or `.restore`): the
+    same checks as an adjustment (stale form 409, bad input 400 with the reason)."""
+    drill, form = _drill(drill_id), FlagForm()
+    score = scoring.latest_score(drill)
+    if not form.validate_on_submit() or score is None or form.int_field("revision") is None:
+        return _page(drill, None, 400, _("The form was incomplete or expired; reload and try again."))
+    if form.int_field("score_id") != score.id:
+        return _page(drill, None, 409, _("The drill was scored again since you loaded it: check the new values."))
+    try:
+        act(score, current_user, form.flag.data, form.reason.data, form.int_field("revision"))
+    except review.ReviewConflict:
+        return _page(drill, None, 409, _conflict_message(drill))
+    except review.ReviewError as exc:
+        return _page(drill, None, 400, exc.translated())
+    flash(done, "success")
+    return redirect(url_for(".review_drill", drill_id=drill.id))
+
+
+@bp.route("/review/<int:drill_id>/flags/overturn", methods=["POST"])
+def review_overturn(drill_id: int):
+    return _flag_action(drill_id, flag_review.overturn, _("Red-line flag overturned."))
+
+
+@bp.route("/review/<int:drill_id>/flags/restore", methods=["POST"])
+def review_restore(drill_id: int):
+    return _flag_action(drill_id, flag_review.restore, _("The overturn was undone: the red-line flag stands again."))

@@ -88,6 +88,18 @@ class AdjustForm(Form):
         return out
 
 
+class FlagForm(Form):
+    """Overturn a red-line flag as false (reason required, checked by the service) or
+    undo that (reason optional): CSRF, the score and revision seen, the flag's id."""
+
+    score_id = HiddenField(validators=[InputRequired()])
+    revision = HiddenField(validators=[InputRequired()])
+    flag = HiddenField(validators=[InputRequired(), Length(max=64)])
+    reason = TextAreaField(_l("Why the flag is false"), validators=[Length(max=2000)])
+
+    int_field = AdjustForm.int_field
+
+
 class RevisionForm(Form):
     """The "mark reviewed" and "release report" buttons: CSRF and the revision seen."""
 

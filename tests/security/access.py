@@ -60,6 +60,8 @@ trainer.review_drill             GET     login     403      ok       403      40
 trainer.review_adjust            POST    login     403      ok       403      403
 trainer.review_mark              POST    login     403      ok       403      403
 trainer.review_release           POST    login     403      ok       403      403
+trainer.review_overturn          POST    login     403      ok       403      403
+trainer.review_restore           POST    login     403      ok       403      403
 trainer.assignments              GET     login     403      ok       403      403
 trainer.assignment_new           GET     login     403      ok       403      403
 trainer.assignment_new           POST    login     403      ok       403      403
@@ -113,6 +115,8 @@ OWNERSHIP = {
     ("trainer.review_adjust", "drill_id"): "scoped",
     ("trainer.review_mark", "drill_id"): "scoped",
     ("trainer.review_release", "drill_id"): "scoped",
+    ("trainer.review_overturn", "drill_id"): "scoped",
+    ("trainer.review_restore", "drill_id"): "scoped",
     ("trainer.mark", "answer_id"): "scoped",
     ("trainer.suggest", "answer_id"): "scoped",
     ("trainer.assignment_deactivate", "assignment_id"): "scoped",
@@ -141,6 +145,8 @@ SCORE_CHANGING = {
     "trainer.review_adjust",
     "trainer.review_mark",
     "trainer.review_release",
+    "trainer.review_overturn",  # an overturned red line lets the drill count
+    "trainer.review_restore",
     "trainer.mark",
     "trainer.suggest",
 }

@@ -77,6 +77,11 @@ class Context:
         """'zh-CN' or 'en': the language of feedback and tips."""
         return "zh-CN" if self.language.lower().startswith("zh") else "en"
 
+    def tip_for(self, crit: Any) -> str:
+        """The criterion's tip and model line for this call: the scenario's own where it
+        gives one (`criterion_tips`), else the rubric's generic ones."""
+        return crit.tip_for(self.lang, self.scenario.criterion_tip(crit.id, self.lang))
+
     @property
     def verification_required(self) -> bool:
         """Does the scenario ask the trainee to verify identity? (The elderly how-to call's

@@ -169,7 +169,9 @@ def render_messages(prompt: JudgePrompt, transcript: Transcript, scenario: Scena
     tag = "T" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
     block = "\n".join([prompt.data_open.format(tag=tag), body, prompt.data_close.format(tag=tag)])
     criteria = "\n".join(
-        prompt.criterion.format(id=c.id, title=c.title_for(lang), points=num(r.max), tip=_flat(c.tip_for(lang)))
+        prompt.criterion.format(id=c.id, title=c.title_for(lang), points=num(r.max),
+                                # what good looks like in this call: the scenario's own line where it has one
+                                tip=_flat(c.tip_for(lang, scenario.criterion_tip(c.id, lang))))
         for c, r in asked)
     user = prompt.user.format(scenario_title=scenario.title, criteria=criteria, transcript=block,
                               output_contract=prompt.output_contract.strip(), tag=tag)

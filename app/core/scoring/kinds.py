@@ -119,7 +119,7 @@ def _result(ctx: Context, crit: Any, score: float, maximum: float, ev: list[Evid
     ev = sorted(ev, key=lambda e: (e.turn, e.span or (0, 0)))[:MAX_EVIDENCE]
     return CriterionResult(
         id=id or crit.id, dimension=crit.dimension, kind=crit.kind, score=score, max=maximum,
-        evidence=tuple(ev), feedback=feedback, tip=tip if tip is not None else crit.tip_for(ctx.lang),
+        evidence=tuple(ev), feedback=feedback, tip=tip if tip is not None else ctx.tip_for(crit),
         applicable=applicable,
     )
 

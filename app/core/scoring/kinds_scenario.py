@@ -20,7 +20,7 @@ def _span(span: tuple[int, int] | None) -> tuple[int, int] | None:
 
 
 def _scenario_tip(ctx: Context, crit: Any, tips: dict[str, str]) -> str:
-    return tips.get(ctx.lang) or tips.get("zh-CN") or tips.get("en") or crit.tip_for(ctx.lang)
+    return tips.get(ctx.lang) or tips.get("zh-CN") or tips.get("en") or ctx.tip_for(crit)
 
 
 class KnowledgeParams(Params):
