@@ -59,7 +59,7 @@ def scenarios_validate(paths):
     from app.core.catalog import build_catalog
 
     sdir, rdir = _dirs()
-    catalog = build_catalog(sdir, rdir, list(paths) if paths else None)
+    catalog = build_catalog(sdir, rdir, list(paths) if paths else None, operator=current_app.config.get("OPERATOR"))
     for fault in catalog.faults:
         click.echo(str(fault), err=True)
     if catalog.faults:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from app.core.matching import Matcher
+from app.core.operators import Operator, fill_data, get_operator
 
 LANGUAGES = ("zh-CN", "en")
 # digits may lead: the fixed scenario id `5g_plan_launch` starts with one
@@ -135,6 +136,23 @@ class ScenarioBase(Strict):
                      " \"帮您退订\" counts as cancelling the ringback tone while it is being discussed"))
 
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _operator_placeholders(cls, data, info: ValidationInfo):
+        # The centre's operator (validation context "operator": an Operator or its id; the
+        # default profile otherwise) fills {operator.…} in every text and pattern, so the
+        # schema below only ever sees one operator's numbers and codes.
+        if not isinstance(data, dict):
+            return data
+        op = (info.context or {}).get("operator")
+        op = op if isinstance(op, Operator) else get_operator(op)
+        out, problems = fill_data(data, op)
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, [
+                InitErrorDetails(type=PydanticCustomError("operator_placeholder", "{reason}", {"reason": reason}),
+                                 loc=loc, input="") for loc, reason in problems])
+        return out
 
     @model_validator(mode="after")
     def _meaning_objects(self) -> "ScenarioBase":
