@@ -24,8 +24,9 @@ class FileKind:
     schema: Callable[[], type[BaseModel]]  # imported lazily: schemas live in their own modules
     key: Callable[[Any], tuple]  # identity of a loaded item, e.g. (id, language)
     cross_check: Callable[["Catalog", Path, Any], list[Fault]] | None = None
-    # A kind whose module has its own loader (extra checks, id = file name) names it here.
-    loader: Callable[[Path], Any] | None = None
+    # A kind whose module has its own loader (extra checks, id = file name) names it here;
+    # it gets the path and the centre's operator profile id (None: the default).
+    loader: Callable[[Path, str | None], Any] | None = None
 
     def load(self, path: Path, operator: str | None = None) -> tuple[Any, str]:
         """The validated model and its content hash. A file with `{operator.…}`
@@ -33,7 +34,7 @@ class FileKind:
         if self.loader is None:
             model, digest = load_model(self.schema(), path, context={"operator": operator})
         else:
-            model, digest = self.loader(path), content_hash(path.read_bytes())
+            model, digest = self.loader(path, operator), content_hash(path.read_bytes())
         if uses_placeholders(path.read_bytes()):
             digest = content_hash(f"{digest}\0operator:{operator or DEFAULT_OPERATOR}".encode())
         return model, digest

@@ -26,7 +26,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.core.datafiles import DataFileError, Fault, field_path, load_model
 
@@ -216,6 +217,23 @@ def fill_data(data: Any, op: Operator) -> tuple[Any, list[tuple[tuple, str]]]:
         return node
 
     return walk(data, ()), problems
+
+
+def fill_for_validation(model_name: str, data: Any, context: dict | None) -> Any:
+    """For a schema's `mode="before"` validator: the data with placeholders filled by the
+    context's "operator" (an Operator or its id; the default profile when absent).
+
+    Raises pydantic's ValidationError with one error per bad placeholder at its field."""
+    if not isinstance(data, dict):
+        return data
+    op = (context or {}).get("operator")
+    op = op if isinstance(op, Operator) else get_operator(op)
+    out, problems = fill_data(data, op)
+    if problems:
+        raise ValidationError.from_exception_data(model_name, [
+            InitErrorDetails(type=PydanticCustomError("operator_placeholder", "{reason}", {"reason": reason}),
+                             loc=loc, input="") for loc, reason in problems])
+    return out
 
 
 def uses_placeholders(raw: bytes) -> bool:

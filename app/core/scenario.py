@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from app.core.matching import Matcher
-from app.core.operators import Operator, fill_data, get_operator
+from app.core.operators import fill_for_validation
 
 LANGUAGES = ("zh-CN", "en")
 # digits may lead: the fixed scenario id `5g_plan_launch` starts with one
@@ -140,19 +140,10 @@ class ScenarioBase(Strict):
     @model_validator(mode="before")
     @classmethod
     def _operator_placeholders(cls, data, info: ValidationInfo):
-        # The centre's operator (validation context "operator": an Operator or its id; the
-        # default profile otherwise) fills {operator.…} in every text and pattern, so the
-        # schema below only ever sees one operator's numbers and codes.
-        if not isinstance(data, dict):
-            return data
-        op = (info.context or {}).get("operator")
-        op = op if isinstance(op, Operator) else get_operator(op)
-        out, problems = fill_data(data, op)
-        if problems:
-            raise ValidationError.from_exception_data(cls.__name__, [
-                InitErrorDetails(type=PydanticCustomError("operator_placeholder", "{reason}", {"reason": reason}),
-                                 loc=loc, input="") for loc, reason in problems])
-        return out
+        # The centre's operator (validation context "operator"; the default profile
+        # otherwise) fills {operator.…} in every text and pattern, so the schema below
+        # only ever sees one operator's numbers and codes.
+        return fill_for_validation(cls.__name__, data, info.context)
 
     @model_validator(mode="after")
     def _meaning_objects(self) -> "ScenarioBase":
