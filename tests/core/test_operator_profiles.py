@@ -95,6 +95,22 @@ def test_call_forwarding_shows_only_the_operators_numbers_and_codes(op_id):
             assert get_operator(other).profile.hotline not in text
 
 
+ALL_SCENARIOS = sorted(str(p.relative_to(ROOT / "scenarios")) for p in (ROOT / "scenarios").glob("**/*.yaml")
+                       if p.parent.name != "prompts")
+
+
+@pytest.mark.parametrize("rel", ALL_SCENARIOS)
+def test_every_scenario_gives_the_customer_a_number_of_the_centres_operator(rel):
+    """No scenario shows a China Telecom centre a China Mobile number (or the reverse)."""
+    for op_id in OPERATORS:
+        sc = scenario(op_id, rel)
+        text = customer_and_knowledge_text(sc)
+        prefixes = {m.group(1) for m in PHONE.finditer(text)}
+        assert prefixes <= set(get_operator(op_id).profile.number_prefixes), (rel, op_id, prefixes)
+        foreign = set().union(*(codes_of(o) for o in OPERATORS)) - codes_of(op_id)
+        assert not [c for c in foreign if code_re(c).search(text)], (rel, op_id)
+
+
 @pytest.mark.parametrize("op_id", OPERATORS)
 def test_the_good_script_with_the_operators_codes_resolves_every_persona(engine, op_id):
     sc = scenario(op_id)
@@ -155,7 +171,9 @@ def test_the_catalog_follows_the_centres_operator(tmp_path):
     sdir = tmp_path / "scenarios"
     sdir.mkdir()
     shutil.copy(ROOT / "scenarios" / "call_forwarding.yaml", sdir)
-    shutil.copy(ROOT / "scenarios" / "billing_complaint.yaml", sdir)
+    # a copy of billing_complaint without placeholders (its China Mobile number written out)
+    plain = (ROOT / "scenarios" / "billing_complaint.yaml").read_text(encoding="utf-8")
+    (sdir / "billing_complaint.yaml").write_text(plain.replace("{operator.number_prefixes.7}", "139"), encoding="utf-8")
     rdir = ROOT / "rubrics"
     seen = {}
     for op_id in ("china_telecom", "china_unicom"):
