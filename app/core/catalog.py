@@ -212,6 +212,24 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
     return catalog
 
 
+def other_operator_faults(catalog: Catalog, operators: list[str], checked: str | None) -> list[Fault]:
+    """Faults of the catalog's files with `{operator.…}` placeholders under the profiles it was
+    not built with: a scenario must serve every operator, so a placeholder one profile lacks
+    (China Mobile has no do-not-disturb code) is reported, naming that operator."""
+    faults: list[Fault] = []
+    for entry in catalog.entries:
+        if not uses_placeholders(entry.path.read_bytes()):
+            continue
+        for op in operators:
+            if op == (checked or DEFAULT_OPERATOR):
+                continue
+            try:
+                KINDS[entry.kind].load(entry.path, op)
+            except DataFileError as exc:
+                faults.extend(Fault(f.file, f.field, f"{f.reason} (operator {op})") for f in exc.faults)
+    return faults
+
+
 _registered = False
 
 
