@@ -49,6 +49,10 @@ class Config:
 
     SCENARIOS_DIR = os.environ.get("SCENARIOS_DIR", str(BASE_DIR / "scenarios"))
     RUBRICS_DIR = os.environ.get("RUBRICS_DIR", str(BASE_DIR / "rubrics"))
+    # The centre's operator: operators/<OPERATOR>.yaml fills the scenarios' {operator.…}
+    # placeholders (hotline, number prefixes, forwarding codes). China Mobile by default,
+    # as most of the content's customers have China Mobile numbers.
+    OPERATOR = os.environ.get("OPERATOR", "china_mobile")
     CACHE_DIR = os.environ.get("HOTLINE_CACHE_DIR", str(INSTANCE_DIR / "cache"))
 
     OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL")

@@ -53,13 +53,17 @@ def _dirs() -> tuple[Path, Path]:
 def scenarios_validate(paths):
     """Check scenario and rubric files; print each fault as `file: field path: reason`.
 
-    Without PATHS every file under scenarios/ and rubrics/ is checked. Exit status 1 on
+    Without PATHS every file under scenarios/ and rubrics/ is checked. Files with
+    `{operator.…}` placeholders are checked under every operator profile. Exit status 1 on
     any fault.
     """
-    from app.core.catalog import build_catalog
+    from app.core.catalog import build_catalog, other_operator_faults
+    from app.core.operators import load_operators
 
     sdir, rdir = _dirs()
-    catalog = build_catalog(sdir, rdir, list(paths) if paths else None)
+    operator = current_app.config.get("OPERATOR")
+    catalog = build_catalog(sdir, rdir, list(paths) if paths else None, operator=operator)
+    catalog.faults.extend(other_operator_faults(catalog, sorted(load_operators()), operator))
     for fault in catalog.faults:
         click.echo(str(fault), err=True)
     if catalog.faults:

@@ -216,3 +216,30 @@ def test_broken_prompt_template(validate, content):
     _edit(path, lambda d: d.update(bogus=1))
     code, out = validate(path)
     assert code == 1 and f"{path}: bogus: unknown field" in out
+
+
+def test_an_unknown_operator_placeholder_names_file_field_and_placeholder(validate, content):
+    path = content[0] / "billing_complaint.yaml"
+    _edit(path, lambda d: d["lines"]["filler"].append("请拨打 {operator.hotlin} 查询。"))
+    code, out = validate()
+    assert code == 1, out
+    n = 0
+    for line in out.splitlines():
+        if "{operator.hotlin}" in line:
+            n += 1
+            assert line.startswith(f"{path}: lines.filler[") and "has no value for it" in line, line
+    assert n >= 1, out
+
+
+def test_a_placeholder_is_checked_under_every_operator(app_factory, content):
+    # A China Telecom centre: its CDMA network has a do-not-disturb code (*80), the GSM
+    # profiles have none, so the file serves this centre but not every operator.
+    sdir, rdir = content
+    app = app_factory(SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), OPERATOR="china_telecom")
+    path = sdir / "call_forwarding.yaml"
+    _edit(path, lambda d: d["lines"]["filler"].append("免打扰是 {operator.codes.dnd_on} 吗？"))
+    result = app.test_cli_runner().invoke(args=["scenarios", "validate", str(path)])
+    assert result.exit_code == 1, result.output
+    faulty = [ln for ln in result.output.splitlines() if "{operator.codes.dnd_on}" in ln]
+    assert {ln.rsplit("(operator ", 1)[-1] for ln in faulty} == {"china_mobile)", "china_unicom)"}, result.output
+    assert all(ln.startswith(f"{path}: lines.filler[2]: ") for ln in faulty), result.output

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from pydantic import BaseModel
 
 from app.core.datafiles import DataFileError, Fault, content_hash, load_model
+from app.core.operators import DEFAULT_OPERATOR, uses_placeholders
 
 
 @dataclass(frozen=True)
@@ -23,13 +24,20 @@ class FileKind:
     schema: Callable[[], type[BaseModel]]  # imported lazily: schemas live in their own modules
     key: Callable[[Any], tuple]  # identity of a loaded item, e.g. (id, language)
     cross_check: Callable[["Catalog", Path, Any], list[Fault]] | None = None
-    # A kind whose module has its own loader (extra checks, id = file name) names it here.
-    loader: Callable[[Path], Any] | None = None
+    # A kind whose module has its own loader (extra checks, id = file name) names it here;
+    # it gets the path and the centre's operator profile id (None: the default).
+    loader: Callable[[Path, str | None], Any] | None = None
 
-    def load(self, path: Path) -> tuple[Any, str]:
+    def load(self, path: Path, operator: str | None = None) -> tuple[Any, str]:
+        """The validated model and its content hash. A file with `{operator.…}`
+        placeholders reads differently per operator, so its hash includes the operator."""
         if self.loader is None:
-            return load_model(self.schema(), path)
-        return self.loader(path), content_hash(path.read_bytes())
+            model, digest = load_model(self.schema(), path, context={"operator": operator})
+        else:
+            model, digest = self.loader(path, operator), content_hash(path.read_bytes())
+        if uses_placeholders(path.read_bytes()):
+            digest = content_hash(f"{digest}\0operator:{operator or DEFAULT_OPERATOR}".encode())
+        return model, digest
 
 
 KINDS: dict[str, FileKind] = {}
@@ -143,8 +151,11 @@ def _inside(path: Path, *dirs: Path) -> bool:
 
 
 def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
-                  paths: list[Path] | None = None) -> Catalog:
+                  paths: list[Path] | None = None, operator: str | None = None) -> Catalog:
     """Load every data file (or only `paths`, for the validator) and run cross-file checks.
+
+    `operator` is the centre's operator profile id (None: the default profile); it fills
+    the scenarios' `{operator.…}` placeholders.
 
     Cross-file checks (a rubric naming an unknown act, a duplicate id) always see the
     whole catalog, so validating one file still catches its references to others.
@@ -177,7 +188,7 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
     for path, kind_name in all_files:
         kind = KINDS[kind_name]
         try:
-            model, digest = kind.load(path)
+            model, digest = kind.load(path, operator)
         except DataFileError as exc:
             if wanted is None or path.resolve() in wanted:
                 catalog.faults.extend(exc.faults)
@@ -199,6 +210,24 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
     if wanted is not None:
         catalog.entries = [e for e in catalog.entries if e.path.resolve() in wanted]
     return catalog
+
+
+def other_operator_faults(catalog: Catalog, operators: list[str], checked: str | None) -> list[Fault]:
+    """Faults of the catalog's files with `{operator.…}` placeholders under the profiles it was
+    not built with: a scenario must serve every operator, so a placeholder one profile lacks
+    (China Mobile has no do-not-disturb code) is reported, naming that operator."""
+    faults: list[Fault] = []
+    for entry in catalog.entries:
+        if not uses_placeholders(entry.path.read_bytes()):
+            continue
+        for op in operators:
+            if op == (checked or DEFAULT_OPERATOR):
+                continue
+            try:
+                KINDS[entry.kind].load(entry.path, op)
+            except DataFileError as exc:
+                faults.extend(Fault(f.file, f.field, f"{f.reason} (operator {op})") for f in exc.faults)
+    return faults
 
 
 _registered = False

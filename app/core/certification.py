@@ -24,9 +24,10 @@ import string
 from pathlib import Path
 from typing import Iterable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from app.core.datafiles import DataFileError, Fault, parse_model, read_raw
+from app.core.operators import fill_for_validation
 
 LANGUAGES = ("zh-CN", "en")
 GRADES = ("excellent", "good", "pass", "retake")  # the values CertificationAttempt.grade stores
@@ -56,6 +57,10 @@ def _item_id(v: str) -> str:
     return v
 
 
+Norm = Literal["material", "seed-001", "seed-002", "seed-002-2025", "seed-003", "regulation", "general",
+               "operator", "case"]
+
+
 class Question(Strict):
     id: str = Field(description="stable id, e.g. q_open_01; attempts store the drawn ids and the answers by id")
     kind: Literal["single", "multiple"] = Field(description="single: exactly one correct key; multiple: two or more")
@@ -65,6 +70,12 @@ class Question(Strict):
     options: dict[str, str] = Field(description="option key (A, B, C ... consecutive from A, at most E) -> option text")
     answer: list[str] = Field(min_length=1, description="the correct option key(s)")
     explanation: str = Field(min_length=1, description="one line shown after marking: why the answer is right")
+    norm: Norm = Field(description=(
+        "which norm the answer follows, where the material disagrees (complaint tiers, 2025 targets):"
+        " material (the training material, no seed disagrees), seed-001, seed-002, seed-002-2025"
+        " (seed 002's 2025 raised standards), seed-003, regulation (law, telecom regulations),"
+        " general (telecom knowledge outside the seeds), operator (the centre's operator profile,"
+        " through {operator.…} placeholders), case (facts given in the question itself)"))
 
     _id = field_validator("id")(classmethod(lambda cls, v: _item_id(v)))
     _topic = field_validator("topic")(classmethod(lambda cls, v: _item_id(v)))
@@ -177,6 +188,13 @@ class Track(Strict):
 
     def band(self, grade: str) -> GradeBand:
         return next(b for b in self.grades if b.grade == grade)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _operator_placeholders(cls, data, info: ValidationInfo):
+        # Questions on operator-specific facts (forwarding codes) name them through
+        # {operator.…} placeholders, filled by the centre's operator profile.
+        return fill_for_validation(cls.__name__, data, info.context)
 
 
 def _close(a: float, b: float) -> bool:
@@ -327,20 +345,22 @@ def catalog_cross_check(catalog, path: Path, track: Track) -> list[Fault]:
     return check_track_scenarios(track, known, str(path))
 
 
-def parse_track(data, file: str) -> Track:
-    """Validate parsed track data; raise DataFileError listing every fault (file + field)."""
-    track = parse_model(Track, data, file)
+def parse_track(data, file: str, operator: str | None = None) -> Track:
+    """Validate parsed track data; raise DataFileError listing every fault (file + field).
+
+    `operator` (a profile id, None: the default) fills `{operator.…}` placeholders."""
+    track = parse_model(Track, data, file, context={"operator": operator})
     faults = check_track(track, file)
     if faults:
         raise DataFileError(faults)
     return track
 
 
-def load_track(path: Path | str) -> Track:
+def load_track(path: Path | str, operator: str | None = None) -> Track:
     """Load `rubrics/tracks/<id>.yaml`; the id inside must equal the file name."""
     path = Path(path)
     data, _raw = read_raw(path)
-    track = parse_track(data, str(path))
+    track = parse_track(data, str(path), operator)
     if track.id != path.stem:
         raise DataFileError([Fault(str(path), "id", f"id {track.id!r} differs from the file name {path.stem!r}")])
     return track

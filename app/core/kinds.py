@@ -19,7 +19,7 @@ def _rubric_schema():
     return Rubric
 
 
-def _load_rubric(path: Path):
+def _load_rubric(path: Path, operator: str | None = None):
     from app.core.rubric import load_rubric
 
     return load_rubric(path)
@@ -62,10 +62,10 @@ def _track_schema():
     return Track
 
 
-def _load_track(path: Path):
+def _load_track(path: Path, operator: str | None = None):
     from app.core.certification import load_track
 
-    return load_track(path)
+    return load_track(path, operator)
 
 
 def _track_cross_check(catalog: Catalog, path: Path, model) -> list[Fault]:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from app.core.matching import Matcher
+from app.core.operators import fill_for_validation
 
 LANGUAGES = ("zh-CN", "en")
 # digits may lead: the fixed scenario id `5g_plan_launch` starts with one
@@ -176,6 +177,14 @@ class ScenarioBase(Strict):
         if self.language.split("-")[0] != lang.split("-")[0]:
             return None
         return self.criterion_tips.get(criterion_id)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _operator_placeholders(cls, data, info: ValidationInfo):
+        # The centre's operator (validation context "operator"; the default profile
+        # otherwise) fills {operator.…} in every text and pattern, so the schema below
+        # only ever sees one operator's numbers and codes.
+        return fill_for_validation(cls.__name__, data, info.context)
 
     @model_validator(mode="after")
     def _meaning_objects(self) -> "ScenarioBase":

@@ -8,10 +8,11 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from app.core.catalog import Catalog, build_catalog
+from app.core.operators import OPERATORS_DIR
 from app.extensions import db
 from app.models import RubricVersion, ScenarioVersion
 
-_memo: dict[tuple[str, str], tuple[tuple, Catalog]] = {}
+_memo: dict[tuple[str, str, str | None], tuple[tuple, Catalog]] = {}
 _lock = threading.Lock()
 
 
@@ -30,23 +31,24 @@ def _fingerprint(*dirs: Path) -> tuple:
     return tuple(items)
 
 
-def current_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path) -> Catalog:
+def current_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path, operator: str | None = None) -> Catalog:
     """The catalog of these folders with its faults, rebuilt only when a file changed.
 
+    `operator` (the centre's OPERATOR) fills the scenarios' `{operator.…}` placeholders.
     Parsing and validating every file takes seconds; a stat of each is cheap."""
     sdir, rdir = Path(scenarios_dir), Path(rubrics_dir)
-    dirs, fingerprint = (str(sdir), str(rdir)), _fingerprint(sdir, rdir)
+    dirs, fingerprint = (str(sdir), str(rdir), operator), _fingerprint(sdir, rdir, OPERATORS_DIR)
     with _lock:
         seen = _memo.get(dirs)
         if seen is None or seen[0] != fingerprint:
-            seen = (fingerprint, build_catalog(sdir, rdir))
+            seen = (fingerprint, build_catalog(sdir, rdir, operator=operator))
             _memo[dirs] = seen
     return seen[1]
 
 
-def load_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path) -> Catalog:
+def load_catalog(scenarios_dir: str | Path, rubrics_dir: str | Path, operator: str | None = None) -> Catalog:
     """The catalog of these folders, rebuilt only when a file changed. Raises ContentError on faults."""
-    catalog = current_catalog(scenarios_dir, rubrics_dir)
+    catalog = current_catalog(scenarios_dir, rubrics_dir, operator)
     if catalog.faults:
         raise ContentError("data files have faults:\n" + "\n".join(str(f) for f in catalog.faults))
     return catalog
@@ -64,11 +66,12 @@ def init_catalog(app: Flask) -> None:
     if ctx is not None and ctx.info_name != "run":
         return
     if app.config.get("LOAD_CONTENT_ON_START"):
-        load_catalog(app.config["SCENARIOS_DIR"], app.config["RUBRICS_DIR"])
+        load_catalog(app.config["SCENARIOS_DIR"], app.config["RUBRICS_DIR"], app.config.get("OPERATOR"))
 
 
 def catalog() -> Catalog:
-    return load_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
+    cfg = current_app.config
+    return load_catalog(cfg["SCENARIOS_DIR"], cfg["RUBRICS_DIR"], cfg.get("OPERATOR"))
 
 
 def _title(model) -> str:

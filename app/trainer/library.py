@@ -30,7 +30,8 @@ class Item:
 
 
 def _catalog() -> Catalog:
-    return current_catalog(current_app.config["SCENARIOS_DIR"], current_app.config["RUBRICS_DIR"])
+    cfg = current_app.config
+    return current_catalog(cfg["SCENARIOS_DIR"], cfg["RUBRICS_DIR"], cfg.get("OPERATOR"))
 
 
 def _key(path) -> str:

@@ -345,3 +345,46 @@ def test_totals_stay_in_range_and_grade_follows_bands(mini, exam, drills, flags,
     assert len(out.counted_drills) == flags.count(False)
     expected = band_for(mini, out.total).grade if out.passed_exam else "retake"
     assert out.grade == expected
+
+
+# --- issue 13: one defensible answer per question, its norm named, one operator's codes -------
+
+def test_every_question_names_its_norm_and_the_2025_ones_say_so(track):
+    qs = track.exam.questions
+    assert all(q.norm for q in qs)
+    # where seed 002's 2025 standards raised a target, the question names the standard it asks
+    for q in qs:
+        if q.norm == "seed-002-2025" and q.topic in ("complaints", "kpi"):
+            assert "2025" in q.stem, q.id
+    # the older targets are not offered next to the 2025 answer (two defensible answers)
+    assert not any("3 个工作日" in o for o in track.question("q_cmp_04").options.values())
+    assert not any("95%" in o for o in track.question("q_kpi_05").options.values())
+
+
+def test_questions_on_one_scenarios_invented_facts_state_them_or_are_general(track):
+    # the 5G card swap, the 15-yuan refund in 3 working days, 24 h / 48 h technician times and
+    # "effective on the 1st of next month" are case facts of single scenarios, not rules
+    texts = {q.id: q.stem + "".join(q.options.values()) + q.explanation
+             for q in track.exam.questions}
+    for qid, fact in [("q_5g_01", "2017"), ("q_bill_02", "3 个工作日"), ("q_sig_01", "48 小时"),
+                      ("q_reg_02", "次月 1 日")]:
+        assert fact not in texts[qid], qid
+    for qid in ("q_5g_02", "q_5g_03", "q_bill_01"):
+        assert track.question(qid).norm == "case"
+
+
+@pytest.mark.parametrize("operator, foreign", [("china_mobile", ["*720", "*800", "*900", "*730"]),
+                                               ("china_telecom", ["##21#", "##002#", "**21*"])])
+def test_forwarding_questions_use_the_centres_operator_codes(operator, foreign):
+    t = load_track(CORE, operator)
+    fwd = [q for q in t.exam.questions if q.topic == "call_forwarding"]
+    text = "\n".join(q.stem + "".join(q.options.values()) + q.explanation for q in fwd)
+    assert not [c for c in foreign if c in text], text
+    q = t.question("q_fwd_03")
+    assert q.options[q.answer[0]] == {"china_mobile": "##002#", "china_telecom": "*730"}[operator]
+
+
+def test_roaming_elderly_case_states_one_comparison(track):
+    case = next(c for c in track.cases.items if c.id == "roaming_elderly")
+    assert "多花" not in case.text
+    assert "200" in case.text and "200" in case.model_answer

@@ -155,3 +155,18 @@ def test_wlan_calling_counts_in_english():
                       "You have broadband at home, so let's turn on WLAN calling in your phone's settings."], persona="calm")
     got = {(e["type"], e.get("id")) for e in evs}
     assert ("resolution_done", "wifi_calling_workaround") in got, evs
+
+
+# --- billing_complaint / vas_unordered: one refund rule for an SMS-ordered service ---------------
+
+def test_billing_complaint_and_vas_unordered_state_the_same_sms_refund_rule():
+    """Both files state the three cases (no second confirmation; confirmed within 7 days;
+    confirmed past 7 days, customer unaware) and billing_complaint's order record says which
+    case its goodwill refund is, so the two drills no longer teach different rules."""
+    bill, vas = scenario("billing_complaint.yaml"), scenario("vas_unordered.yaml")
+    for sc in (bill, vas):
+        bg = sc.background
+        assert "二次确认" in bg and "7 天" in bg and "善意退费" in bg, sc.id
+    assert "回复了二次确认短信" in bill.background and "超过 7 天" in bill.background
+    en = scenario("en/billing_complaint.yaml")
+    assert "second-confirmation" in en.background and "past 7 days" in en.background

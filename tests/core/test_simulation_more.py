@@ -96,14 +96,17 @@ def scenario_files():
 @pytest.fixture(scope="session")
 def play(intent_models, scenario_files):
     """Play one scripted drill; returns a dict with outcome, moods, turns and events."""
+    from app.core.operators import fill_text, get_operator
     from app.core.simulation import make_engine
 
     def run(rel: str, stem: str, persona_id: str, kind: str, seed: int = SEED) -> dict:
         sc = scenario_files(rel)
         model = intent_models(sc.language)
         engine = make_engine("scripted", lambda language: model)
-        lines = [ln.strip() for ln in (SCRIPTS / f"{stem}.{kind}.txt").read_text(encoding="utf-8").splitlines()
-                 if ln.strip()]
+        # Scripts name codes and numbers through {operator.…} placeholders, as scenarios do;
+        # the scenario files are loaded under the default operator.
+        text = fill_text((SCRIPTS / f"{stem}.{kind}.txt").read_text(encoding="utf-8"), get_operator())
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         text, state = engine.start(sc, persona_id, seed)
         start_mood = state["mood"]
         turns = [("customer", text)]

@@ -61,7 +61,10 @@ class Drill:
 
 
 def agent_lines(scenario_id: str, script: str) -> list[str]:
-    text = (SCRIPTS / f"{scenario_id}.{script}.txt").read_text(encoding="utf-8")
+    from app.core.operators import fill_text, get_operator
+
+    # scripts name codes and numbers through {operator.…} placeholders, as scenarios do
+    text = fill_text((SCRIPTS / f"{scenario_id}.{script}.txt").read_text(encoding="utf-8"), get_operator())
     return [ln.strip() for ln in text.splitlines() if ln.strip()]
 
 

@@ -37,8 +37,12 @@ SCENARIO_SCRIPTS = {
 
 
 def _lines(scenario_id: str) -> list[str]:
+    from app.core.operators import fill_text, get_operator
+
     path = SCRIPTS / f"{scenario_id}.{SCENARIO_SCRIPTS[scenario_id]}.txt"
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # scripts name codes and numbers through {operator.…} placeholders, as scenarios do
+    text = fill_text(path.read_text(encoding="utf-8"), get_operator())
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def crash_drill(database_url: str, server_factory, cache_dir, *, kills: int, players: int, seed: int,

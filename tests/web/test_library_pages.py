@@ -100,7 +100,8 @@ def test_library_parses_the_files_once_and_sees_an_edit(broken_app, monkeypatch)
 
     builds = []
     real_build = content.build_catalog
-    monkeypatch.setattr(content, "build_catalog", lambda *dirs: builds.append(dirs) or real_build(*dirs))
+    monkeypatch.setattr(content, "build_catalog",
+                        lambda *dirs, **kw: builds.append(dirs) or real_build(*dirs, **kw))
     create_user("lib-trainer", "password-123", "trainer")
     db.session.commit()
     client = broken_app.test_client()
