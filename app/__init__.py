@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale
 
     db.init_app(app)
+    register_sqlite_tuning(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -63,6 +64,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from app.auth.loader import load_user  # noqa: F401  (registers the user loader)
+
+
+def register_sqlite_tuning(app: Flask) -> None:
+    """WAL and a busy timeout on the embedded SQLite file (app/sqlite.py); PostgreSQL as is."""
+    from app.extensions import db
+    from app.sqlite import tune_sqlite
+
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_sqlite(engine)
 
 
 def register_content(app: Flask) -> None:
