@@ -39,6 +39,10 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = _int("WEB_CONCURRENCY", _cores())
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 32)
+# Every thread may hold a database connection at once (config.py reads this when the app
+# loads, after this file). On PostgreSQL, workers × (threads + DB_MAX_OVERFLOW) must stay
+# below the server's max_connections (100 by default).
+os.environ.setdefault("DB_POOL_SIZE", str(threads))
 
 # The drill page streams the customer's reply (NDJSON over one response); a turn lasts
 # as long as the model takes, up to OPENAI_TIMEOUT (20 s) per call. A gthread worker's
