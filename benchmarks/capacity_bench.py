@@ -15,7 +15,7 @@ Configurations: `production` is `gunicorn -c gunicorn.conf.py` (the README's com
 `sync4` is the command the README had before (4 sync workers), the baseline of the same
 run; `gevent` is the production file with gevent workers, for the choice of worker class.
 
-Usage: python benchmarks/capacity_bench.py [--steps 16,32,64,128,200] [--seconds 75]
+Usage: python benchmarks/capacity_bench.py [--steps 16,32,64,96,128,200] [--seconds 75]
            [--latency 1.5] [--think 5] [--databases sqlite,postgres]
            [--configs production,sync4] [--results PATH] [--no-write]
 Writes the section between <!-- capacity:start --> and <!-- capacity:end --> of RESULTS.md.
@@ -44,7 +44,8 @@ SCRIPT = ROOT / "tests" / "data" / "agent_scripts" / f"{SCENARIO}.good.txt"
 LOCUSTFILE = ROOT / "benchmarks" / "capacity_locustfile.py"
 CONFIGS = {
     "production": (["-c", "gunicorn.conf.py"], "`gunicorn -c gunicorn.conf.py` ({workers} gthread workers × {threads} threads)"),
-    "sync4": (["--workers", "4"], "`gunicorn --workers 4` (4 sync workers, the README's command before)"),
+    # `-c /dev/null`: run from the checkout, gunicorn would read ./gunicorn.conf.py on its own.
+    "sync4": (["-c", os.devnull, "--workers", "4"], "`gunicorn --workers 4` (4 sync workers, the README's command before)"),
     "gevent": (["-c", "gunicorn.conf.py", "--worker-class", "gevent", "--worker-connections", "1000"],
                "`gunicorn -c gunicorn.conf.py --worker-class gevent` ({workers} gevent workers)"),
 }
@@ -157,7 +158,7 @@ def render(results: dict, args, command: str, machine: str, date: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", default="16,32,64,128,200")
+    parser.add_argument("--steps", default="16,32,64,96,128,200")
     parser.add_argument("--seconds", type=int, default=75)
     parser.add_argument("--latency", type=float, default=1.5)
     parser.add_argument("--think", type=float, default=5.0)

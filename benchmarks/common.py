@@ -194,7 +194,9 @@ def gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1,
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     if options is None:
-        options = ["--workers", str(workers), "--threads", str(threads), "--timeout", "120"]
+        # `-c /dev/null`: gunicorn reads ./gunicorn.conf.py unless told otherwise, and these
+        # runs measure the worker options given here, not the production file.
+        options = ["-c", os.devnull, "--workers", str(workers), "--threads", str(threads), "--timeout", "120"]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [PYTHON, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
