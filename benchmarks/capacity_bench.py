@@ -13,7 +13,8 @@ the search stops at the first step that fails.
 
 Configurations: `production` is `gunicorn -c gunicorn.conf.py` (the README's command);
 `sync4` is the command the README had before (4 sync workers), the baseline of the same
-run; `gevent` is the production file with gevent workers, for the choice of worker class.
+run; `sync4warm` is 4 sync workers with the production file's warm-up (the worker model alone);
+`gevent` is the production file with gevent workers, for the choice of worker class.
 
 Usage: python benchmarks/capacity_bench.py [--steps 16,32,64,96,128,200] [--baseline-steps 4,8,16,32]
            [--seconds 75] [--latency 1.5] [--think 5] [--databases sqlite,postgres]
@@ -47,6 +48,9 @@ CONFIGS = {
     "production": (["-c", "gunicorn.conf.py"], "`gunicorn -c gunicorn.conf.py` ({workers} gthread workers × {threads} threads)"),
     # `-c /dev/null`: run from the checkout, gunicorn would read ./gunicorn.conf.py on its own.
     "sync4": (["-c", os.devnull, "--workers", "4"], "`gunicorn --workers 4` (4 sync workers, the README's command before)"),
+    # The worker model alone: the production file's warm-up, but 4 sync workers.
+    "sync4warm": (["-c", "gunicorn.conf.py", "--worker-class", "sync", "--workers", "4", "--threads", "1"],
+                  "`gunicorn -c gunicorn.conf.py --worker-class sync --workers 4 --threads 1` (4 sync workers, warmed)"),
     "gevent": (["-c", "gunicorn.conf.py", "--worker-class", "gevent", "--worker-connections", "1000"],
                "`gunicorn -c gunicorn.conf.py --worker-class gevent` ({workers} gevent workers)"),
 }
@@ -192,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                     log = Path(tmp) / f"gunicorn-{config}.log"
                     with gunicorn(env, 0, log, options=CONFIGS[config][0]) as base:
                         results[(database, config)] = ramp_up(base, names,
-                                                              baseline_steps if config == "sync4" else steps,
+                                                              baseline_steps if config.startswith("sync4") else steps,
                                                               args, Path(tmp), f"{database}/{config}")
                     fake.reset()
                     server_errors = [line for line in log.read_text(errors="replace").splitlines()
