@@ -5,8 +5,10 @@ spends about all of its time waiting for the provider (seconds) and a few millis
 computing; a sync worker is a whole process held for those seconds, so 4 of them hold
 a handful of trainees (benchmarks/RESULTS.md, "Capacity"). gthread workers park each
 waiting request on a thread and keep idle keep-alive connections in a poller, so one
-process per core serves a class. gevent would too, but it needs the whole stack to
-cooperate: SQLite's busy wait and scikit-learn's CPU work block every greenlet of the
+process per core serves a class. gevent was measured too (capacity_bench.py --configs
+gevent): with this file's preloaded app it answered no turn at all in 75 s at 96
+trainees, on SQLite and PostgreSQL, and even made to work it needs the whole stack to
+cooperate: SQLite's busy wait and scikit-learn's CPU work block every greenlet of a
 worker, where a thread only blocks itself.
 
 Every value below can be overridden from the environment (or the command line, which
