@@ -39,12 +39,29 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def engine_options(uri: str, options: dict, pool_size: int, max_overflow: int) -> dict:
+    """SQLAlchemy engine options with the pool sized, except for an in-memory SQLite
+    database (one shared connection, no pool to size)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() == "sqlite" and (url.database in (None, "", ":memory:")
+                                               or url.query.get("mode") == "memory"):
+        return dict(options)
+    return {"pool_size": pool_size, "max_overflow": max_overflow, **options}
+
+
 class Config:
     ENV_NAME = "base"
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'hotline.db'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Database connections each process may hold: one per thread that queries at once.
+    # gunicorn.conf.py sets DB_POOL_SIZE to its threads per worker: a smaller pool makes a
+    # request queue for a connection and fail after 30 s (SQLAlchemy's pool_timeout).
+    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "5"))
+    DB_MAX_OVERFLOW = int(os.environ.get("DB_MAX_OVERFLOW", "10"))
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
     SCENARIOS_DIR = os.environ.get("SCENARIOS_DIR", str(BASE_DIR / "scenarios"))

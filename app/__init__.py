@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from config import config_from_env, local_secret_key
+from config import config_from_env, engine_options, local_secret_key
 
 
 def create_app(config_object: type | object | None = None) -> Flask:
@@ -25,6 +25,9 @@ def create_app(config_object: type | object | None = None) -> Flask:
 
 def configure(app: Flask, config_object) -> None:
     app.config.from_object(config_object or config_from_env())
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
+        app.config.get("DB_POOL_SIZE", 5), app.config.get("DB_MAX_OVERFLOW", 10))
     from app.json_body import JSONProvider
 
     app.json = JSONProvider(app)
@@ -50,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     from app.i18n import select_locale
 
     db.init_app(app)
+    register_sqlite_tuning(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", _migrations_dir())))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -63,6 +67,16 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from app.auth.loader import load_user  # noqa: F401  (registers the user loader)
+
+
+def register_sqlite_tuning(app: Flask) -> None:
+    """WAL and a busy timeout on the embedded SQLite file (app/sqlite.py); PostgreSQL as is."""
+    from app.extensions import db
+    from app.sqlite import tune_sqlite
+
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_sqlite(engine)
 
 
 def register_content(app: Flask) -> None:

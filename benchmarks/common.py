@@ -186,15 +186,21 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1) -> Iterator[str]:
+def gunicorn(env: dict, workers: int, log_path: Path, threads: int = 1,
+             options: list[str] | None = None) -> Iterator[str]:
     """A gunicorn server of the app on a free 127.0.0.1 port; yields its base URL once it
-    answers, stops it (SIGTERM, then SIGKILL) on exit."""
+    answers, stops it (SIGTERM, then SIGKILL) on exit. `options`, when given, replace the
+    worker options (e.g. `["-c", "gunicorn.conf.py"]`: the production configuration)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    if options is None:
+        # `-c /dev/null`: gunicorn reads ./gunicorn.conf.py unless told otherwise, and these
+        # runs measure the worker options given here, not the production file.
+        options = ["-c", os.devnull, "--workers", str(workers), "--threads", str(threads), "--timeout", "120"]
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
-             "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "wsgi:app"],
+            [PYTHON, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+             "wsgi:app"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120

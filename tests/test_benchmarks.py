@@ -97,3 +97,22 @@ def test_export_bench_tiny_postgres(pg_server_url, results):
     text = section(results, "export")
     assert "### PostgreSQL" in text
     check_export(text, 120)
+
+
+def test_capacity_bench_tiny(cache_dir, results):
+    """Two tiny steps against the production config and the old sync workers on SQLite:
+    every step's row is there, its turns were answered and the verdict names both."""
+    out = run_bench("capacity_bench.py", "--steps", "1,2", "--baseline-steps", "1", "--seconds", "8", "--latency",
+                    "0.2", "--think", "0.3", "--databases", "sqlite", "--configs", "production,sync4",
+                    "--results", str(results), timeout=400)
+    text = section(results, "capacity")
+    assert "Command: `python benchmarks/capacity_bench.py --steps 1,2" in text and "cores (nproc)" in text
+    assert "gunicorn -c gunicorn.conf.py" in text and "4 sync workers" in text
+    rows = [r for r in table_rows(text, "") if r[0].isdigit()]
+    assert rows and {r[0] for r in rows} <= {"1", "2"}
+    for r in rows:
+        turns, errors = int(r[1]), int(r[7])
+        assert turns > 0 and errors >= 0
+        assert (r[9] == "yes") == (errors == 0 and float(r[4].split()[0]) <= 1200)  # bound: latency + 1 s
+    assert "SQLite file (WAL), production: **" in text and "SQLite file (WAL), sync4: **" in text
+    assert "sqlite/production N=  1" in out

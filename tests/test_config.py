@@ -97,3 +97,87 @@ def test_every_ui_string_has_a_chinese_translation_and_the_catalog_is_compiled()
     root = Path(__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, "scripts/i18n.py", "--check"], cwd=root, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- serving: SQLite for a class, the pool, gunicorn.conf.py, the warm-up --------------------
+
+def test_sqlite_file_is_tuned_for_many_writers(tmp_path):
+    """WAL (readers never wait for the writer), a 30 s busy timeout instead of the
+    driver's 5 s, synchronous=NORMAL: on every connection of a SQLite file."""
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from tests.conftest import make_config
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'class.db'}"))
+    with app.app_context():
+        for _ in range(2):  # a fresh pooled connection is tuned too, not only the first
+            with db.engine.connect() as conn:
+                assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+                assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+                assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            db.engine.dispose()
+
+
+def test_database_pool_follows_the_threads_except_in_memory(tmp_path, monkeypatch):
+    from app.extensions import db
+    from tests.conftest import make_config
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'pool.db'}", DB_POOL_SIZE=32, DB_MAX_OVERFLOW=4))
+    with app.app_context():
+        assert db.engine.pool.size() == 32 and db.engine.pool._max_overflow == 4
+    memory = create_app(TestingConfig)  # sqlite://: one shared connection, nothing to size
+    with memory.app_context():
+        assert type(db.engine.pool).__name__ == "StaticPool"
+
+
+def _gunicorn_conf(monkeypatch, **env):
+    import importlib.util
+
+    for name in ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_BIND", "OPENAI_TIMEOUT", "DB_POOL_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", config.BASE_DIR / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gunicorn_conf_threads_one_worker_per_core(monkeypatch):
+    import os
+
+    conf = _gunicorn_conf(monkeypatch)
+    assert conf.worker_class == "gthread" and conf.threads >= 16
+    assert conf.workers == len(os.sched_getaffinity(0))
+    assert conf.preload_app and callable(conf.when_ready)
+    # Every thread can hold a connection; a sync worker (if chosen) outlives a model call.
+    assert os.environ["DB_POOL_SIZE"] == str(conf.threads)
+    assert conf.timeout > 3 * 20 and conf.graceful_timeout > 20
+
+
+def test_gunicorn_conf_is_overridden_from_the_environment(monkeypatch):
+    import os
+
+    conf = _gunicorn_conf(monkeypatch, WEB_CONCURRENCY="3", GUNICORN_THREADS="8", GUNICORN_BIND="0.0.0.0:9000",
+                          OPENAI_TIMEOUT="60")
+    assert (conf.workers, conf.threads, conf.bind) == (3, 8, "0.0.0.0:9000")
+    assert os.environ["DB_POOL_SIZE"] == "8"
+    assert conf.timeout >= 3 * 60 and conf.graceful_timeout >= 60
+
+
+def test_warm_up_loads_models_and_dictionary_and_leaves_no_connection(app, monkeypatch):
+    """What the first drill turn used to pay for (the act models, jieba's dictionary) is
+    loaded, and no database connection is left open to cross gunicorn's fork."""
+    from app.core import acts, clauses
+    from app.extensions import db
+    from app.services.warmup import warm_up
+
+    monkeypatch.setattr(clauses, "_tokenizer", None)  # as in a fresh process
+    monkeypatch.setattr(acts, "_MEMO", {})
+    monkeypatch.setattr(acts, "_STAMPED", {})
+    timings = warm_up(app)
+    assert {"catalog", "engines", "turn zh-CN", "turn en"} <= set(timings)
+    assert clauses._tokenizer is not None and clauses._tokenizer.initialized
+    assert {key[0] for key in acts._MEMO} == {"zh-CN", "en"}
+    assert db.engine.pool.checkedout() == 0

@@ -66,8 +66,9 @@ class Behaviour:
 
 
 class FakeOpenAI:
-    def __init__(self, default_text: str = "好的。", model: str = "fake-model"):
-        self.default = Behaviour(text=default_text)
+    def __init__(self, default_text: str = "好的。", model: str = "fake-model", default_delay: float = 0.0):
+        # A default delay makes every unqueued request "slow": a provider's latency (benchmarks).
+        self.default = Behaviour(kind="slow" if default_delay else "normal", text=default_text, delay=default_delay)
         self.model = model
         self.requests: list[dict] = []
         self._queue: deque[Behaviour] = deque()
@@ -150,7 +151,10 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # a class of trainees connects at once (benchmarks)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
