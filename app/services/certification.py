@@ -151,20 +151,21 @@ def exam_questions(attempt: CertificationAttempt, track: Track | None = None) ->
     return out
 
 
-def _opened_at(attempt: CertificationAttempt) -> datetime | None:
+def exam_opened_at(attempt: CertificationAttempt) -> datetime | None:
+    """When the trainee began the exam (its clock's start), None before."""
     stamp = (attempt.details or {}).get("exam_opened_at")
     return datetime.fromisoformat(stamp) if stamp else None
 
 
 def exam_deadline(attempt: CertificationAttempt, track: Track | None = None):
     """When the exam submits itself (UTC), None when untimed or not opened yet."""
-    return policy.exam_deadline(track or get_track(attempt.track_id), _opened_at(attempt))
+    return policy.exam_deadline(track or get_track(attempt.track_id), exam_opened_at(attempt))
 
 
 def open_exam(attempt: CertificationAttempt, now=None) -> None:
-    """Start the exam's clock the first time the trainee opens it (commits; later calls
-    change nothing, so a reload never restarts the clock)."""
-    if attempt.status != "open" or attempt.exam_score is not None or _opened_at(attempt) is not None:
+    """Start the exam's clock when the trainee begins it (commits; later calls change
+    nothing, so neither a reload nor a second press restarts the clock)."""
+    if attempt.status != "open" or attempt.exam_score is not None or exam_opened_at(attempt) is not None:
         return
     when = now or utcnow()
     _set_details(attempt, exam_opened_at=when.isoformat())

@@ -87,10 +87,11 @@ def cert_start(track_id: str):
 
 def _page_answers(attempt) -> dict[str, list[str]]:
     """The answers a page's form sends: every question it showed (`shown`), [] for those
-    left blank, so clearing a choice is saved too. Without `shown`, every drawn question."""
+    left blank, so clearing a choice is saved too. Questions answered without being
+    listed count as well (a one-page form); a request naming nothing changes nothing."""
     drawn = attempt.details["questions"]
-    shown = [q for q in request.form.getlist("shown") if q in drawn] or drawn
-    return {qid: request.form.getlist(qid) for qid in shown}
+    shown = set(request.form.getlist("shown")) | set(request.form)
+    return {qid: request.form.getlist(qid) for qid in drawn if qid in shown}
 
 
 @bp.route("/certification/<track_id>/exam", methods=["GET", "POST"])
@@ -113,12 +114,14 @@ def cert_exam(track_id: str):
                 return redirect(url_for(".cert_results", track_id=track_id), 303)
             abort(exc.status, description=message(exc))
         return redirect(url_for(".cert_exam", track_id=track_id, page=request.form.get("go", type=int) or 1))
+    # A GET that writes: an exam whose time ran out is submitted with its saved answers
+    # when next looked at (there is no background job); the outcome was fixed at the deadline.
     if attempt is not None and cert.settle_exam(attempt):
         flash(message(cert.CertificationError("time_up", "")), "error")
         return redirect(url_for(".cert_results", track_id=track_id), 303)
-    if attempt is None or attempt.exam_score is not None:
+    if attempt is None or attempt.exam_score is not None or cert.exam_opened_at(attempt) is None:
+        # No exam to take, or not begun: the rules and a button that starts the clock (a POST).
         return render_template("trainee/cert_exam.html", track=track, attempt=attempt, questions=[])
-    cert.open_exam(attempt)
     questions = cert.exam_questions(attempt, track)
     pages = policy.page_count(len(questions), track.exam.page_size)
     page = min(max(1, request.args.get("page", 1, type=int)), pages)
@@ -129,6 +132,13 @@ def cert_exam(track_id: str):
                            page=page, pages=pages, saved=saved,
                            answered=sum(1 for v in saved.values() if v), total=len(questions),
                            seconds_left=policy.seconds_left(cert.exam_deadline(attempt, track), utcnow()))
+
+
+@bp.route("/certification/<track_id>/exam/begin", methods=["POST"])
+def cert_exam_begin(track_id: str):
+    """Start the exam's clock (once: a second press changes nothing) and show page 1."""
+    cert.open_exam(_open(_track(track_id).id))
+    return redirect(url_for(".cert_exam", track_id=track_id))
 
 
 @bp.route("/certification/<track_id>/exam/save", methods=["POST"])

@@ -26,6 +26,8 @@ def test_exam_clock_autosave_pages_and_results(open_session):
     with page.expect_navigation():
         page.click("form[action$='/start'] button[type=submit]")
     s.goto("/trainee/certification/core/exam")
+    with page.expect_navigation():
+        page.click("form[action$='/exam/begin'] button[type=submit]")
     clock = page.locator("#exam-clock")
     expect(clock).to_have_text(re.compile(r"^\d+:\d\d$"))
     first_text = clock.text_content()

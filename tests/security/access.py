@@ -42,6 +42,7 @@ trainee.cert_track               GET     login     ok       403      403      40
 trainee.cert_start               POST    login     ok       403      403      403
 trainee.cert_exam                GET     login     ok       403      403      403
 trainee.cert_exam                POST    login     ok       403      403      403
+trainee.cert_exam_begin          POST    login     ok       403      403      403
 trainee.cert_exam_save           POST    login     ok       403      403      403
 trainee.cert_results             GET     login     ok       403      403      403
 trainee.cert_drill               POST    login     ok       403      403      403
@@ -138,6 +139,7 @@ SCORE_CHANGING = {
     "trainee.cert_finish",      # finalises a certification grade
     "trainee.cert_exam",        # marks the exam
     "trainee.cert_exam_save",   # saves the answers that will be marked
+    "trainee.cert_exam_begin",  # starts the exam's clock
     "trainer.upload",           # scores an uploaded call
     "trainer.upload_file",
     "trainer.review_adjust",

@@ -16,9 +16,27 @@ from app.services import certification as cert
 EXAM = "/trainee/certification/core/exam"
 
 
-def start(client, user):
+def start(client, user, begin=True):
     assert client.post("/trainee/certification/core/start").status_code == 302
+    if begin:
+        assert client.post(EXAM + "/begin").status_code == 302
     return db.session.scalar(select(CertificationAttempt).where(CertificationAttempt.user_id == user.id))
+
+
+def test_the_clock_starts_on_begin_not_on_looking(client, login_as):
+    attempt = start(client, login_as("trainee"), begin=False)
+    intro = client.get(EXAM)
+    assert "开始答题" in intro.text and "限时 60 分钟" in intro.text and 'name="shown"' not in intro.text
+    db.session.refresh(attempt)
+    assert cert.exam_opened_at(attempt) is None
+    client.post(EXAM + "/begin")
+    db.session.refresh(attempt)
+    began = cert.exam_opened_at(attempt)
+    assert began is not None
+    client.post(EXAM + "/begin")  # a second press (or a back button) does not restart it
+    db.session.refresh(attempt)
+    assert cert.exam_opened_at(attempt) == began
+    assert client.get(EXAM).text.count('name="shown"') == 10
 
 
 def page_form(attempt, page, answers, go):
@@ -159,3 +177,14 @@ def test_certificate_pdf_names_the_issuer_and_the_code(app, client, login_as, ma
     facts = cert.certificate_facts(result)
     assert facts["organisation"] == "某某通信客服中心" and facts["signatory"] == "张三"
     assert facts["seal_text"] == "某某通信客服中心" and facts["total"] == "183.6"
+
+
+def test_a_save_naming_no_question_clears_nothing(client, login_as):
+    attempt = start(client, login_as("trainee"))
+    track = cert.get_track("core")
+    q0 = attempt.details["questions"][0]
+    client.post(EXAM, data={"shown": [q0], q0: track.question(q0).answer, "go": "1"})
+    assert client.post(EXAM + "/save", data={}).status_code == 200
+    client.post(EXAM, data={"go": "2"})
+    db.session.refresh(attempt)
+    assert cert.draft(attempt) == {q0: list(track.question(q0).answer)}

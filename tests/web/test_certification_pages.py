@@ -16,6 +16,8 @@ def test_trainee_flow_through_exam_and_cases(client, login_as):
     assert client.post("/trainee/certification/core/start").status_code == 302
     assert client.post("/trainee/certification/core/start").status_code == 303  # one open attempt
     attempt = db.session.query(CertificationAttempt).filter_by(user_id=trainee.id).one()
+    assert "开始答题" in client.get("/trainee/certification/core/exam").text  # the rules first, no clock yet
+    assert client.post("/trainee/certification/core/exam/begin").status_code == 302
     exam = client.get("/trainee/certification/core/exam")  # page 1 of 6: ten single-choice questions
     assert exam.text.count('name="shown"') == 10 and exam.text.count('type="radio"') == 40
     assert 'type="checkbox"' in client.get("/trainee/certification/core/exam?page=6").text
