@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import re
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,7 +17,7 @@ from app.core.certification import Track
 
 # Crockford-style alphabet: no I, L, O, U, so a code read aloud or typed from paper is
 # not misread. 20 symbols × 5 bits = 100 random bits: not guessable, not enumerable.
-CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_ALPHABET = string.digits + "".join(c for c in string.ascii_uppercase if c not in "ILOU")
 CODE_LENGTH = 20
 _CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 # The last autosave may arrive a little after the clock shows 0 (network, a slow page).

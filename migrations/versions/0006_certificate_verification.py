@@ -11,6 +11,7 @@ Create Date: 2026-12-07 09:45:00
 
 """
 import secrets
+import string
 
 from alembic import op
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ depends_on = None
 
 # The alphabet and length of app.core.certification_policy (copied: a migration must not
 # change when the app's code does).
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = string.digits + "".join(c for c in string.ascii_uppercase if c not in "ILOU")
 
 
 def upgrade():
