@@ -188,3 +188,11 @@ def test_a_save_naming_no_question_clears_nothing(client, login_as):
     client.post(EXAM, data={"go": "2"})
     db.session.refresh(attempt)
     assert cert.draft(attempt) == {q0: list(track.question(q0).answer)}
+
+
+def test_track_page_says_continue_once_the_exam_has_begun(client, login_as):
+    start(client, login_as("trainee"), begin=False)
+    before = client.get("/trainee/certification/core").text
+    assert "参加理论考试" in before and "继续答题" not in before
+    client.post(EXAM + "/begin")
+    assert "继续答题" in client.get("/trainee/certification/core").text
