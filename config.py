@@ -124,6 +124,13 @@ class Config:
     # Points off a practice drill's total per hint, unless an assignment sets its own.
     HINT_PENALTY = float(os.environ.get("HINT_PENALTY", "2"))
     XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://hotline-coach.example/xapi/")
+    # What a certificate states about its issuer: the organisation, the person who signs
+    # (name and title, printed under the signature line) and the text round the seal
+    # (default: the organisation). Anyone can check a certificate at /verify/<code>.
+    CERT_ORGANISATION = os.environ.get("CERT_ORGANISATION", "坐席陪练培训中心 Hotline Coach Training Centre")
+    CERT_SIGNATORY = os.environ.get("CERT_SIGNATORY", "")
+    CERT_SIGNATORY_TITLE = os.environ.get("CERT_SIGNATORY_TITLE", "培训负责人 Head of Training")
+    CERT_SEAL_TEXT = os.environ.get("CERT_SEAL_TEXT", "")
 
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", True)
     LOAD_CONTENT_ON_START = _env_bool("LOAD_CONTENT_ON_START", True)

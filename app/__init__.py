@@ -99,12 +99,14 @@ def register_blueprints(app: Flask) -> None:
     from app.hr.routes import bp as hr_bp
     from app.trainee.routes import bp as trainee_bp
     from app.trainer.routes import bp as trainer_bp
+    from app.verify.routes import bp as verify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(trainee_bp, url_prefix="/trainee")
     app.register_blueprint(trainer_bp, url_prefix="/trainer")
     app.register_blueprint(hr_bp, url_prefix="/hr")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(verify_bp)  # public: no login
 
 
 def register_bench_routes(app: Flask) -> None:

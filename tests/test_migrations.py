@@ -69,3 +69,29 @@ def test_0002_upgrades_a_database_that_already_has_drills(tmp_path):
             row = conn.execute(text("SELECT hints_used, report_released FROM drills WHERE id = 1")).one()
         assert tuple(row) == (0, 1)
         db.engine.dispose()
+
+
+def test_0006_gives_existing_certificates_a_code(tmp_path):
+    """Certificates issued before 0006 get a distinct verification code and no expiry."""
+    from sqlalchemy import text
+
+    from app.core.certification_policy import normalise_code
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.db'}"))
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO users (id, username, display_name, password_hash, role, active, created_at) "
+                              "VALUES (1, 'u', 'u', 'x', 'trainee', 1, '2026-01-01 00:00:00')"))
+            for i in (1, 2):
+                conn.execute(text("INSERT INTO certification_attempts (id, user_id, track_id, status, details, "
+                                  f"started_at) VALUES ({i}, 1, 'core', 'marked', '{{}}', '2026-01-01 00:00:00')"))
+                conn.execute(text("INSERT INTO certification_results (id, user_id, attempt_id, track_id, grade, total, "
+                                  f"awarded_at) VALUES ({i}, 1, {i}, 'core', 'good', 150, '2026-01-02 00:00:00')"))
+        upgrade(revision="0006")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT verification_code, valid_until FROM certification_results")).all()
+        codes = [r[0] for r in rows]
+        assert len(set(codes)) == 2 and all(normalise_code(c) == c for c in codes)
+        assert [r[1] for r in rows] == [None, None]
+        db.engine.dispose()

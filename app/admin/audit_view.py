@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "transcript_imported": _l("Call transcript imported"),
     "certification_started": _l("Certification started"),
     "certification_exam_submitted": _l("Certification exam submitted"),
+    "certification_exam_opened": _l("Certification exam started (clock running)"),
     "certification_drill_started": _l("Certification drill started"),
     "certification_case_submitted": _l("Case answer submitted"),
     "case_marked": _l("Case answer marked"),

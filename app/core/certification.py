@@ -100,6 +100,9 @@ class Exam(Strict):
     multiple_marking: Literal["all_or_nothing"] = Field(
         "all_or_nothing", description="a multiple-choice answer scores only if it is exactly the correct set")
     shuffle_options: bool = Field(False, description="show options in a per-attempt order (keys never change)")
+    time_limit_minutes: int | None = Field(
+        None, ge=1, le=600, description="minutes from opening the exam to its automatic submission; null: untimed")
+    page_size: int = Field(10, ge=1, le=100, description="questions shown per page of the exam")
     draw: ExamDraw
     questions: list[Question] = Field(min_length=1, description="the question bank")
 
@@ -153,6 +156,18 @@ class GradeBand(Strict):
         return self.grade != "retake"
 
 
+class Retake(Strict):
+    """Who may start another attempt, and when (enforced by the service at start)."""
+
+    max_attempts: int | None = Field(
+        None, ge=1, le=100,
+        description="attempts allowed per certification cycle (since the last certified grade); null: no limit")
+    wait_hours: float = Field(0, ge=0, le=24 * 365, description="hours between the end of an attempt and the next start")
+    after_pass: Literal["never", "when_expired", "always"] = Field(
+        "never", description="another attempt after a certified grade: never, once the certificate "
+                                    "has expired (renewal), or always")
+
+
 class Track(Strict):
     id: str = Field(description="equals the file name without .yaml, e.g. core")
     version: int = Field(ge=1, description="raise it whenever the bank or the marking changes; store it with attempts")
@@ -162,6 +177,10 @@ class Track(Strict):
     drills: Drills
     cases: Cases
     grades: list[GradeBand] = Field(min_length=1, description="bands covering 0..total without gaps or overlaps")
+    retake: Retake = Field(default_factory=Retake, description="the retake policy; default: no limit, no wait, "
+                                                                "no retake after a certified grade")
+    valid_months: int | None = Field(None, ge=1, le=240,
+                                     description="months a certificate stays valid from its award; null: no expiry")
 
     _t = field_validator("title")(classmethod(lambda cls, v: _i18n(v)))
 
@@ -329,7 +348,14 @@ def check_track(track: Track, file: str) -> list[Fault]:
     sections = track.exam.points + track.drills.points + track.cases.points
     if not _close(sections, track.total):
         faults.append(Fault(file, "total", f"sections sum to {sections:g} (exam + drills + cases), not {track.total:g}"))
-    return faults + _check_grades(track, file)
+    return faults + _check_grades(track, file) + _check_retake(track, file)
+
+
+def _check_retake(track: Track, file: str) -> list[Fault]:
+    if track.retake.after_pass == "when_expired" and track.valid_months is None:
+        return [Fault(file, "retake.after_pass",
+                      "'when_expired' needs valid_months: certificates of this track never expire")]
+    return []
 
 
 def check_track_scenarios(track: Track, known_ids: Iterable[str], file: str) -> list[Fault]:

@@ -142,6 +142,17 @@ def _clean_answer(q, given) -> tuple[str, ...]:
     return tuple(sorted(given))
 
 
+def clean_answers(track: Track, question_ids: Sequence[str],
+                  answers: Mapping[str, Sequence[str] | None]) -> dict[str, list[str]]:
+    """Answers checked as `mark_exam` checks them, for saving a draft: question id ->
+    sorted keys ([] = unanswered). ValueError for a question not in `question_ids`, or a
+    key that `mark_exam` would refuse."""
+    stray = sorted(set(answers) - set(question_ids))
+    if stray:
+        raise ValueError(f"answers to question(s) not in this exam: {stray!r}")
+    return {qid: list(_clean_answer(_question(track, qid), given)) for qid, given in answers.items()}
+
+
 def mark_exam(track: Track, question_ids: Sequence[str],
               answers: Mapping[str, Sequence[str] | None]) -> ExamResult:
     """Mark one attempt's exam. `question_ids` must be a full draw (the draw's counts

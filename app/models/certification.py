@@ -42,6 +42,9 @@ class CertificationResult(db.Model):
     grade: Mapped[str] = mapped_column(String(16), index=True)
     total: Mapped[float] = mapped_column(Float)
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Random, unguessable (app.core.certification_policy.new_code): what /verify/<code> looks up.
+    verification_code: Mapped[Optional[str]] = mapped_column(String(32), unique=True)
+    valid_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)  # None: never expires
 
     user = relationship("User")
     attempt = relationship("CertificationAttempt")

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import secrets
+from datetime import datetime
 from typing import Any, Mapping
 
 from flask import current_app
@@ -21,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import certification_marking as marking
+from app.core import certification_policy as policy
 from app.core.certification import Track
 from app.extensions import db
 from app.models import CaseAnswer, CertificationAttempt, CertificationResult, Cohort, Drill, User
@@ -40,9 +42,9 @@ class CertificationError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str, status: int | None = None):
+    def __init__(self, code: str, message: str, status: int | None = None, **params):
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.params = code, message, params
         if status is not None:
             self.status = status
 
@@ -97,6 +99,16 @@ def _require_open(attempt: CertificationAttempt) -> None:
 
 # --- the attempt -------------------------------------------------------------------------
 
+def retake_refusal(user, track: Track, now=None) -> policy.Refusal | None:
+    """Why `user` may not start an attempt on `track` now (the track's retake policy), or None."""
+    results = {r.attempt_id: r for r in db.session.scalars(select(CertificationResult).where(
+        CertificationResult.user_id == user.id, CertificationResult.track_id == track.id))}
+    past = [policy.PastAttempt(a.started_at, a.finished_at, a.id in results,
+                               results[a.id].valid_until if a.id in results else None)
+            for a in attempts_of(user.id, track.id) if a.status != "open"]
+    return policy.retake_refusal(track, past, now or utcnow())
+
+
 def start_attempt(user, track_id: str, seed: int | None = None) -> CertificationAttempt:
     """Draw the exam questions, drills and cases for a new attempt and commit it
     (audited `certification_started`). CertificationError 404 for an unknown track,
@@ -110,6 +122,10 @@ def start_attempt(user, track_id: str, seed: int | None = None) -> Certification
     if open_attempt(user, track.id) is not None:
         db.session.rollback()
         raise CertificationError("attempt_open", "you already have an open attempt on this track", 409)
+    refusal = retake_refusal(user, track)
+    if refusal is not None:
+        db.session.rollback()
+        raise CertificationError(refusal.code, refusal.message, 409, until=refusal.until, limit=refusal.limit)
     attempt = CertificationAttempt(user_id=user.id, track_id=track.id, status="open", details={
         "seed": seed, "track_version": track.version,
         "questions": marking.draw_exam(track, seed), "drills": marking.draw_drills(track, seed),
@@ -135,17 +151,104 @@ def exam_questions(attempt: CertificationAttempt, track: Track | None = None) ->
     return out
 
 
-def submit_exam(attempt: CertificationAttempt, answers: Mapping[str, Any]) -> marking.ExamResult:
-    """Mark the exam once, store per-question results in `details["exam"]`, commit
-    (audited `certification_exam_submitted`). CertificationError 400 for malformed
+def exam_opened_at(attempt: CertificationAttempt) -> datetime | None:
+    """When the trainee began the exam (its clock's start), None before."""
+    stamp = (attempt.details or {}).get("exam_opened_at")
+    return datetime.fromisoformat(stamp) if stamp else None
+
+
+def exam_deadline(attempt: CertificationAttempt, track: Track | None = None):
+    """When the exam submits itself (UTC), None when untimed or not opened yet."""
+    return policy.exam_deadline(track or get_track(attempt.track_id), exam_opened_at(attempt))
+
+
+def open_exam(attempt: CertificationAttempt, now=None) -> None:
+    """Start the exam's clock when the trainee begins it (commits; later calls change
+    nothing, so neither a reload nor a second press restarts the clock)."""
+    if attempt.status != "open" or attempt.exam_score is not None or exam_opened_at(attempt) is not None:
+        return
+    when = now or utcnow()
+    _set_details(attempt, exam_opened_at=when.isoformat())
+    audit.record("certification_exam_opened", attempt.user_id, f"certification_attempt:{attempt.id}")
+    db.session.commit()
+
+
+def draft(attempt: CertificationAttempt) -> dict[str, list[str]]:
+    """The answers saved so far (question id -> keys), before the exam is submitted."""
+    return dict((attempt.details or {}).get("draft") or {})
+
+
+def _require_exam_open(attempt: CertificationAttempt) -> None:
+    _require_open(attempt)
+    if attempt.exam_score is not None:
+        raise CertificationError("exam_submitted", "the exam of this attempt is already submitted", 409)
+
+
+def save_answers(attempt: CertificationAttempt, answers: Mapping[str, Any], now=None) -> dict[str, list[str]]:
+    """Autosave: merge `answers` (question id -> keys; [] clears one) into the saved
+    draft and commit; returns the whole draft. Once the time (plus a short grace) is up
+    the exam is submitted with what was saved before, and CertificationError 409
+    `time_up` says so. 400 for malformed answers, 409 when the exam was already submitted."""
+    _require_exam_open(attempt)
+    track = get_track(attempt.track_id)
+    if settle_exam(attempt, now):
+        raise CertificationError("time_up", "the time is up: the exam was submitted with the answers saved", 409)
+    try:
+        clean = marking.clean_answers(track, attempt.details["questions"], dict(answers))
+    except ValueError as exc:
+        raise CertificationError("bad_answers", str(exc)) from None
+    saved = {**draft(attempt), **clean}
+    # Conditional: a save racing the submission must not put back a details dict without the marks.
+    done = db.session.execute(
+        update(CertificationAttempt)
+        .where(CertificationAttempt.id == attempt.id, CertificationAttempt.exam_score.is_(None),
+               CertificationAttempt.status == "open")
+        .values(details={**attempt.details, "draft": saved}).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        db.session.rollback()
+        raise CertificationError("exam_submitted", "the exam of this attempt is already submitted", 409)
+    db.session.commit()
+    db.session.refresh(attempt)
+    return saved
+
+
+def settle_exam(attempt: CertificationAttempt, now=None) -> bool:
+    """Submit a timed exam whose time (plus grace) is up with the saved draft; True when
+    it did. Nothing happens to an untimed, unopened or already submitted exam."""
+    if attempt.status != "open" or attempt.exam_score is not None:
+        return False
+    deadline = exam_deadline(attempt)
+    if policy.accepts_answers(deadline, now or utcnow()):
+        return False
+    try:
+        _mark_and_store(attempt, draft(attempt), timed_out=True)
+    except CertificationError as exc:
+        if exc.code != "exam_submitted":  # another request submitted it first: settled all the same
+            raise
+    return True
+
+
+def submit_exam(attempt: CertificationAttempt, answers: Mapping[str, Any], now=None) -> marking.ExamResult:
+    """Mark the exam once with the saved draft overlaid by `answers` (the last page's
+    form), store per-question results in `details["exam"]`, commit (audited
+    `certification_exam_submitted`). Answers sent after the time limit (plus grace) are
+    ignored: the draft saved in time is marked. CertificationError 400 for malformed
     answers, 409 when the exam was already submitted or the attempt is closed."""
     _require_open(attempt)
+    deadline = exam_deadline(attempt)
+    late = not policy.accepts_answers(deadline, now or utcnow())
+    final = draft(attempt) if late else {**draft(attempt), **dict(answers)}
+    return _mark_and_store(attempt, final, timed_out=late)
+
+
+def _mark_and_store(attempt: CertificationAttempt, answers: Mapping[str, Any], timed_out: bool) -> marking.ExamResult:
     track = get_track(attempt.track_id)
     try:
         result = marking.mark_exam(track, attempt.details["questions"], dict(answers))
     except ValueError as exc:
         raise CertificationError("bad_answers", str(exc)) from None
     details = {**attempt.details, "exam": result.to_dict(), "answers": {k: list(v or []) for k, v in answers.items()},
+               "exam_timed_out": timed_out, "exam_submitted_at": utcnow().isoformat(),
                "exam_topics": {k: list(v) for k, v in result.by_topic().items()}}
     # Conditional update: a double click cannot mark the exam twice.
     done = db.session.execute(
@@ -157,10 +260,32 @@ def submit_exam(attempt: CertificationAttempt, answers: Mapping[str, Any]) -> ma
         db.session.rollback()
         raise CertificationError("exam_submitted", "the exam of this attempt is already submitted", 409)
     audit.record("certification_exam_submitted", attempt.user_id, f"certification_attempt:{attempt.id}",
-                 score=result.total, passed=result.passed)
+                 score=result.total, passed=result.passed, timed_out=timed_out)
     db.session.commit()
     db.session.refresh(attempt)
     return result
+
+
+def exam_review(attempt: CertificationAttempt, track: Track | None = None) -> list[dict] | None:
+    """After submission: each drawn question with the trainee's keys, the correct keys,
+    the points and the bank's explanation, in the order they were asked; None before.
+    Questions since removed from the bank show their stored marks without text."""
+    marked = (attempt.details or {}).get("exam")
+    if not marked:
+        return None
+    track = track or get_track(attempt.track_id)
+    out = []
+    for n, m in enumerate(marked["questions"], 1):
+        try:
+            q = track.question(m["id"])
+        except KeyError:
+            q = None
+        order = marking.option_order(track, q.id, attempt.details["seed"]) if q else []
+        out.append({"n": n, "id": m["id"], "kind": m["kind"], "right": m["right"], "points": m["points"],
+                    "max": m["max"], "given": list(m["given"]), "correct": list(m["correct"]),
+                    "stem": q.stem if q else None, "explanation": q.explanation if q else None,
+                    "options": [(k, q.options[k], k in m["given"], k in m["correct"]) for k in order]})
+    return out
 
 
 def start_cert_drill(attempt: CertificationAttempt, scenario_id: str, language: str = "zh-CN") -> Drill:
@@ -399,8 +524,47 @@ def finalise_attempt(attempt: CertificationAttempt, actor=None) -> marking.Outco
         drill.report_released = True
     if outcome.certified:
         db.session.add(CertificationResult(user_id=attempt.user_id, attempt_id=attempt.id, track_id=track.id,
-                                           grade=outcome.grade, total=outcome.total, awarded_at=attempt.finished_at))
+                                           grade=outcome.grade, total=outcome.total, awarded_at=attempt.finished_at,
+                                           verification_code=policy.new_code(),
+                                           valid_until=policy.valid_until(track, attempt.finished_at)))
     audit.record("certification_finalised", actor, f"certification_attempt:{attempt.id}",
                  total=outcome.total, grade=outcome.grade, passed_exam=outcome.passed_exam)
     db.session.commit()
     return outcome
+
+
+# --- verification ---------------------------------------------------------------------------
+
+def verify(code_text: str) -> CertificationResult | None:
+    """The certificate a typed verification code names, or None (also for text that
+    cannot be a code, which is not looked up)."""
+    code = policy.normalise_code(code_text)
+    if code is None:
+        return None
+    return db.session.scalar(select(CertificationResult).where(CertificationResult.verification_code == code))
+
+
+def certificate_facts(result: CertificationResult, now=None) -> dict:
+    """What a certificate states, for the PDF and the public verification page: holder,
+    track and grade titles per language, total to at most one decimal, award date,
+    validity, the organisation and signatory from configuration, and the code."""
+    entry = content.catalog().find("track", result.track_id)
+    track = entry.model if entry else None
+    band = next((b for b in track.grades if b.grade == result.grade), None) if track else None
+    now = now or utcnow()
+    config = current_app.config
+    return {
+        "holder": result.user.display_name if result.user else "—",
+        "track_title": track.title if track else {"zh-CN": result.track_id, "en": result.track_id},
+        "grade_title": band.title if band else {"zh-CN": result.grade, "en": result.grade},
+        "total": policy.one_decimal(result.total),
+        "track_total": policy.one_decimal(track.total) if track else None,
+        "awarded_at": result.awarded_at,
+        "valid_until": result.valid_until,
+        "valid": result.valid_until is None or now < result.valid_until,
+        "code": policy.show_code(result.verification_code) if result.verification_code else None,
+        "organisation": config.get("CERT_ORGANISATION") or "",
+        "signatory": config.get("CERT_SIGNATORY") or "",
+        "signatory_title": config.get("CERT_SIGNATORY_TITLE") or "",
+        "seal_text": config.get("CERT_SEAL_TEXT") or config.get("CERT_ORGANISATION") or "",
+    }

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select
 
 from app.core import certification_marking as marking
+from app.core import certification_policy as policy
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, User
 from app.models.base import utcnow
@@ -72,7 +73,8 @@ def seed_demo_results(n_people: int = 20, seed: int = 0, results: int | None = N
         ids = list(db.session.scalars(select(CertificationAttempt.id).where(CertificationAttempt.id >= first)
                                       .order_by(CertificationAttempt.id)))
         rows = [{"user_id": a["user_id"], "attempt_id": aid, "track_id": a["track_id"], "grade": a["grade"],
-                 "total": a["total"], "awarded_at": a["finished_at"]}
+                 "total": a["total"], "awarded_at": a["finished_at"],
+                 "verification_code": policy.new_code(), "valid_until": policy.valid_until(track, a["finished_at"])}
                 for aid, a in zip(ids, attempts) if a["grade"] != "retake"]
         if rows:
             db.session.execute(insert(CertificationResult), rows)

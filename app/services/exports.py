@@ -382,34 +382,82 @@ def certificate_number(result: CertificationResult) -> str:
 
 def certificate_pdf(result: CertificationResult, actor) -> bytes:
     """A one-page A4 landscape certificate, every glyph from the embedded subset of
-    `pdf_font`. Audited as an `export` (format pdf); commits."""
+    `pdf_font`: the issuing organisation, holder, track, grade, total (at most one
+    decimal), date, validity, a seal and a signature block (configuration CERT_*), and
+    the verification code with the public page that checks it. Audited as an `export`
+    (format pdf); commits."""
+    import math
+
+    from flask import url_for
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.pdfgen import canvas
 
     from app.i18n import label, local_time
+    from app.services.certification import certificate_facts
     from app.services.pdf_font import pdf_font
 
     font = pdf_font()
-    entry = content.catalog().find("track", result.track_id)
-    title = entry.model.title if entry else {"zh-CN": result.track_id, "en": result.track_id}
-    band = next((b for b in entry.model.grades if b.grade == result.grade), None) if entry else None
-    grade_text = f"{band.title['zh-CN']} / {band.title['en']}" if band else str(label(result.grade))
+    facts = certificate_facts(result)
     number = certificate_number(result)
+    title, grade = facts["track_title"], facts["grade_title"]
+    total = f"{facts['total']} / {facts['track_total']}" if facts["track_total"] else facts["total"]
+    until = f"{facts['valid_until']:%Y-%m-%d}" if facts["valid_until"] else "长期有效 no expiry"
     buf = io.BytesIO()
     w, h = landscape(A4)
     c = canvas.Canvas(buf, pagesize=(w, h), initialFontName=font)
-    c.setTitle(f"{number} {result.user.display_name}")
+    c.setTitle(f"{number} {facts['holder']}")
     c.setLineWidth(3)
     c.rect(30, 30, w - 60, h - 60)
-    lines = [(28, "岗位技能认证证书"), (16, "Certificate of Skills"), (24, result.user.display_name),
-             (16, f"{title['zh-CN']} · {title['en']}"), (16, f"等级 Grade: {grade_text}"),
-             (14, f"总分 Total: {result.total:g} / {entry.model.total:g}" if entry else f"Total: {result.total:g}"),
-             (12, f"日期 Date: {local_time(result.awarded_at, '%Y-%m-%d')}"), (10, f"证书编号 No.: {number}")]
-    y = h - 120
+    lines = [(14, facts["organisation"]), (28, "岗位技能认证证书"), (16, "Certificate of Skills"),
+             (24, facts["holder"]), (16, f"{title['zh-CN']} · {title['en']}"),
+             (16, f"等级 Grade: {grade['zh-CN']} / {grade['en']}"), (14, f"总分 Total: {total}"),
+             (12, f"颁发日期 Date: {facts['awarded_at']:%Y-%m-%d} · 有效期至 Valid until: {until}"),
+             (10, f"证书编号 No.: {number}")]
+    y = h - 90
     for size, text in lines:
-        c.setFont(font, size)
-        c.drawCentredString(w / 2, y, text)
-        y -= size * 2.4
+        if text:
+            c.setFont(font, size)
+            c.drawCentredString(w / 2, y, text)
+        y -= size * 2.2
+    # The signature block, bottom right: a line to sign on, the name and title under it.
+    c.setLineWidth(1)
+    c.line(w - 300, 120, w - 90, 120)
+    c.setFont(font, 12)
+    c.drawCentredString(w - 195, 102, facts["signatory"] or "签发人 Signatory")
+    if facts["signatory_title"]:
+        c.setFont(font, 10)
+        c.drawCentredString(w - 195, 86, facts["signatory_title"])
+    # The seal, bottom left: a red ring with the issuer's name round its top and a star.
+    if facts["seal_text"]:
+        cx, cy, r = 170, 125, 55
+        c.setStrokeColorRGB(0.75, 0.1, 0.1)
+        c.setFillColorRGB(0.75, 0.1, 0.1)
+        c.setLineWidth(2.5)
+        c.circle(cx, cy, r)
+        text = facts["seal_text"][:24]
+        c.setFont(font, 9)
+        span = math.radians(200)
+        for i, ch in enumerate(text):
+            a = math.radians(90) + span / 2 - span * (i + 0.5) / len(text)
+            c.saveState()
+            c.translate(cx + (r - 12) * math.cos(a), cy + (r - 12) * math.sin(a))
+            c.rotate(math.degrees(a) - 90)
+            c.drawCentredString(0, 0, ch)
+            c.restoreState()
+        star = [(cx + 16 * math.cos(math.radians(90 + 144 * k)), cy - 6 + 16 * math.sin(math.radians(90 + 144 * k)))
+                for k in range(5)]
+        path = c.beginPath()
+        path.moveTo(*star[0])
+        for point in star[1:]:
+            path.lineTo(*point)
+        path.close()
+        c.drawPath(path, stroke=0, fill=1)
+        c.setFillColorRGB(0, 0, 0)
+        c.setStrokeColorRGB(0, 0, 0)
+    if facts["code"]:
+        c.setFont(font, 9)
+        link = url_for("verify.check", code=result.verification_code, _external=True)
+        c.drawCentredString(w / 2, 48, f"验证码 Verification code: {facts['code']} · {link}")
     c.showPage()
     c.save()
     audit.record("export", actor, f"certification_result:{result.id}", format="pdf", number=number, rows=1)

@@ -76,7 +76,8 @@ def prober(clients, web_app, request):
 
 # --- the URL map ------------------------------------------------------------------------
 
-ROLE_OF_BLUEPRINT = {"trainee": "trainee", "trainer": "trainer", "hr": "hr", "admin": "admin", "auth": "anonymous"}
+ROLE_OF_BLUEPRINT = {"trainee": "trainee", "trainer": "trainer", "hr": "hr", "admin": "admin", "auth": "anonymous",
+                     "verify": "anonymous"}
 BAD_IDS = ("0", "abc", "-1", "1.5", "1e3", "%20%201", str(2**31 - 1), str(2**31), str(2**63), str(10**30),
            "9" * 400, "٣")  # the last: an Arabic-Indic digit, which int() would accept
 HOSTILE = ("<script>alert(1)</script>", "%00", "..%2F..%2Fetc%2Fpasswd", "x" * 3000, "%E2%80%AE", "%FF%FE",

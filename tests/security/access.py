@@ -45,6 +45,9 @@ trainee.cert_track               GET     login     ok       403      403      40
 trainee.cert_start               POST    login     ok       403      403      403
 trainee.cert_exam                GET     login     ok       403      403      403
 trainee.cert_exam                POST    login     ok       403      403      403
+trainee.cert_exam_begin          POST    login     ok       403      403      403
+trainee.cert_exam_save           POST    login     ok       403      403      403
+trainee.cert_results             GET     login     ok       403      403      403
 trainee.cert_drill               POST    login     ok       403      403      403
 trainee.cert_case                POST    login     ok       403      403      403
 trainee.cert_finish              POST    login     ok       403      403      403
@@ -91,6 +94,10 @@ admin.user_password              POST    login     403      403      403      ok
 admin.cohorts                    GET     login     403      403      403      ok
 admin.cohorts                    POST    login     403      403      403      ok
 admin.audit_log                  GET     login     403      403      403      ok
+
+# public: anyone checks a certificate by its code (the world's "code" value names none: 404)
+verify.form                      GET     ok        ok       ok       ok       ok
+verify.check                     GET     404       404      404      404      404
 """
 
 # Which rules are scoped to what a user owns, per role, decided for every URL argument
@@ -140,6 +147,8 @@ SCORE_CHANGING = {
     "trainee.hint",             # a hint costs points
     "trainee.cert_finish",      # finalises a certification grade
     "trainee.cert_exam",        # marks the exam
+    "trainee.cert_exam_save",   # saves the answers that will be marked
+    "trainee.cert_exam_begin",  # starts the exam's clock
     "trainer.upload",           # scores an uploaded call
     "trainer.upload_file",
     "trainer.review_adjust",
