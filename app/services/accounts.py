@@ -77,20 +77,21 @@ def authenticate(username: str, password: str, ip: str | None, policy: LoginPoli
       doubling up to a short cap, from any address *except* one this account has logged
       in from before, so someone guessing from elsewhere cannot keep the owner out (and
       from a new address the owner waits at most the cap).
-    Each guess is claimed atomically before the password is checked, so parallel
-    attempts get no more guesses than the policy allows. Unknown names are checked
+    Each guess at an account is claimed atomically before the password is checked, so
+    parallel attempts get no more guesses than the policy allows; the address is checked
+    before and counted after, so a class behind one address can log in at once. Unknown names are checked
     against a dummy hash: the same work, the same answers, the same throttling.
     """
     username = username.strip()
     now = utcnow()
-    by_address = login_throttle.claim(login_throttle.address_key(ip), policy.address, now)
-    if isinstance(by_address, int):
-        return _throttled(username, by_address, policy)
+    address = login_throttle.address_key(ip)
+    wait = login_throttle.blocked(address, policy.address, now)
+    if wait is not None:
+        return _throttled(username, wait, policy)
     by_account = None
     if not _known_address(username, ip):
         by_account = login_throttle.claim(login_throttle.account_key(username), policy.account, now)
         if isinstance(by_account, int):
-            login_throttle.give_back(by_address)  # no guess was made
             return _throttled(username, by_account, policy)
     user = db.session.scalar(select(User).where(User.username == username))
     # Always one scrypt check, also for unknown and inactive users (same time for all).
@@ -103,12 +104,16 @@ def authenticate(username: str, password: str, ip: str | None, policy: LoginPoli
         audit.record_anonymous("login_failed", username, policy.audit_window)
     db.session.commit()  # before the give-backs: a request holds one connection at a time
     if ok:
-        # A right password is not a failure: both claims go back. It does not wipe the
-        # account's other failures, or each login of the owner would hand a guesser
-        # elsewhere a fresh set of free guesses; they lapse with the window.
-        login_throttle.give_back(by_address)
+        # A right password is not a failure: the account's claim goes back. It does not
+        # wipe the account's other failures, or each login of the owner would hand a
+        # guesser elsewhere a fresh set of free guesses; they lapse with the window.
         if by_account is not None:
             login_throttle.give_back(by_account)
+    else:
+        # The address is counted after the fact: a class behind one address logging in
+        # at once never waits on it (a parallel spray may overshoot its free failures by
+        # the requests in flight; each account's own guesses stay exact).
+        login_throttle.count_failure(address, policy.address, now)
     return LoginOutcome(user if ok else None)
 
 

@@ -70,6 +70,47 @@ def claim(key: str, policy: Backoff, now: datetime) -> Claim | int:
     return 1  # still contended after ROUNDS tries: refuse; the client may try again in a second
 
 
+def blocked(key: str, policy: Backoff, now: datetime) -> int | None:
+    """Seconds to wait (>= 1) while `key` is blocked, else None. Reads only."""
+    with db.engine.connect() as conn:
+        row = conn.execute(select(T.c.failures, T.c.blocked_until, T.c.updated_at)
+                           .where(T.c.key == key)).one_or_none()
+    if row is None:
+        return None
+    until = _aware(row.blocked_until)
+    if policy.current(row.failures, _aware(row.updated_at), now) and until is not None and until > now:
+        return max(1, math.ceil((until - now).total_seconds()))
+    return None
+
+
+def count_failure(key: str, policy: Backoff, now: datetime) -> None:
+    """Count one failed guess against `key` after the fact (the address counter: a class
+    behind one address logging in at once must not queue on one row's compare-and-set,
+    so the address is checked before and counted after; the account counter keeps the
+    exact claims above)."""
+    for _ in range(5):
+        with db.engine.connect() as conn:
+            row = conn.execute(select(T.c.failures, T.c.updated_at, T.c.version).where(T.c.key == key)).one_or_none()
+        if row is None:
+            try:
+                with db.engine.begin() as conn:
+                    _forget_lapsed(conn, policy, now)
+                    conn.execute(insert(T).values(key=key, failures=1, blocked_until=policy.blocked_until(1, now),
+                                                  updated_at=now, version=1))
+                return
+            except IntegrityError:
+                continue
+        failures = policy.current(row.failures, _aware(row.updated_at), now) + 1
+        with db.engine.begin() as conn:
+            if conn.execute(update(T).where(T.c.key == key, T.c.version == row.version).values(
+                    failures=failures, blocked_until=policy.blocked_until(failures, now), updated_at=now,
+                    version=row.version + 1)).rowcount == 1:
+                return
+    with db.engine.begin() as conn:  # still contended: count it without the exact backoff
+        conn.execute(update(T).where(T.c.key == key).values(failures=T.c.failures + 1, updated_at=now,
+                                                             version=T.c.version + 1))
+
+
 def give_back(c: Claim) -> None:
     """Un-count the guess of `c` (it was not a wrong password). When nobody has claimed
     since, the row is as before the claim (a block the claim set goes too); otherwise
