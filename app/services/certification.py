@@ -353,7 +353,7 @@ def _drill_score(drill: Drill | None):
     score = scoring.latest_score(drill)
     if score is None:
         try:
-            score = scoring.score_drill(drill)
+            score = scoring.score_on_end(drill)
         except Exception:  # noqa: BLE001 - an unscoreable drill leaves the attempt incomplete, not broken
             log.exception("could not score certification drill %s", drill.id)
             return None

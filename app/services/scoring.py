@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.datafiles import DataFileError, Fault, parse_model
 from app.core.scenario import ScenarioBase
@@ -31,6 +32,7 @@ from app.services.engines import analyser_factory
 log = logging.getLogger(__name__)
 
 DEFAULT_RUBRIC = "standard-100"
+END = "end"  # Score.origin of the score a drill gets when its call ends (or is imported)
 IMPORT_ACTION = "transcript_imported"
 # Column widths of the rows an import fills; longer values are faults of the file, not crashes.
 PERSONA_MAX, AGENT_MAX = 64, 120
@@ -152,7 +154,7 @@ def _judge(report: ScoreReport, transcript: Transcript, scenario: ScenarioBase, 
 
 # --- storing scores -------------------------------------------------------------------
 
-def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
+def _store_score(drill: Drill, rubric_id: str, actor=None, origin: str | None = None) -> Score:
     """Score the drill and add the Score and CriterionResult rows (not committed)."""
     scenario = scenario_for_scoring(drill.scenario_version)
     transcript = drill_transcript(drill)
@@ -162,7 +164,7 @@ def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
     out = report.to_output()
     score = Score(drill_id=drill.id, rubric_version_id=row.id, scorer_kind=report.scorer,
                   total=out["total"], max_total=out["max"], dimensions=out["dimensions"],
-                  flags=out["flags"], report=out, judge=out.get("judge"))
+                  flags=out["flags"], report=out, judge=out.get("judge"), origin=origin)
     score.criteria = [
         CriterionResult(position=i, criterion_id=c["id"], dimension=c["dimension"], points=c["score"],
                         max_points=c["max"], evidence=c["evidence"], feedback=c["feedback"])
@@ -170,25 +172,52 @@ def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
     ]
     db.session.add(score)
     db.session.flush()
+    # `turns`: how many turns the score read, so a turn stored but left out shows.
     audit.record("drill_scored", actor, f"drill:{drill.id}", score_id=score.id, total=score.total,
-                 rubric=rubric_id, rubric_version=row.version, flags=[f["id"] for f in out["flags"]])
+                 rubric=rubric_id, rubric_version=row.version, flags=[f["id"] for f in out["flags"]],
+                 turns=len(transcript.turns), origin=origin)
     return score
 
 
-def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None) -> Score:
+def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origin: str | None = None) -> Score:
     """Score a drill and store the result as a new Score row; commits and returns it.
 
     Uses the drill's own scenario version and the rubric's current version. Earlier
     scores of the drill are left untouched. Raises DataFileError for a drill without
-    turns and LookupError for an unknown rubric; nothing is stored then.
+    turns and LookupError for an unknown rubric; nothing is stored then. `origin` END
+    marks the drill's one end-of-call score (IntegrityError if it already has one).
     """
     try:
-        score = _store_score(drill, rubric_id, actor)
+        score = _store_score(drill, rubric_id, actor, origin)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return score
+
+
+def score_on_end(drill: Drill) -> Score:
+    """The drill's end-of-call score: the stored one, or made, stored and committed now.
+
+    However many requests ask at once (parallel "end" clicks, the timer, the report
+    page), one score is stored: the unique (drill, origin) lets one insert in, and the
+    others return the winner's row. Raises like `score_drill` (nothing stored then).
+    """
+    stored = _end_score(drill)
+    if stored is not None:
+        return stored
+    try:
+        return score_drill(drill, origin=END)
+    except IntegrityError:
+        won = _end_score(drill)
+        if won is None:  # not the race this guards against
+            raise
+        log.info("drill %s was scored by another request at the same time", drill.id)
+        return won
+
+
+def _end_score(drill: Drill) -> Score | None:
+    return db.session.scalar(select(Score).where(Score.drill_id == drill.id, Score.origin == END))
 
 
 def latest_score(drill: Drill) -> Score | None:
@@ -256,7 +285,7 @@ def import_transcript(raw_bytes: bytes, filename: str, uploader, trainee: User |
         audit.record(IMPORT_ACTION, uploader, f"drill:{drill.id}", file=filename,
                      scenario=transcript.scenario, turns=len(transcript.turns),
                      trainee=trainee.username if trainee else None, external_agent=external_agent or None)
-        _store_score(drill, rubric_id, uploader)
+        _store_score(drill, rubric_id, uploader, END)
         db.session.commit()
     except Exception:
         db.session.rollback()
