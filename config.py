@@ -87,6 +87,15 @@ class Config:
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
     MAX_TURN_CHARS = 2000
+    # Per trainee, within RATE_WINDOW_SECONDS: new drills started, and turns sent in all
+    # their drills; past either the request gets 429 (0 turns a limit off). A person types
+    # far slower; a script in a loop does not.
+    RATE_WINDOW_SECONDS = int(os.environ.get("RATE_WINDOW_SECONDS", "60"))
+    DRILL_STARTS_PER_WINDOW = int(os.environ.get("DRILL_STARTS_PER_WINDOW", "10"))
+    TURNS_PER_WINDOW = int(os.environ.get("TURNS_PER_WINDOW", "60"))
+    # A turn sent without `after` repeating the previous answered agent turn within this
+    # many seconds is taken as a resend of it, not stored again.
+    TURN_RESEND_SECONDS = int(os.environ.get("TURN_RESEND_SECONDS", "120"))
     # Points off a practice drill's total per hint, unless an assignment sets its own.
     HINT_PENALTY = float(os.environ.get("HINT_PENALTY", "2"))
     XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://hotline-coach.example/xapi/")
@@ -127,6 +136,9 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     LOGIN_MAX_FAILURES = 5
     LOAD_CONTENT_ON_START = False
+    # Off unless a test sets them: tests start drills and send turns faster than people.
+    DRILL_STARTS_PER_WINDOW = 0
+    TURNS_PER_WINDOW = 0
 
 
 CONFIGS = {
