@@ -86,6 +86,16 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
+    # One imported transcript file: refused past these before it is parsed or scored (a
+    # 3 MB file of 100,000 turns once held a worker past its timeout). The largest file
+    # accepted is measured in benchmarks/RESULTS.md ("Bounded uploads and PDFs").
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(1024 * 1024)))
+    IMPORT_MAX_TURNS = int(os.environ.get("IMPORT_MAX_TURNS", "1000"))
+    IMPORT_MAX_TURN_CHARS = int(os.environ.get("IMPORT_MAX_TURN_CHARS", "5000"))
+    # The PDF shows at most this many characters of one turn, and of the transcript in all
+    # (the rest is cut with a note): a 1.5-million-character turn once took 1 GiB.
+    PDF_MAX_TURN_CHARS = int(os.environ.get("PDF_MAX_TURN_CHARS", "5000"))
+    PDF_MAX_TRANSCRIPT_CHARS = int(os.environ.get("PDF_MAX_TRANSCRIPT_CHARS", "200000"))
     MAX_TURN_CHARS = 2000
     # Per trainee, within RATE_WINDOW_SECONDS: new drills started, and turns sent in all
     # their drills; past either the request gets 429 (0 turns a limit off). A person types

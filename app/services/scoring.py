@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.datafiles import DataFileError, Fault, parse_model
 from app.core.scenario import ScenarioBase
 from app.core.scoring import ScoreReport, score_transcript
-from app.core.transcript import Transcript, make_transcript, read_transcript
+from app.core.transcript import Bounds, TooLarge, Transcript, make_transcript, read_transcript
 from app.extensions import db
 from app.models import AuditEvent, Cohort, CriterionResult, Drill, Score, ScenarioVersion, Turn, User
 from app.models.base import utcnow
@@ -250,9 +251,36 @@ def _parse_time(value: str | None, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def upload_bounds() -> Bounds:
+    """The size limits of one imported file (IMPORT_MAX_BYTES, IMPORT_MAX_TURNS,
+    IMPORT_MAX_TURN_CHARS): what one request can afford to parse, store and score."""
+    config = current_app.config
+    return Bounds(int(config.get("IMPORT_MAX_BYTES") or 0), int(config.get("IMPORT_MAX_TURNS") or 0),
+                  int(config.get("IMPORT_MAX_TURN_CHARS") or 0))
+
+
+def too_large_message(exc: TooLarge) -> str:
+    """What a trainer reads when a file is over a limit, in the interface language."""
+    limit, count = format(exc.limit, ","), format(exc.actual or 0, ",")
+    if exc.what == "bytes":
+        size = format(exc.limit // 1024, ",") + " KB"
+        return _("The file is larger than %(size)s, the most accepted per file.", size=size)
+    if exc.what == "turns":
+        return _("The file has %(count)s turns; at most %(limit)s are accepted per file.", count=count, limit=limit)
+    return _("Turn %(number)s has %(count)s characters; at most %(limit)s are accepted per turn.",
+             number=exc.turn, count=count, limit=limit)
+
+
 def read_upload(raw_bytes: bytes, filename: str) -> Transcript:
-    """Validate an uploaded transcript/1 file; DataFileError names file and JSON path."""
-    transcript = read_transcript(raw_bytes, known_scenarios(), name=filename)
+    """Validate an uploaded transcript/1 file; DataFileError names file and JSON path.
+
+    A file over `upload_bounds` is refused before it is parsed whole (bytes) or modelled
+    (turns, turn length), with a fault in the interface language naming the limit.
+    """
+    try:
+        transcript = read_transcript(raw_bytes, known_scenarios(), name=filename, bounds=upload_bounds())
+    except TooLarge as exc:
+        raise DataFileError([Fault(filename, exc.field, too_large_message(exc))]) from None
     if transcript.persona and len(transcript.persona) > PERSONA_MAX:
         raise DataFileError([Fault(filename, "persona", f"longer than {PERSONA_MAX} characters")])
     return transcript
