@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
@@ -26,6 +26,7 @@ from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
 from app.services.engines import available_kinds, engine_for, scenario_of_version
+from app.services.locks import lock_user
 
 log = logging.getLogger(__name__)
 
@@ -303,13 +304,6 @@ def _untouched_drill(same: dict, seed: int | None) -> Drill | None:
         if time_left(drill) > timedelta(0):
             return drill
     return None
-
-
-def lock_user(user_id: int) -> None:
-    """Hold the user's row until this transaction ends, so that this user's check-then-
-    insert steps run one at a time on every worker (a row lock on PostgreSQL; on SQLite
-    the write takes the database's single write lock)."""
-    db.session.execute(text("UPDATE users SET id = id WHERE id = :id"), {"id": user_id})
 
 
 def hold_if_active(drill: Drill) -> bool:
