@@ -89,8 +89,8 @@ class Config:
     # One imported transcript file: refused past these before it is parsed or scored (a
     # 3 MB file of 100,000 turns once held a worker past its timeout). The largest file
     # accepted is measured in benchmarks/RESULTS.md ("Bounded uploads and PDFs").
-    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(1024 * 1024)))
-    IMPORT_MAX_TURNS = int(os.environ.get("IMPORT_MAX_TURNS", "1000"))
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(512 * 1024)))
+    IMPORT_MAX_TURNS = int(os.environ.get("IMPORT_MAX_TURNS", "400"))
     IMPORT_MAX_TURN_CHARS = int(os.environ.get("IMPORT_MAX_TURN_CHARS", "5000"))
     # The PDF shows at most this many characters of one turn, and of the transcript in all
     # (the rest is cut with a note): a 1.5-million-character turn once took 1 GiB.

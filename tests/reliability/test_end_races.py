@@ -53,8 +53,13 @@ def test_end_racing_a_turn_over_http(database_url, server_factory, cache_dir):
                      time.monotonic() + 900, stream_share=0.0)
     player.login()
     headers = {"Accept": "application/json", "X-CSRFToken": player.csrf}
-    clients = [httpx.Client(base_url=server.base_url, cookies=player.http.cookies, timeout=60)
+    # One client per racer (a connection each), all in the player's session.
+    # (The same User-Agent: the session is bound to it.)
+    clients = [httpx.Client(base_url=server.base_url, timeout=60, headers={"User-Agent": player.http.headers["User-Agent"]})
                for _ in range(ENDS + 1)]
+    for c in clients:
+        for cookie in player.http.cookies.jar:
+            c.cookies.set(cookie.name, cookie.value)
     rounds = []
     try:
         for rnd in range(ROUNDS):
