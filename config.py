@@ -120,7 +120,26 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
+    # One imported transcript file: refused past these before it is parsed or scored (a
+    # 3 MB file of 100,000 turns once held a worker past its timeout). The largest file
+    # accepted is measured in benchmarks/RESULTS.md ("Bounded uploads and PDFs").
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(512 * 1024)))
+    IMPORT_MAX_TURNS = int(os.environ.get("IMPORT_MAX_TURNS", "400"))
+    IMPORT_MAX_TURN_CHARS = int(os.environ.get("IMPORT_MAX_TURN_CHARS", "5000"))
+    # The PDF shows at most this many characters of one turn, and of the transcript in all
+    # (the rest is cut with a note): a 1.5-million-character turn once took 1 GiB.
+    PDF_MAX_TURN_CHARS = int(os.environ.get("PDF_MAX_TURN_CHARS", "5000"))
+    PDF_MAX_TRANSCRIPT_CHARS = int(os.environ.get("PDF_MAX_TRANSCRIPT_CHARS", "200000"))
     MAX_TURN_CHARS = 2000
+    # Per trainee, within RATE_WINDOW_SECONDS: new drills started, and turns sent in all
+    # their drills; past either the request gets 429 (0 turns a limit off). A person types
+    # far slower; a script in a loop does not.
+    RATE_WINDOW_SECONDS = int(os.environ.get("RATE_WINDOW_SECONDS", "60"))
+    DRILL_STARTS_PER_WINDOW = int(os.environ.get("DRILL_STARTS_PER_WINDOW", "10"))
+    TURNS_PER_WINDOW = int(os.environ.get("TURNS_PER_WINDOW", "60"))
+    # A turn sent without `after` repeating the previous answered agent turn within this
+    # many seconds is taken as a resend of it, not stored again.
+    TURN_RESEND_SECONDS = int(os.environ.get("TURN_RESEND_SECONDS", "120"))
     # Points off a practice drill's total per hint, unless an assignment sets its own.
     HINT_PENALTY = float(os.environ.get("HINT_PENALTY", "2"))
     XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://hotline-coach.example/xapi/")
@@ -173,6 +192,9 @@ class TestingConfig(Config):
     LOGIN_ADDRESS_MAX_WAIT = 900.0
     LOGIN_WINDOW_SECONDS = 900
     LOAD_CONTENT_ON_START = False
+    # Off unless a test sets them: tests start drills and send turns faster than people.
+    DRILL_STARTS_PER_WINDOW = 0
+    TURNS_PER_WINDOW = 0
 
 
 CONFIGS = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Collection, Literal
@@ -121,27 +122,72 @@ class Transcript(BaseModel):
         return self.language or scenario_language
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """Size limits of one file: bytes, turns, characters in one turn's text (0: none)."""
+
+    max_bytes: int = 0
+    max_turns: int = 0
+    max_turn_chars: int = 0
+
+
+class TooLarge(DataFileError):
+    """A file over one of its `Bounds`: `what` is "bytes", "turns" or "turn_chars",
+    `limit` the bound and `actual` what the file has (None when it was not read whole)."""
+
+    def __init__(self, file: str, field: str, what: str, limit: int, actual: int | None, turn: int | None = None):
+        self.file, self.field, self.what, self.limit, self.actual = file, field, what, limit, actual
+        self.turn = turn  # the turn's number, for "turn_chars"
+        noun = {"bytes": "bytes", "turns": "turns", "turn_chars": "characters in one turn"}[what]
+        has = f"has {actual:,} {noun}" if actual is not None else f"has more than {limit:,} {noun}"
+        super().__init__([Fault(file, field, f"too large: {has}; at most {limit:,} are accepted")])
+
+
+def _check_bounds(data: Any, file: str, bounds: Bounds) -> None:
+    """TooLarge for too many turns or too long a turn, checked on the parsed JSON before
+    the schema builds a model of every turn."""
+    turns = data.get("turns") if isinstance(data, dict) else None
+    if not isinstance(turns, list):
+        return
+    if bounds.max_turns and len(turns) > bounds.max_turns:
+        raise TooLarge(file, "turns", "turns", bounds.max_turns, len(turns))
+    if bounds.max_turn_chars:
+        for i, turn in enumerate(turns):
+            text = turn.get("text") if isinstance(turn, dict) else None
+            if isinstance(text, str) and len(text) > bounds.max_turn_chars:
+                raise TooLarge(file, f"turns[{i}].text", "turn_chars", bounds.max_turn_chars, len(text), i)
+
+
 def read_transcript(
     source: Path | str | bytes,
     known_scenarios: Collection[str] | None,
     name: str | None = None,
+    bounds: Bounds | None = None,
 ) -> Transcript:
     """Read one transcript/1 file (a path, or the raw bytes of an upload).
 
     Guarantees: returns a fully validated `Transcript` or raises `DataFileError` whose
     faults name the file (`name`, else the path, else ``<upload>``) and the JSON path of
     each fault (``turns[3].speaker``). `known_scenarios=None` skips the scenario-id check
-    (only for tools that have no scenario directory).
+    (only for tools that have no scenario directory). With `bounds`, a file over a limit
+    raises `TooLarge`: the byte count is checked before anything is decoded (a path is
+    read no further than the limit), turns and turn lengths before the schema runs.
     """
+    bounds = bounds or Bounds()
     if isinstance(source, bytes):
         raw, file = source, name or "<upload>"
+        if bounds.max_bytes and len(raw) > bounds.max_bytes:
+            raise TooLarge(file, "", "bytes", bounds.max_bytes, len(raw))
     else:
         path = Path(source)
         file = name or str(path)
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as fh:
+                raw = fh.read(bounds.max_bytes + 1) if bounds.max_bytes else fh.read()
         except OSError as exc:
             raise DataFileError([Fault(file, "", f"cannot read file: {exc.strerror or exc}")]) from None
+        if bounds.max_bytes and len(raw) > bounds.max_bytes:
+            raise TooLarge(file, "", "bytes", bounds.max_bytes, None)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -160,6 +206,7 @@ def read_transcript(
     if isinstance(data, dict) and data.get("format", FORMAT) != FORMAT:
         # Say this first: a newer format version would otherwise produce a pile of faults.
         raise DataFileError([Fault(file, "format", f"unsupported format {data['format']!r}; expected {FORMAT!r}")])
+    _check_bounds(data, file, bounds)
     unstorable = _unstorable_text(data, [], file)
     if unstorable:
         raise DataFileError(unstorable)

@@ -78,6 +78,9 @@ class Score(db.Model):
     """A machine score of a drill under one rubric version. Never overwritten: re-scoring adds a row."""
 
     __tablename__ = "scores"
+    # One end-of-call score per drill, however many requests race to make it (NULLs are
+    # distinct, so re-scores are not constrained).
+    __table_args__ = (UniqueConstraint("drill_id", "origin", name="uq_scores_drill_origin"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
@@ -89,6 +92,8 @@ class Score(db.Model):
     flags: Mapped[list] = mapped_column(JSON, default=list)
     report: Mapped[dict] = mapped_column(JSON)  # the full score output
     judge: Mapped[Optional[dict]] = mapped_column(JSON)  # LLM judge result, kept beside the rules
+    # "end" for the score the drill got when its call ended (or was imported); None for re-scores.
+    origin: Mapped[Optional[str]] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Optimistic lock for concurrent trainer adjustments.
     revision: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,7 +8,7 @@ costs, and when the report is released. Drills done for it carry `Drill.assignme
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import or_, select
 
@@ -18,6 +18,7 @@ from app.models.base import utcnow
 from app.services import audit, content
 from app.services.review import N_, ShownError
 from app.services.drill_score import current_score
+from app.services.locks import lock_user
 from app.services.scoring import cohort_trainees
 
 MODES = ("practice", "test")
@@ -119,6 +120,13 @@ def create_assignment(trainer, spec: AssignmentSpec) -> Assignment:
     """Validate, store and audit (`assignment_created`) an assignment; commits.
     Raises AssignmentError (nothing stored) on bad input or a target not the trainer's."""
     _check(trainer, spec)
+    # The same form posted twice (a double click, a resend) makes one assignment: the
+    # trainer's row lock makes the look-up and the insert one step on every worker.
+    lock_user(trainer.id)
+    same = _just_created(trainer, spec)
+    if same is not None:
+        db.session.rollback()
+        return same
     a = Assignment(created_by_id=trainer.id, title=spec.title, scenario_ids=list(spec.scenario_ids),
                    language=spec.language, persona=spec.persona or None, mode=spec.mode, due_at=spec.due_at,
                    min_attempts=spec.min_attempts, pass_mark=spec.pass_mark, hints_allowed=spec.hints_allowed,
@@ -131,6 +139,34 @@ def create_assignment(trainer, spec: AssignmentSpec) -> Assignment:
                  mode=a.mode, cohorts=sorted(set(spec.cohort_ids)), users=sorted(set(spec.user_ids)))
     db.session.commit()
     return a
+
+
+RESUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _just_created(trainer, spec: AssignmentSpec) -> Assignment | None:
+    """The trainer's active assignment identical to `spec` (fields and targets) made
+    within RESUBMIT_WINDOW, or None: the same assignment set again later is a new one."""
+    targets = ({("cohort", c) for c in spec.cohort_ids} | {("user", u) for u in spec.user_ids})
+    recent = db.session.scalars(select(Assignment).where(
+        Assignment.created_by_id == trainer.id, Assignment.active.is_(True), Assignment.title == spec.title,
+        Assignment.created_at > utcnow() - RESUBMIT_WINDOW).order_by(Assignment.id.desc()))
+    for a in recent:
+        fields = (list(a.scenario_ids), a.language, a.persona or None, a.mode, a.min_attempts, a.pass_mark,
+                  a.hints_allowed, a.hint_penalty, a.report_release)
+        wanted = (list(spec.scenario_ids), spec.language, spec.persona or None, spec.mode, spec.min_attempts,
+                  spec.pass_mark, spec.hints_allowed, spec.hint_penalty, spec.report_release)
+        due, due_wanted = _utc(a.due_at), _utc(spec.due_at)
+        has = {("cohort", t.cohort_id) if t.cohort_id else ("user", t.user_id) for t in a.targets}
+        if fields == wanted and due == due_wanted and has == targets:
+            return a
+    return None
 
 
 def assignments_of(trainer, include_inactive: bool = True) -> list[Assignment]:

@@ -97,6 +97,20 @@ def _require_open(attempt: CertificationAttempt) -> None:
         raise CertificationError("attempt_closed", "this attempt is already marked", 409)
 
 
+def _hold_open(attempt: CertificationAttempt) -> None:
+    """Lock the attempt's row until this transaction ends if it is still open (and read
+    it again), else 409: a write checked this way cannot land after the attempt is graded,
+    and two gradings of one attempt cannot both run."""
+    held = db.session.execute(
+        update(CertificationAttempt).where(CertificationAttempt.id == attempt.id,
+                                           CertificationAttempt.status == "open")
+        .values(status="open").execution_options(synchronize_session=False))
+    if held.rowcount != 1:
+        db.session.rollback()
+        raise CertificationError("attempt_closed", "this attempt is already marked", 409)
+    db.session.refresh(attempt)
+
+
 # --- the attempt -------------------------------------------------------------------------
 
 def retake_refusal(user, track: Track, now=None) -> policy.Refusal | None:
@@ -400,6 +414,8 @@ def mark_case(case_answer: CaseAnswer, trainer, marks_per_key_point: Mapping[str
         total = marking.case_total(track, case_answer.case_id, dict(marks_per_key_point))
     except ValueError as exc:
         raise CertificationError("bad_marks", str(exc)) from None
+    _hold_open(attempt)
+    db.session.refresh(case_answer)
     previous = case_answer.mark
     case_answer.mark, case_answer.marked_by_id, case_answer.marked_at = total, trainer.id, utcnow()
     case_answer.feedback = (feedback or "").strip()[:MAX_CASE_CHARS] or None
@@ -409,7 +425,12 @@ def mark_case(case_answer: CaseAnswer, trainer, marks_per_key_point: Mapping[str
                  case=case_answer.case_id, mark=total, previous=previous, marks=dict(marks_per_key_point))
     db.session.commit()
     if not missing(attempt):
-        finalise_attempt(attempt, actor=trainer)
+        try:
+            finalise_attempt(attempt, actor=trainer)
+        except CertificationError as exc:
+            if exc.code != "attempt_closed":
+                raise
+            # The same mark sent twice at once: the other request graded the attempt.
     return case_answer
 
 
@@ -467,7 +488,7 @@ def _drill_score(drill: Drill | None):
     score = scoring.latest_score(drill)
     if score is None:
         try:
-            score = scoring.score_drill(drill)
+            score = scoring.score_on_end(drill)
         except Exception:  # noqa: BLE001 - an unscoreable drill leaves the attempt incomplete, not broken
             log.exception("could not score certification drill %s", drill.id)
             return None
@@ -514,6 +535,11 @@ def finalise_attempt(attempt: CertificationAttempt, actor=None) -> marking.Outco
         drill_ids[sid] = drill.id
         cur = current_score(drill, score)  # the trainer's review and any hints count, as everywhere
         drill_scores.append(marking.DrillScore(sid, cur.total, cur.max_total, cur.flagged))
+    # Two finishes at once (a double click, the trainer's last mark racing the trainee's
+    # "finish") both passed the check above: the conditional UPDATE lets one grade the
+    # attempt and holds its row until the commit; the other waits, finds it marked, 409.
+    # (After the drill scores, whose commits would release the lock.)
+    _hold_open(attempt)
     cases = {cid: attempt.details["case_marks"].get(cid, {}) for cid in attempt.details["cases"]}
     outcome = marking.grade(track, attempt.exam_score, drill_scores, cases)
     attempt.drill_score, attempt.case_score = outcome.drill_points, outcome.case_points

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Any, Iterator
 
+from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -17,6 +19,7 @@ from app.core.simulation.engine import Reply
 from app.core.understanding import Understanding, understand
 from app.extensions import db
 from app.models import Drill, Turn
+from app.models.base import utcnow
 from app.services import drills
 from app.services.drills import (CustomerUnavailable, DrillConflict, DrillError, TurnResult, mark_ended,
                                  refuse_if_out_of_time, clean_turn_text, drill_json, ensure_scored,
@@ -102,6 +105,10 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
         if sent is not None and sent.speaker == "agent" and sent.text == text and (
                 drill.status == "active" or turn_at(drill, sent.position + 1) is not None):
             return sent, None
+    if after is None and last is not None and last.speaker == "customer":
+        sent = _resent_without_after(drill, last, text)
+        if sent is not None:
+            return sent, None
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
     if last is None:
@@ -127,6 +134,21 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
     return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
 
 
+def _resent_without_after(drill: Drill, last: Turn, text: str) -> Turn | None:
+    """The answered agent turn just before `last` if this text repeats it within
+    TURN_RESEND_SECONDS: a client that sends no `after` retrying a turn whose answer it
+    did not get. (Saying the same words again on purpose that soon needs `after`, which
+    the drill page always sends.)"""
+    if last.position < 2:
+        return None
+    sent = turn_at(drill, last.position - 1)
+    if sent is None or sent.speaker != "agent" or sent.text != text:
+        return None
+    window = timedelta(seconds=int(current_app.config.get("TURN_RESEND_SECONDS", 120)))
+    at = sent.created_at if sent.created_at.tzinfo else sent.created_at.replace(tzinfo=timezone.utc)
+    return sent if utcnow() - at <= window else None
+
+
 def _understand(fresh: _Fresh, text: str, drill_id: int) -> Understanding | None:
     """The turn understood in the call's context, or None (the engine then makes its own)."""
     try:
@@ -142,6 +164,13 @@ def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
     asked = getattr(fresh.understanding, "llm_acts", None) if fresh is not None else None
     if asked is not None:
         meta["llm_understanding"] = asked.meta()  # what the model said, or why it failed
+    # The turn and the check that the call is still on are one transaction: an "end"
+    # racing this turn either waits for it (and scores it) or has ended the call first.
+    if not drills.hold_if_active(drill):
+        db.session.rollback()
+        raise DrillConflict("ended", "the call has ended")
+    if drill.trainee_id is not None:
+        drills.refuse_if_too_many_turns(drill.trainee_id)
     turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta=meta)
     db.session.add(turn)
     try:
@@ -252,6 +281,9 @@ def _stream_events(drill_id: int, agent_id: int, fresh: _Fresh | None = None,
                     return
                 else:
                     existing = event["result"].customer
+                    if existing is None:  # the call ended before the reply was stored
+                        yield {"type": "drill", "drill": drill_json(event["result"].drill)}
+                        return
         except DrillError as exc:
             yield {"type": "error", "code": exc.code, "message": exc.message}
             return
@@ -280,6 +312,12 @@ def _store_reply(drill: Drill, agent: Turn, reply: Reply, kind: str | None = Non
     text, state, events = reply.text, reply.state, reply.events
     kind = kind or drill.customer_kind
     drill_id, position = drill.id, agent.position
+    if not drills.hold_if_active(drill):
+        # The call was ended while the reply was being made: the agent turn landed before
+        # the end (and is scored); a reply after the end is not part of the call.
+        db.session.rollback()
+        db.session.refresh(drill)
+        return TurnResult(drill, agent, None)
     customer = Turn(drill_id=drill_id, position=position + 1, speaker="customer", text=text,
                     state=state, meta=reply_meta(kind, list(events or [])))
     db.session.add(customer)

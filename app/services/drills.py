@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
@@ -26,6 +26,7 @@ from app.models import Drill, ScenarioVersion, Turn
 from app.models.base import utcnow
 from app.services.content import catalog, scenario_version
 from app.services.engines import available_kinds, engine_for, scenario_of_version
+from app.services.locks import lock_user
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ class DrillConflict(DrillError):
     """The drill moved on (ended, or another request sent a turn): reload and continue."""
 
     status = 409
+
+
+class TooManyRequests(DrillError):
+    """More drill starts or turns in the window than the configured limit allows."""
+
+    status = 429
 
 
 class CustomerUnavailable(DrillError):
@@ -240,12 +247,21 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     second raises IntegrityError from the commit (`certification.start_cert_drill`
     turns that into the drill that won).
 
-    Raises DrillError for an unknown scenario, persona, customer kind or mode, or a bad seed.
+    Outside certification, a start is idempotent: while the trainee has an active drill
+    with the same scenario version, persona, customer, mode and assignment (and seed, if
+    one is given) in which nothing has been said yet and time is left, that drill is
+    returned instead of a new one. So a double click, or a start whose answer was lost
+    (a killed worker), resumes the drill it made rather than leaving it orphaned.
+
+    Raises DrillError for an unknown scenario, persona, customer kind or mode, or a bad
+    seed; TooManyRequests (429) past DRILL_STARTS_PER_WINDOW new drills in
+    RATE_WINDOW_SECONDS.
     """
     if mode not in MODES:
         raise DrillError("bad_mode", f"unknown mode {mode!r}")
     if customer_kind not in available_kinds():
         raise DrillError("bad_kind", f"customer kind {customer_kind!r} is not available")
+    seed_given = seed is not None
     if seed is None:
         seed = secrets.randbelow(SEED_MAX)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
@@ -259,6 +275,12 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     if persona not in {p.id for p in scenario.personas}:
         db.session.rollback()
         raise DrillError("unknown_persona", f"scenario {scenario_id!r} has no persona {persona!r}")
+    same = {"trainee_id": trainee.id, "scenario_version_id": version.id, "persona": persona,
+            "customer_kind": customer_kind, "mode": mode, "assignment_id": assignment_id}
+    if certification is None:
+        waiting = _untouched_drill(same, seed if seed_given else None)
+        if waiting is not None:
+            return waiting
     try:
         text, state, events = engine_for(customer_kind).start_turn(scenario, persona, seed)
     except Exception as exc:
@@ -266,6 +288,15 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
         log.exception("customer engine %s failed to open %s", customer_kind, scenario_id)
         raise CustomerUnavailable("customer_unavailable",
                                   f"the simulated customer did not answer ({type(exc).__name__})") from exc
+    # From here to the commit this trainee's starts go one at a time: the checks below
+    # and the insert are one step, so a burst neither makes two drills nor passes the limit.
+    lock_user(trainee.id)
+    if certification is None:
+        waiting = _untouched_drill(same, seed if seed_given else None)
+        if waiting is not None:
+            db.session.rollback()
+            return waiting
+        refuse_if_too_many_starts(trainee.id)
     drill = Drill(
         trainee_id=trainee.id, scenario_version_id=version.id, persona=persona, customer_kind=customer_kind,
         llm_model=current_app.config.get("OPENAI_MODEL") if customer_kind == "llm" else None,
@@ -280,6 +311,68 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     db.session.add(drill)
     db.session.commit()
     return drill
+
+
+def _untouched_drill(same: dict, seed: int | None) -> Drill | None:
+    """The trainee's newest active drill matching `same` (and `seed` if given) with only
+    the customer's opening line and time left, or None."""
+    query = select(Drill).where(*(getattr(Drill, k) == v if v is not None else getattr(Drill, k).is_(None)
+                                  for k, v in same.items()),
+                                Drill.status == "active", Drill.certification_attempt_id.is_(None),
+                                ~select(Turn.id).where(Turn.drill_id == Drill.id, Turn.position > 0).exists())
+    if seed is not None:
+        query = query.where(Drill.seed == seed)
+    for drill in db.session.scalars(query.order_by(Drill.id.desc()).limit(3)):
+        if time_left(drill) > timedelta(0):
+            return drill
+    return None
+
+
+def hold_if_active(drill: Drill) -> bool:
+    """Lock the drill's row until this transaction ends, if the drill is still active.
+
+    False when it has ended. What the transaction writes after a True lands before any
+    end: the end's conditional UPDATE (`mark_ended`) waits for this lock, and scores
+    what was committed. Called before a turn is written, in the turn's transaction.
+    """
+    result = db.session.execute(
+        update(Drill).where(Drill.id == drill.id, Drill.status == "active").values(status="active")
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _limit(name: str) -> tuple[int, timedelta]:
+    return (int(current_app.config.get(name) or 0),
+            timedelta(seconds=int(current_app.config.get("RATE_WINDOW_SECONDS") or 60)))
+
+
+def refuse_if_too_many_starts(trainee_id: int) -> None:
+    """TooManyRequests when the trainee started DRILL_STARTS_PER_WINDOW drills within the
+    window (0 turns the limit off). Counted from the drills themselves, so every worker
+    sees the same count; call it holding `lock_user` so a burst cannot pass it together."""
+    limit, window = _limit("DRILL_STARTS_PER_WINDOW")
+    if not limit:
+        return
+    started = db.session.scalar(select(func.count(Drill.id)).where(
+        Drill.trainee_id == trainee_id, Drill.customer_kind != "import", Drill.started_at > utcnow() - window))
+    if started >= limit:
+        db.session.rollback()
+        raise TooManyRequests("too_many_starts", f"at most {limit} drill starts in {window.seconds} s",
+                              limit=limit, seconds=int(window.total_seconds()))
+
+
+def refuse_if_too_many_turns(trainee_id: int) -> None:
+    """TooManyRequests when the trainee sent TURNS_PER_WINDOW turns (in all their drills)
+    within the window (0 turns the limit off)."""
+    limit, window = _limit("TURNS_PER_WINDOW")
+    if not limit:
+        return
+    sent = db.session.scalar(select(func.count(Turn.id)).join(Drill, Drill.id == Turn.drill_id).where(
+        Drill.trainee_id == trainee_id, Turn.speaker == "agent", Turn.created_at > utcnow() - window))
+    if sent >= limit:
+        db.session.rollback()
+        raise TooManyRequests("too_many_turns", f"at most {limit} turns in {window.seconds} s",
+                              limit=limit, seconds=int(window.total_seconds()))
 
 
 def end_drill(drill: Drill, by: str = "trainee") -> Drill:
@@ -375,7 +468,7 @@ def _score(drill: Drill) -> None:
     from app.services import scoring
 
     try:
-        scoring.score_drill(drill)
+        scoring.score_on_end(drill)
     except Exception:
         db.session.rollback()
         log.exception("scoring drill %s failed; the drill stays ended and unscored", drill.id)

@@ -5,9 +5,11 @@ the canvas's initial font and table cells too, so no unembedded Helvetica is ref
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from io import BytesIO
 from xml.sax.saxutils import escape
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -110,6 +112,51 @@ def _score_part(view, st) -> list:
     return out
 
 
+def _budget() -> tuple[int, int]:
+    """(characters of one turn, of the whole transcript) the PDF shows (0: no limit)."""
+    config = current_app.config if has_app_context() else {}
+    return int(config.get("PDF_MAX_TURN_CHARS", 5000) or 0), int(config.get("PDF_MAX_TRANSCRIPT_CHARS", 200000) or 0)
+
+
+def _cut(segments, limit: int) -> list:
+    """The first `limit` characters of a turn's segments (marks kept)."""
+    out, left = [], limit
+    for seg in segments:
+        if left <= 0:
+            break
+        out.append(seg if len(seg.text) <= left else replace(seg, text=seg.text[:left]))
+        left -= len(seg.text)
+    return out
+
+
+def _transcript(turns, st, turn_limit: int, total_limit: int) -> list:
+    """The numbered turns, each cut to `turn_limit` characters and all of them to
+    `total_limit`, with a visible note wherever text was left out: reportlab lays out a
+    paragraph in memory many times its length, and a drill can hold an imported turn of
+    millions of characters. The full text stays in the JSON and text downloads."""
+    speakers = {"agent": _("Agent"), "customer": _("Customer")}
+    out, shown = [], 0
+    for i, t in enumerate(turns):
+        if total_limit and shown >= total_limit:
+            out.append(_p(_("%(count)s more turns are not shown in the PDF (it shows at most %(limit)s "
+                            "characters of a transcript); the JSON and text downloads have them all.",
+                            count=len(turns) - i, limit=format(total_limit, ",")), st["flag"]))
+            break
+        limits = [x for x in (turn_limit, total_limit - shown if total_limit else 0) if x]
+        limit = min(limits) if limits else 0
+        length = len(t.text)
+        segments = _cut(t.segments, limit) if limit and length > limit else t.segments
+        shown += min(length, limit) if limit else length
+        style = st["flag"] if t.flagged else st["base"]
+        out.append(Paragraph(f"[{t.number}] {escape(speakers.get(t.speaker, t.speaker))}: "
+                             + _marked(segments), style))
+        if segments is not t.segments:
+            out.append(_p(_("Turn %(number)s is shortened here: %(shown)s of its %(length)s characters are "
+                            "shown; the JSON and text downloads have it whole.",
+                            number=t.number, shown=format(limit, ","), length=format(length, ",")), st["flag"]))
+    return out
+
+
 def render_pdf(view, language: str) -> bytes:
     """A4 PDF: title, agent and date, then score, dimensions, flags, criteria (when the
     view has a score), then the numbered transcript with evidence quotes underlined."""
@@ -127,11 +174,7 @@ def render_pdf(view, language: str) -> bytes:
     else:
         story.append(_p(_("This drill has not been scored yet."), st["base"]))
     story.append(_p(_("Transcript"), st["h2"]))
-    speakers = {"agent": _("Agent"), "customer": _("Customer")}
-    for t in view.turns:
-        style = st["flag"] if t.flagged else st["base"]
-        story.append(Paragraph(f"[{t.number}] {escape(speakers.get(t.speaker, t.speaker))}: "
-                               + _marked(t.segments), style))
+    story += _transcript(view.turns, st, *_budget())
     buf = BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm, title=_("Score report"),

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.datafiles import DataFileError, Fault, parse_model
 from app.core.scenario import ScenarioBase
 from app.core.scoring import ScoreReport, score_transcript
-from app.core.transcript import Transcript, make_transcript, read_transcript
+from app.core.transcript import Bounds, TooLarge, Transcript, make_transcript, read_transcript
 from app.extensions import db
 from app.models import AuditEvent, Cohort, CriterionResult, Drill, Score, ScenarioVersion, Turn, User
 from app.models.base import utcnow
@@ -31,6 +33,7 @@ from app.services.engines import analyser_factory
 log = logging.getLogger(__name__)
 
 DEFAULT_RUBRIC = "standard-100"
+END = "end"  # Score.origin of the score a drill gets when its call ends (or is imported)
 IMPORT_ACTION = "transcript_imported"
 # Column widths of the rows an import fills; longer values are faults of the file, not crashes.
 PERSONA_MAX, AGENT_MAX = 64, 120
@@ -152,7 +155,7 @@ def _judge(report: ScoreReport, transcript: Transcript, scenario: ScenarioBase, 
 
 # --- storing scores -------------------------------------------------------------------
 
-def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
+def _store_score(drill: Drill, rubric_id: str, actor=None, origin: str | None = None) -> Score:
     """Score the drill and add the Score and CriterionResult rows (not committed)."""
     scenario = scenario_for_scoring(drill.scenario_version)
     transcript = drill_transcript(drill)
@@ -162,7 +165,7 @@ def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
     out = report.to_output()
     score = Score(drill_id=drill.id, rubric_version_id=row.id, scorer_kind=report.scorer,
                   total=out["total"], max_total=out["max"], dimensions=out["dimensions"],
-                  flags=out["flags"], report=out, judge=out.get("judge"))
+                  flags=out["flags"], report=out, judge=out.get("judge"), origin=origin)
     score.criteria = [
         CriterionResult(position=i, criterion_id=c["id"], dimension=c["dimension"], points=c["score"],
                         max_points=c["max"], evidence=c["evidence"], feedback=c["feedback"])
@@ -170,25 +173,52 @@ def _store_score(drill: Drill, rubric_id: str, actor=None) -> Score:
     ]
     db.session.add(score)
     db.session.flush()
+    # `turns`: how many turns the score read, so a turn stored but left out shows.
     audit.record("drill_scored", actor, f"drill:{drill.id}", score_id=score.id, total=score.total,
-                 rubric=rubric_id, rubric_version=row.version, flags=[f["id"] for f in out["flags"]])
+                 rubric=rubric_id, rubric_version=row.version, flags=[f["id"] for f in out["flags"]],
+                 turns=len(transcript.turns), origin=origin)
     return score
 
 
-def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None) -> Score:
+def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origin: str | None = None) -> Score:
     """Score a drill and store the result as a new Score row; commits and returns it.
 
     Uses the drill's own scenario version and the rubric's current version. Earlier
     scores of the drill are left untouched. Raises DataFileError for a drill without
-    turns and LookupError for an unknown rubric; nothing is stored then.
+    turns and LookupError for an unknown rubric; nothing is stored then. `origin` END
+    marks the drill's one end-of-call score (IntegrityError if it already has one).
     """
     try:
-        score = _store_score(drill, rubric_id, actor)
+        score = _store_score(drill, rubric_id, actor, origin)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return score
+
+
+def score_on_end(drill: Drill) -> Score:
+    """The drill's end-of-call score: the stored one, or made, stored and committed now.
+
+    However many requests ask at once (parallel "end" clicks, the timer, the report
+    page), one score is stored: the unique (drill, origin) lets one insert in, and the
+    others return the winner's row. Raises like `score_drill` (nothing stored then).
+    """
+    stored = _end_score(drill)
+    if stored is not None:
+        return stored
+    try:
+        return score_drill(drill, origin=END)
+    except IntegrityError:
+        won = _end_score(drill)
+        if won is None:  # not the race this guards against
+            raise
+        log.info("drill %s was scored by another request at the same time", drill.id)
+        return won
+
+
+def _end_score(drill: Drill) -> Score | None:
+    return db.session.scalar(select(Score).where(Score.drill_id == drill.id, Score.origin == END))
 
 
 def latest_score(drill: Drill) -> Score | None:
@@ -221,9 +251,36 @@ def _parse_time(value: str | None, default: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def upload_bounds() -> Bounds:
+    """The size limits of one imported file (IMPORT_MAX_BYTES, IMPORT_MAX_TURNS,
+    IMPORT_MAX_TURN_CHARS): what one request can afford to parse, store and score."""
+    config = current_app.config
+    return Bounds(int(config.get("IMPORT_MAX_BYTES") or 0), int(config.get("IMPORT_MAX_TURNS") or 0),
+                  int(config.get("IMPORT_MAX_TURN_CHARS") or 0))
+
+
+def too_large_message(exc: TooLarge) -> str:
+    """What a trainer reads when a file is over a limit, in the interface language."""
+    limit, count = format(exc.limit, ","), format(exc.actual or 0, ",")
+    if exc.what == "bytes":
+        size = format(exc.limit // 1024, ",") + " KB"
+        return _("The file is larger than %(size)s, the most accepted per file.", size=size)
+    if exc.what == "turns":
+        return _("The file has %(count)s turns; at most %(limit)s are accepted per file.", count=count, limit=limit)
+    return _("Turn %(number)s has %(count)s characters; at most %(limit)s are accepted per turn.",
+             number=exc.turn, count=count, limit=limit)
+
+
 def read_upload(raw_bytes: bytes, filename: str) -> Transcript:
-    """Validate an uploaded transcript/1 file; DataFileError names file and JSON path."""
-    transcript = read_transcript(raw_bytes, known_scenarios(), name=filename)
+    """Validate an uploaded transcript/1 file; DataFileError names file and JSON path.
+
+    A file over `upload_bounds` is refused before it is parsed whole (bytes) or modelled
+    (turns, turn length), with a fault in the interface language naming the limit.
+    """
+    try:
+        transcript = read_transcript(raw_bytes, known_scenarios(), name=filename, bounds=upload_bounds())
+    except TooLarge as exc:
+        raise DataFileError([Fault(filename, exc.field, too_large_message(exc))]) from None
     if transcript.persona and len(transcript.persona) > PERSONA_MAX:
         raise DataFileError([Fault(filename, "persona", f"longer than {PERSONA_MAX} characters")])
     return transcript
@@ -256,7 +313,7 @@ def import_transcript(raw_bytes: bytes, filename: str, uploader, trainee: User |
         audit.record(IMPORT_ACTION, uploader, f"drill:{drill.id}", file=filename,
                      scenario=transcript.scenario, turns=len(transcript.turns),
                      trainee=trainee.username if trainee else None, external_agent=external_agent or None)
-        _store_score(drill, rubric_id, uploader)
+        _store_score(drill, rubric_id, uploader, END)
         db.session.commit()
     except Exception:
         db.session.rollback()

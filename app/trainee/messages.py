@@ -25,6 +25,12 @@ def message_for(exc: DrillError) -> str:
         "bad_kind": _("This kind of customer is not available."),
         "bad_seed": _("The seed must be a whole number from 0 to %(max)s.", max=exc.params.get("max", "")),
         "bad_mode": _("Unknown drill mode."),
+        "too_many_starts": _("You have started %(limit)s drills in the last %(seconds)s seconds, the most allowed. "
+                             "Wait a moment, or continue a drill you have started.",
+                             limit=exc.params.get("limit", ""), seconds=exc.params.get("seconds", "")),
+        "too_many_turns": _("You have sent %(limit)s turns in the last %(seconds)s seconds, the most allowed. "
+                            "Wait a moment and send it again.",
+                            limit=exc.params.get("limit", ""), seconds=exc.params.get("seconds", "")),
     }
     return messages.get(exc.code, exc.message)
 

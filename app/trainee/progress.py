@@ -41,6 +41,8 @@ def start_assigned(assignment_id: int, scenario_id: str):
     except LookupError:
         abort(404)
     except DrillError as exc:
+        if exc.status == 429:
+            return render_template("errors/error.html", status=429, message=message_for(exc)), 429
         flash(message_for(exc), "error")
         return redirect(url_for(".home"), 303)
     return redirect(url_for(".drill", drill_id=drill.id), 303)

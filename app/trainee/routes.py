@@ -36,6 +36,8 @@ def start(scenario_id: str):
                                        form.customer.data, form.seed.data)
         except DrillError as exc:
             form.persona.errors.append(message_for(exc))
+            status = exc.status if exc.status == 429 else 400
+            return render_template("trainee/start.html", form=form, scenario=scenario), status, _retry_after(exc)
         else:
             return redirect(url_for(".drill", drill_id=drill.id))
     return render_template("trainee/start.html", form=form, scenario=scenario), (400 if form.errors else 200)
@@ -104,7 +106,12 @@ def _own_drill(drill_id: int):
 
 
 def _error(exc: DrillError):
-    return jsonify(error=message_for(exc), code=exc.code, status=exc.status), exc.status
+    return jsonify(error=message_for(exc), code=exc.code, status=exc.status), exc.status, _retry_after(exc)
+
+
+def _retry_after(exc: DrillError) -> dict:
+    """The Retry-After header of a 429 (the limit's window), none otherwise."""
+    return {"Retry-After": str(exc.params.get("seconds", 60))} if exc.status == 429 else {}
 
 
 def _ndjson(events):

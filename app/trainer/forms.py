@@ -34,12 +34,13 @@ class UploadForm(Form):
         if self.trainee_id.data == EXTERNAL and not field.data:
             raise ValidationError(_l("Name the external agent or choose a trainee."))
 
-    def uploads(self) -> list[tuple[str, bytes]]:
-        """(file name, bytes) of each chosen file; empty file inputs are skipped."""
+    def uploads(self, max_bytes: int = 0) -> list[tuple[str, bytes]]:
+        """(file name, bytes) of each chosen file; empty file inputs are skipped. With
+        `max_bytes`, no more than one byte past it is read of a file (enough to refuse it)."""
         out = []
         for storage in self.files.data or []:
             if getattr(storage, "filename", None):
                 # Only the last path part: some browsers send the client's full path.
                 name = storage.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
-                out.append((name, storage.read()))
+                out.append((name, storage.read(max_bytes + 1) if max_bytes else storage.read()))
         return out

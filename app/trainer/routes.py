@@ -60,11 +60,15 @@ def _import(form: UploadForm, trainees: dict, files: list) -> list[scoring.Impor
     return scoring.import_files(files, current_user, trainee, agent)
 
 
+def _max_bytes() -> int:
+    return scoring.upload_bounds().max_bytes
+
+
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
     """No-JS path: every chosen file in one post; the page lists each file's result."""
     form, trainees = _upload_form()
-    results = _import(form, trainees, form.uploads()) if form.validate_on_submit() else []
+    results = _import(form, trainees, form.uploads(_max_bytes())) if form.validate_on_submit() else []
     status = 400 if form.errors else 200
     return render_template("trainer/upload.html", form=form, results=results), status
 
@@ -75,7 +79,7 @@ def upload_file():
     flags, report_url}` (201) or `{file, ok: false, faults, explained}` (422: the faults
     exact, and in plain words of the interface's language); form errors 400."""
     form, trainees = _upload_form()
-    files = form.uploads() if form.validate_on_submit() else []
+    files = form.uploads(_max_bytes()) if form.validate_on_submit() else []
     if len(files) != 1:
         return jsonify(ok=False, errors=form.errors or {"files": ["exactly one file per request"]}), 400
     result = _import(form, trainees, files)[0]

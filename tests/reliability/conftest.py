@@ -75,8 +75,9 @@ class Zygote:
             self.proc.kill()
             raise RuntimeError(f"the server zygote did not start (said {line!r}); see the output above")
 
-    def fork(self, port: int, workers: int, database_url: str) -> int:
-        self.proc.stdin.write(f"start {port} {workers} {database_url}\n")
+    def fork(self, port: int, workers: int, database_url: str, config: dict | None = None) -> int:
+        overrides = ",".join(f"{k}={int(v)}" for k, v in (config or {}).items())
+        self.proc.stdin.write(f"start {port} {workers} {database_url} {overrides}\n")
         self.proc.stdin.flush()
         return int(self.proc.stdout.readline())
 
@@ -97,8 +98,8 @@ class Server:
     """A gunicorn server on one database and port; `start()` forks it from the zygote
     and waits until it serves the login page, `kill()` SIGKILLs its whole process group."""
 
-    def __init__(self, zygote: Zygote, database_url: str, workers: int = 2):
-        self.zygote, self.database_url, self.workers = zygote, database_url, workers
+    def __init__(self, zygote: Zygote, database_url: str, workers: int = 2, config: dict | None = None):
+        self.zygote, self.database_url, self.workers, self.config = zygote, database_url, workers, config
         self.port = free_port()
         self.pid: int | None = None
         self.starts = 0
@@ -109,7 +110,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        self.pid = self.zygote.fork(self.port, self.workers, self.database_url)
+        self.pid = self.zygote.fork(self.port, self.workers, self.database_url, self.config)
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -150,8 +151,8 @@ def zygote(tmp_path_factory, cache_dir):
 def server_factory(zygote):
     made: list[Server] = []
 
-    def make(database_url: str, workers: int = 2) -> Server:
-        server = Server(zygote, database_url, workers)
+    def make(database_url: str, workers: int = 2, config: dict | None = None) -> Server:
+        server = Server(zygote, database_url, workers, config)
         made.append(server)
         return server
 

@@ -20,15 +20,21 @@ import sys
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _app_for(database_url: str):
+def _app_for(database_url: str, overrides: str = ""):
     """The app as `wsgi.py` builds it under APP_ENV=production, on this database (the
-    environment gives SECRET_KEY; cookies without the Secure flag, the tests speak http)."""
+    environment gives SECRET_KEY; cookies without the Secure flag, the tests speak http).
+    The per-trainee rate limits are off (the crash drills play faster than people) unless
+    `overrides` ("NAME=int,NAME=int") sets them."""
     from app import create_app
     from config import ProductionConfig, normalise_database_url
 
-    config = type("ServerConfig", (ProductionConfig,), {
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-        "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False})
+    settings = {"SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+                "SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False,
+                "DRILL_STARTS_PER_WINDOW": 0, "TURNS_PER_WINDOW": 0}
+    for item in filter(None, overrides.split(",")):
+        name, value = item.split("=", 1)
+        settings[name] = int(value)
+    config = type("ServerConfig", (ProductionConfig,), settings)
     app = create_app(config)
     _warm(app)
     return app
@@ -79,7 +85,7 @@ def main() -> None:
     except (OSError, AttributeError):
         pass
     _app_for("sqlite://")  # imports and warms everything before saying ready
-    apps: dict[str, object] = {}
+    apps: dict[tuple[str, str], object] = {}
     log_path = os.environ.get("ZYGOTE_SERVER_LOG", os.devnull)
     print("ready", flush=True)
     for line in sys.stdin:
@@ -89,11 +95,12 @@ def main() -> None:
             continue
         if parts[0] == "start":
             port, workers, url = int(parts[1]), int(parts[2]), parts[3]
-            if url not in apps:
-                apps[url] = _app_for(url)
+            overrides = parts[4] if len(parts) > 4 else ""
+            if (url, overrides) not in apps:
+                apps[url, overrides] = _app_for(url, overrides)
             pid = os.fork()
             if pid == 0:
-                _exit_with(_serve, apps[url], port, workers, log_path)
+                _exit_with(_serve, apps[url, overrides], port, workers, log_path)
             print(pid, flush=True)
         elif parts[0] == "quit":
             break
