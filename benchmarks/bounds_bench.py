@@ -30,6 +30,10 @@ sys.path.insert(0, str(ROOT))
 GOOD = ROOT / "tests" / "data" / "transcripts" / "billing_complaint.good.json"
 
 
+
+# A throwaway password for the benchmark's own accounts (no literal secret in the code).
+LOGIN_SECRET = __import__("secrets").token_urlsafe(12)
+
 def _largest_accepted(config) -> bytes:
     """IMPORT_MAX_TURNS turns of real call lines, padded to just under IMPORT_MAX_BYTES."""
     lines = [t["text"] for t in json.loads(GOOD.read_bytes())["turns"]]
@@ -73,19 +77,19 @@ def _case(name: str, db_path: str, cache: str) -> dict:
     app = create_app(config)
     with app.app_context():
         upgrade()
-        trainer = create_user("coach", "password-123", "trainer")
+        trainer = create_user("coach", LOGIN_SECRET, "trainer")
         db.session.flush()
         cohort = Cohort(name="c", trainer_id=trainer.id)
         db.session.add(cohort)
         db.session.flush()
-        trainee = create_user("xiaowang", "password-123", "trainee", None, cohort)
+        trainee = create_user("xiaowang", LOGIN_SECRET, "trainee", None, cohort)
         db.session.commit()
         trainer_id, trainee_id = trainer.id, trainee.id
     client = app.test_client()
 
     def login(username: str) -> None:
         client.post("/logout")
-        r = client.post("/login", data={"username": username, "password": "password-123"})
+        r = client.post("/login", data={"username": username, "password": LOGIN_SECRET})
         assert r.status_code == 302, r.status_code
 
     login("coach")

@@ -57,6 +57,10 @@ CONFIGS = {
 DATABASES = {"sqlite": "SQLite file (WAL)", "postgres": "PostgreSQL (throwaway cluster, fsync off)"}
 
 
+
+# The fake model server accepts any key; a random one keeps literal secrets out of the code.
+FAKE_SERVER_KEY = __import__("secrets").token_hex(8)
+
 def run_step(base: str, users: list[str], args, workdir: Path) -> dict:
     """One bounded locust run with len(users) trainees; the timed samples, summarised."""
     n = len(users)
@@ -189,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         for database in databases:
             with tempfile.TemporaryDirectory(prefix="hc-capacity-") as tmp, fresh_database(database) as url:
                 env = bench_env(url, Path(tmp), APP_ENV="production", SESSION_COOKIE_SECURE="0",
-                                OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="bench", OPENAI_MODEL=fake.model)
+                                OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY=FAKE_SERVER_KEY, OPENAI_MODEL=fake.model)
                 env.pop("WEB_CONCURRENCY", None)
                 names = prepare_database(env, trainees=max(steps + baseline_steps))
                 for config in configs:

@@ -138,6 +138,17 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
     return ctx
 
 
+def _values_in(spec: Any, text: str) -> bool:
+    """The amounts and data volumes a meaning spec names are all in `text` ("不能退" refuses
+    no 15 yuan; "这15元退不了" does)."""
+    from app.core import numbers
+
+    said = numbers.amounts(text)
+    volumes = numbers.data_volumes_gb(text)
+    return all(any(abs(v - a) < 1e-6 for v in said) for a in spec.amounts) and all(
+        any(abs(v - g) < 1e-6 for v in volumes) for g in spec.data_gb)
+
+
 def _locate_refusals(ctx: Context) -> None:
     """A required resolution item the agent refuses: its patterns, read without the
     negation guard, hit inside a clause that refuses or negates, or a negated action of
@@ -148,12 +159,11 @@ def _locate_refusals(ctx: Context) -> None:
         if not getattr(item, "required", True):
             continue
         refused = None
+        if any(item.done_by.match_span(t.text, t.acts, t.understanding) is not None for t in ctx.agent):
+            continue  # done in some turn: a refusal elsewhere (of something else, or taken back) is no refusal of it
         for turn in ctx.agent:
             u = turn.understanding
             if u is None or u.token_list:
-                continue
-            if item.done_by.match_span(turn.text, turn.acts, u) is not None:
-                refused = None  # done (again) after any refusal
                 continue
             raw = item.done_by.match_span(turn.text, turn.acts, None)
             hit = raw is not None and raw != (0, 0) and (
@@ -163,11 +173,12 @@ def _locate_refusals(ctx: Context) -> None:
                 refusing = [c for c in u.clauses if clause_refuses(c.text, u.language)]
                 for spec in item.done_by.meaning:
                     if spec.action and any(a.negated and spec.action in a.kinds and (
-                            not spec.object or spec.object in a.objects) for a in u.actions):
+                            not spec.object or spec.object in a.objects) and _values_in(spec, u.clauses[a.clause].text)
+                            for a in u.actions):
                         hit, raw = True, None
                         break
                     # a refusing clause that names what the item is about ("24小时也恢复不了")
-                    if any((spec.words or spec.all_words or spec.object)
+                    if any((spec.words or spec.all_words or spec.object) and _values_in(spec, c.text)
                            and (not spec.words or any(w in c.text for w in spec.words))
                            and all(w in c.text for w in spec.all_words)
                            and (not spec.object or spec.object in c.objects) for c in refusing):
