@@ -50,16 +50,7 @@ def test_credit_from_other_turns_is_kept():
 
 
 EMPTY = [("customer", "你们多扣了我钱！"), ("agent", "嗯。"), ("customer", "你倒是说话啊？"), ("agent", "好。")]
-GOOD = [
-    ("customer", "你们多扣了我钱！"),
-    ("agent", "您好，这里是客服中心，工号1024。非常理解您的心情。能具体说说是哪笔费用吗？"),
-    ("customer", "多了一笔。"),
-    ("agent", "您的意思是账单多了一笔费用，对吗？麻烦您提供机主姓名和身份证后四位。"),
-    ("customer", "王丽华，4421。"),
-    ("agent", "谢谢，核对无误。这是因为有一个彩铃会员15元，主要是回复短信开通的。我现在就为您退订彩铃，3个工作日内退回，已提交工单。"),
-    ("customer", "好的，谢谢。"),
-    ("agent", "24小时内会有人回访您。请问还有其他需要帮您的吗？感谢您的来电，再见！"),
-]
+from tests.core.test_scoring import GOOD  # the mini scenario's by-the-book call  # noqa: E402
 
 
 def mini(turns, rubric=RUBRIC):
