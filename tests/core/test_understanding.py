@@ -202,6 +202,7 @@ def test_a_usage_question_or_scam_warning_gets_no_id_digits(zh):
 ADVERSARIAL = {lang: yaml.safe_load((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
                for lang, name in (("zh-CN", "adversarial_turns.yaml"), ("en", "adversarial_turns.en.yaml"))}
 ADV_KINDS = ("keyword_list", "comma_list", "refusal")
+ADVERSARIAL_CEILING = 60.0
 
 
 def scenario_in(lang: str, sid: str) -> Scenario:
@@ -231,6 +232,11 @@ def test_keyword_lists_and_refusals_never_resolve(request, lang, sid, kind, pers
     assert r["outcome"] != "resolved"
     required = {i.id for i in sc.resolution_items if i.required}
     assert not required <= set(r["state"]["resolution"])
+    # Scored offline as played: below the ratchet (issue 12 item 7 wants <= 40; on
+    # 2026-12-07 39 of 183 calls were above 40, the highest 58.5, refusal calls that state
+    # the facts right and close courteously). Lower it as the scorer improves.
+    total = score_transcript(make_transcript(sid, r["turns"]), sc, RUBRIC, model.analyse).total
+    assert total <= ADVERSARIAL_CEILING, total
 
 
 @pytest.mark.parametrize("sid", ["billing_complaint", "5g_plan_launch", "signal_complaint", "elderly_smartphone"])
