@@ -15,12 +15,20 @@ SIZE="${HOTLINE_LLM_MODEL_SIZE:-0.5b}"
 PYTHON="${PYTHON:-python3}"
 t0=$SECONDS
 
-if ! "$VENV/bin/python" -c "import llama_cpp.server, importlib.metadata as m; assert m.version('llama_cpp_python') == '$LLAMA_CPP_VERSION'" 2>/dev/null; then
+# LLaVA (image input) is not needed: leaving it out saves a minute of compiling. No native
+# build: on this workplace's Xeons llama.cpp's -march=native build takes the AMX path, and the
+# server segfaulted on every prompt longer than one token (seen 2026-12-07); a portable AVX2
+# build runs everywhere. The flags are recorded in the venv, so a venv built otherwise is
+# rebuilt, and pip's wheel cache is bypassed (it keys wheels by version, not by flags).
+BUILD_FLAGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+if ! "$VENV/bin/python" -c "import llama_cpp.server, importlib.metadata as m; assert m.version('llama_cpp_python') == '$LLAMA_CPP_VERSION'" 2>/dev/null \
+   || [ "$(cat "$VENV/.build-flags" 2>/dev/null)" != "$BUILD_FLAGS" ]; then
   echo "llm-tier: installing llama-cpp-python[server]==$LLAMA_CPP_VERSION into $VENV (a source build takes minutes)"
   "$PYTHON" -m venv "$VENV"
-  # LLaVA (image input) is not needed: leaving it out saves a minute of compiling.
-  CMAKE_ARGS="-DLLAVA_BUILD=OFF" "$VENV/bin/python" -m pip install --quiet \
-    "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+  CMAKE_ARGS="$BUILD_FLAGS" "$VENV/bin/python" -m pip install --quiet --no-cache-dir --force-reinstall --no-deps \
+    "llama-cpp-python==$LLAMA_CPP_VERSION"
+  "$VENV/bin/python" -m pip install --quiet "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+  echo "$BUILD_FLAGS" > "$VENV/.build-flags"
 fi
 echo "llm-tier: runtime ready ($(( SECONDS - t0 )) s)"
 
