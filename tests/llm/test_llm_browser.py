@@ -90,6 +90,7 @@ def test_streamed_drill_in_the_browser(browser, llm_app, llama):  # noqa: F811
             page.click("main form [type=submit]")
         page.goto(f"{base}/trainee/start/billing_complaint")
         page.check("input[name=customer][value=llm]")
+        page.click("details.advanced summary")  # the seed is folded away under "advanced"
         page.fill("input[name=seed]", "7")
         with page.expect_navigation():
             page.click("main form [type=submit]")
