@@ -166,11 +166,9 @@ def _insert_agent_turn(drill: Drill, position: int, text: str, acts: list[str],
         meta["llm_understanding"] = asked.meta()  # what the model said, or why it failed
     # The turn and the check that the call is still on are one transaction: an "end"
     # racing this turn either waits for it (and scores it) or has ended the call first.
-    if not drills.hold_if_active(drill):
+    if not drills.hold_if_active(drill, turns_of=drill.trainee_id):
         db.session.rollback()
         raise DrillConflict("ended", "the call has ended")
-    if drill.trainee_id is not None:
-        drills.refuse_if_too_many_turns(drill.trainee_id)
     turn = Turn(drill_id=drill.id, position=position, speaker="agent", text=text, meta=meta)
     db.session.add(turn)
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from app.extensions import db
 from app.models import Drill, ScenarioVersion, Turn
@@ -328,17 +328,35 @@ def _untouched_drill(same: dict, seed: int | None) -> Drill | None:
     return None
 
 
-def hold_if_active(drill: Drill) -> bool:
+def hold_if_active(drill: Drill, turns_of: int | None = None) -> bool:
     """Lock the drill's row until this transaction ends, if the drill is still active.
 
     False when it has ended. What the transaction writes after a True lands before any
     end: the end's conditional UPDATE (`mark_ended`) waits for this lock, and scores
     what was committed. Called before a turn is written, in the turn's transaction.
+
+    With `turns_of` (the trainee sending a turn), the trainee's turn limit is checked in
+    the same statement (a turn is the hottest request: one round trip, not two); over
+    the limit it raises TooManyRequests, as `refuse_if_too_many_turns` does.
     """
-    result = db.session.execute(
-        update(Drill).where(Drill.id == drill.id, Drill.status == "active").values(status="active")
-        .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    query = update(Drill).where(Drill.id == drill.id, Drill.status == "active")
+    limit, window = _limit("TURNS_PER_WINDOW")
+    if turns_of is not None and limit:
+        query = query.where(_turns_sent(turns_of, window).scalar_subquery() < limit)
+    result = db.session.execute(query.values(status="active").execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return True
+    if turns_of is not None and limit:
+        refuse_if_too_many_turns(turns_of)  # raises if that is why; else the drill has ended
+    return False
+
+
+def _turns_sent(trainee_id: int, window: timedelta):
+    # Its own alias of drills: inside `hold_if_active`'s UPDATE of drills the subquery must
+    # count all the trainee's drills, not correlate to the one row being updated.
+    mine = aliased(Drill)
+    return select(func.count(Turn.id)).join(mine, mine.id == Turn.drill_id).where(
+        mine.trainee_id == trainee_id, Turn.speaker == "agent", Turn.created_at > utcnow() - window)
 
 
 def _limit(name: str) -> tuple[int, timedelta]:
@@ -367,8 +385,7 @@ def refuse_if_too_many_turns(trainee_id: int) -> None:
     limit, window = _limit("TURNS_PER_WINDOW")
     if not limit:
         return
-    sent = db.session.scalar(select(func.count(Turn.id)).join(Drill, Drill.id == Turn.drill_id).where(
-        Drill.trainee_id == trainee_id, Turn.speaker == "agent", Turn.created_at > utcnow() - window))
+    sent = db.session.scalar(_turns_sent(trainee_id, window))
     if sent >= limit:
         db.session.rollback()
         raise TooManyRequests("too_many_turns", f"at most {limit} turns in {window.seconds} s",

@@ -144,3 +144,38 @@ def test_a_turn_analyses_the_agent_words_once(started_sqlite, monkeypatch):
     assert all(clause in words for clause in analysed[0][1:])
     expected = sorted(understand(words, engines.turn_analyser("zh-CN"), language="zh-CN").acts)
     assert expected and result.agent.meta["acts"] == expected
+
+
+def test_the_turn_limit_costs_no_extra_statement(started, any_app):
+    """Production keeps a per-trainee turn limit (tests turn it off): it is checked inside
+    the turn's guarding UPDATE, so a turn from the drill page (which sends `after`) is
+    still the user, the drill with its last turn, and two guarded transactions."""
+    user_id, drill_id = started
+    any_app.config.update(TURNS_PER_WINDOW=60, RATE_WINDOW_SECONDS=60)
+    drill = drills.drill_for_trainee(user_id, drill_id)
+    after = drills.last_turn(drill).position
+    db.session.remove()
+    drill = drills.drill_for_trainee(user_id, drill_id)
+    with recorded_sql() as seen:
+        result = drill_turns.post_agent_turn(drill, LINES[1], after=after)
+    assert verbs(seen) == ["SELECT", "UPDATE", "INSERT", "COMMIT", "UPDATE", "INSERT", "COMMIT"], seen
+    assert "count" in seen[1][1].lower() and "turns" in seen[1][1]
+    assert [t.speaker for t in result.turns] == ["agent", "customer"]
+
+
+def test_the_turn_limit_folded_into_the_update_still_refuses(started, any_app):
+    from app.services.drills import TooManyRequests
+
+    user_id, drill_id = started
+    # The fixture's opening exchange holds one agent turn within the window: a limit of
+    # one is reached, and the guarding UPDATE must neither pass the turn nor call it ended.
+    any_app.config.update(TURNS_PER_WINDOW=1, RATE_WINDOW_SECONDS=60)
+    drill = drills.drill_for_trainee(user_id, drill_id)
+    with pytest.raises(TooManyRequests) as caught:
+        drill_turns.post_agent_turn(drill, LINES[1])
+    assert caught.value.code == "too_many_turns"
+    db.session.remove()
+    drill = drills.drill_for_trainee(user_id, drill_id)
+    assert drill.status == "active" and drills.last_turn(drill).speaker == "customer"
+    any_app.config.update(TURNS_PER_WINDOW=2)
+    assert [t.speaker for t in drill_turns.post_agent_turn(drill, LINES[1]).turns] == ["agent", "customer"]
