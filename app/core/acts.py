@@ -168,12 +168,14 @@ class IntentModel:
         """Analyse one utterance; never trains, never touches the disk."""
         return self.analyse_many([text])[0]
 
-    def analyse_many(self, texts: Iterable[str]) -> list[Analysis]:
-        """Analyse utterances in one vectorised pass; same results as `analyse` one by one."""
+    def analyse_many(self, texts: Iterable[str], numbers: bool = True) -> list[Analysis]:
+        """Analyse utterances in one vectorised pass; same results as `analyse` one by one.
+        With `numbers=False` the analyses hold acts, scores and forbidden words only (the
+        understanding layer reads a turn's numbers itself, and a clause's never)."""
         texts = [t or "" for t in texts]
         if not texts:
             return []
-        return [self._decide(text, row) for text, row in zip(texts, self._proba(texts))]
+        return [self._decide(text, row, numbers) for text, row in zip(texts, self._proba(texts))]
 
     def _proba(self, texts: list[str]) -> np.ndarray:
         # Same numbers as pipeline.predict_proba (one-vs-rest logistic regression is a
@@ -199,7 +201,7 @@ class IntentModel:
         state.update(_weights=None, _bias=None, _scorer=None)
         return state
 
-    def _decide(self, text: str, row: np.ndarray) -> Analysis:
+    def _decide(self, text: str, row: np.ndarray, with_numbers: bool = True) -> Analysis:
         scores = {act: round(float(p), 4) for act, p in zip(self.labels, row)}
         acts = {act for act, p in zip(self.labels, row) if p >= self.thresholds.get(act, DEFAULT_THRESHOLD)}
         forbidden = forbidden_words(text, self.language)
@@ -219,6 +221,8 @@ class IntentModel:
             acts.add("self_id")
         if has_time_commitment(text, self.language):
             acts.add("time_commitment")
+        if not with_numbers:
+            return Analysis(acts=frozenset(acts), scores=scores, forbidden=forbidden, staff_ids=staff)
         return Analysis(
             acts=frozenset(acts), scores=scores, forbidden=forbidden, staff_ids=staff,
             phones=numbers.phones(text), id_fragments=numbers.id_fragments(text),

@@ -454,6 +454,10 @@ def _analyse_many(model: Any, texts: list[str]) -> list[Any]:
     stand-in) is called once per text."""
     many = getattr(model, "analyse_many", None) or getattr(getattr(model, "__self__", None), "analyse_many", None)
     if callable(many):
-        return list(many(texts))
+        try:
+            # Acts and scores only: `understand` reads the turn's numbers itself.
+            return list(many(texts, numbers=False))
+        except TypeError:  # an analyser without the option
+            return list(many(texts))
     one = getattr(model, "analyse", model)
     return [one(t) for t in texts]
