@@ -26,7 +26,7 @@ from sklearn.preprocessing import MultiLabelBinarizer
 
 from app.core import numbers
 from app.core.acts_data import (
-    ACTS, LANGUAGES, ActExample, acts_path, load_examples, split_examples,
+    ACTS, LANGUAGES, ActExample, acts_path, batch_paths, load_batches, load_examples, split_examples,
 )
 from app.core.acts_rules import forbidden_words, has_time_commitment
 from app.core.acts_features import AUGMENT, augmented, char_text, features, variants, word_text  # noqa: F401
@@ -35,6 +35,7 @@ from app.core.fast_features import LinearScorer
 __all__ = [
     "ACTS", "CLASSIFIER_ACTS", "RULE_ACTS", "Analysis", "IntentModel", "evaluate",
     "fit_intent_model", "forget_loaded_models", "load_intent_model", "split_examples", "train_all",
+    "training_examples",
 ]
 
 # Bump when features, labels or rules change in a way that makes old pickles wrong.
@@ -306,29 +307,41 @@ def cache_file(language: str, key: str, cache_dir: Path | str | None = None) -> 
     return Path(cache_dir or default_cache_dir()) / f"intent-{language}-{key[:20]}.pkl"
 
 
+def training_examples(language: str, acts_dir: Path | str = Path("rubrics/acts")) -> list[ActExample]:
+    """What the production model learns from: the train split of the main file, then every
+    example of the language's batches (`<language>.d/*.yaml`, written by other hands)."""
+    data, _ = load_examples(language, acts_dir)
+    train, _ = split_examples(data.examples)
+    return train + load_batches(language, acts_dir, exclude={ex.text for ex in data.examples})
+
+
 def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts"),
                       cache_dir: Path | str | None = None) -> IntentModel:
-    """The fitted model for `language`, trained on the train split of its data file.
+    """The fitted model for `language`, trained on `training_examples` (the train split of
+    its data file plus its batches).
 
     Order of lookup: in-process memo, then the pickle in `cache_dir` (keyed by the
-    data file's bytes, the scikit-learn version and CODE_VERSION), then training,
+    data files' bytes, the scikit-learn version and CODE_VERSION), then training,
     which validates the file (DataFileError on faults) and writes the pickle. A
     missing, corrupt or stale pickle is retrained and overwritten, never an error.
     """
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})")
     path = acts_path(language, acts_dir)
-    # Every drill turn asks for the model: while the data file's size and mtime are
-    # unchanged, skip reading and hashing it (0.4 MB, about a millisecond a turn).
+    batches = batch_paths(language, acts_dir)
+    # Every drill turn asks for the model: while the data files' sizes and mtimes are
+    # unchanged, skip reading and hashing them (0.5 MB, about a millisecond a turn).
     try:
-        st = path.stat()
-        stamp = (language, str(path.resolve()), st.st_size, st.st_mtime_ns)
+        stamp = (language, str(path.resolve()),
+                 *((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in (path, *batches)))
     except OSError:
         stamp = None
     if stamp is not None and stamp in _STAMPED and _STAMPED[stamp] in _MEMO:
         return _MEMO[_STAMPED[stamp]]
     try:
         raw = path.read_bytes()
+        for extra in batches:
+            raw += b"\n--- " + extra.name.encode() + b"\n" + extra.read_bytes()
     except OSError:
         raw = b""  # let load_examples report the unreadable file as a DataFileError
     key = _cache_key(raw)
@@ -340,8 +353,7 @@ def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts")
     target = cache_file(language, key, cache_dir)
     model = _read_cache(target, key)
     if model is None:
-        data, _ = load_examples(language, acts_dir)
-        train, _ = split_examples(data.examples)
+        train = training_examples(language, acts_dir)
         model = fit_intent_model(language, train, cache_key=key)
         _write_cache(target, model)
         _prune_cache(target, language)

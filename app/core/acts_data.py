@@ -67,6 +67,15 @@ class ActExample(BaseModel):
         return value
 
 
+def _unique_texts(value: list[ActExample]) -> list[ActExample]:
+    seen: dict[str, int] = {}
+    for i, ex in enumerate(value):
+        if ex.text in seen:
+            raise _fault(f"examples[{i}] repeats the text of examples[{seen[ex.text]}]")
+        seen[ex.text] = i
+    return value
+
+
 class ActsFile(BaseModel):
     """A ``rubrics/acts/<language>.yaml`` file."""
 
@@ -90,12 +99,7 @@ class ActsFile(BaseModel):
     def _no_duplicate_texts(cls, value: list[ActExample]) -> list[ActExample]:
         # A sentence in the file twice could land on both sides of the split and
         # flatter the held-out figures.
-        seen: dict[str, int] = {}
-        for i, ex in enumerate(value):
-            if ex.text in seen:
-                raise _fault(f"examples[{i}] repeats the text of examples[{seen[ex.text]}]")
-            seen[ex.text] = i
-        return value
+        return _unique_texts(value)
 
     @field_validator("examples")
     @classmethod
@@ -126,6 +130,60 @@ def load_examples(language: str, acts_dir: Path | str = Path("rubrics/acts")) ->
     Raises DataFileError naming the file and field on any fault.
     """
     return load_model(ActsFile, acts_path(language, acts_dir), context={"language": language})
+
+
+class ActsBatch(BaseModel):
+    """A ``rubrics/acts/<language>.d/<batch>.yaml`` file: more training utterances, written
+    by another hand than the main file (the way trainees really talk: long several-act
+    turns, speech-to-text without punctuation, 你-register, typos). Every example of a
+    batch is trained on; none is held out, so the main file's held-out figure stays
+    comparable across batches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["zh-CN", "en"] = Field(description="Language of every example in the file.")
+    batch: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="The batch id: the file's name.")
+    written_by: str = Field(min_length=1, description="Who wrote and labelled it, from what brief.")
+    examples: list[ActExample] = Field(min_length=1, description="Labelled utterances.")
+
+    @field_validator("examples")
+    @classmethod
+    def _no_duplicate_texts(cls, value: list[ActExample]) -> list[ActExample]:
+        return _unique_texts(value)
+
+    @model_validator(mode="after")
+    def _language_matches(self, info) -> "ActsBatch":
+        expected = (info.context or {}).get("language")
+        if expected and expected != self.language:
+            raise _fault(f"file says language {self.language!r}, expected {expected!r}")
+        return self
+
+
+def batch_paths(language: str, acts_dir: Path | str) -> list[Path]:
+    """The language's extra training batches, in name order."""
+    folder = Path(acts_dir) / f"{language}.d"
+    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def load_batches(language: str, acts_dir: Path | str = Path("rubrics/acts"),
+                 exclude: set[str] | frozenset[str] = frozenset()) -> list[ActExample]:
+    """Every example of the language's batches, in file order, without texts in `exclude`
+    (the main file's: a batch must not put a held-out sentence into training) or seen in
+    an earlier batch. Raises DataFileError naming the file and field on any fault, or a
+    batch id that differs from its file name."""
+    from app.core.datafiles import DataFileError, Fault
+
+    out: list[ActExample] = []
+    seen = set(exclude)
+    for path in batch_paths(language, acts_dir):
+        batch, _ = load_model(ActsBatch, path, context={"language": language})
+        if batch.batch != path.stem:
+            raise DataFileError([Fault(str(path), "batch", f"batch {batch.batch!r} differs from the file name {path.stem!r}")])
+        for ex in batch.examples:
+            if ex.text not in seen:
+                seen.add(ex.text)
+                out.append(ex)
+    return out
 
 
 def _stratum(example: ActExample) -> str:

@@ -103,6 +103,8 @@ def kind_for_path(path: Path, scenarios_dir: Path, rubrics_dir: Path) -> str | N
     except ValueError:
         return None
     top = rel.parts[0] if len(rel.parts) > 1 else None
+    if top == "acts" and len(rel.parts) > 2:
+        return "acts_batch"  # rubrics/acts/<language>.d/<batch>.yaml
     return {None: "rubric", "acts": "acts", "tracks": "track", "prompts": "judge_prompt"}.get(top)
 
 
@@ -112,6 +114,7 @@ SIGNATURE_KEYS = (
     ("scenario", {"states", "personas"}),
     ("rubric", {"dimensions", "criteria"}),
     ("acts", {"examples", "acts"}),
+    ("acts_batch", {"examples", "batch"}),
     ("track", {"exam", "drills"}),
 )
 

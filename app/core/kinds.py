@@ -31,6 +31,24 @@ def _acts_schema():
     return ActsFile
 
 
+def _acts_batch_schema():
+    from app.core.acts_data import ActsBatch
+
+    return ActsBatch
+
+
+def _acts_batch_cross_check(catalog: Catalog, path: Path, model) -> list[Fault]:
+    # The model learns from `<language>.d/<batch>.yaml`: a batch elsewhere, or named
+    # otherwise than its file, would be validated but never trained on.
+    faults = []
+    if path.parent.name != f"{model.language}.d":
+        faults.append(Fault(str(path), "language",
+                            f"a {model.language} batch belongs in a folder named {model.language}.d"))
+    if path.stem != model.batch:
+        faults.append(Fault(str(path), "batch", f"batch {model.batch!r} differs from the file name {path.stem!r}"))
+    return faults
+
+
 def _scenario_file_name(catalog: Catalog, path: Path, model) -> list[Fault]:
     # Transcripts and drills refer to scenarios by id; the file name is how people find them.
     if path.stem != model.id:
@@ -84,6 +102,8 @@ register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.lang
                        cross_check=_scenario_cross_check))
 register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
 register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))
+register_kind(FileKind("acts_batch", _acts_batch_schema, key=lambda m: (m.language, m.batch),
+                       cross_check=_acts_batch_cross_check))
 register_kind(FileKind("customer_prompt", _customer_prompt_schema, key=lambda m: (m.language,)))
 register_kind(FileKind("track", _track_schema, key=lambda m: (m.id,), loader=_load_track,
                        cross_check=_track_cross_check))
