@@ -68,7 +68,10 @@ class Trainee:
         elapsed = time.perf_counter() - t0
         if r.status_code != 200:
             raise RuntimeError(f"POST {url} answered {r.status_code}: {r.text[:300]}")
-        return elapsed, r.json()
+        body = r.json()
+        if body.get("turns"):
+            body["last_position"] = body["turns"][-1]["position"]
+        return elapsed, body
 
     def post_streamed(self, url: str, body: dict) -> tuple[float, dict]:
         """(seconds to the last NDJSON line, the drill as that line gives it), as drill.js
@@ -80,7 +83,7 @@ class Trainee:
         elapsed = time.perf_counter() - t0
         if r.status_code != 200 or not events or events[-1].get("type") != "customer":
             raise RuntimeError(f"streamed POST {url} answered {r.status_code}: {r.text[:300]}")
-        return elapsed, {"drill": events[-1]["drill"]}
+        return elapsed, {"drill": events[-1]["drill"], "last_position": events[-1]["turn"]["position"]}
 
 
 def agent_lines() -> list[str]:
@@ -98,9 +101,11 @@ def run(base: str, username: str, turns: int, warmup: int) -> dict:
         drill_url = client.start_drill(seed)
         drills_played += 1
         streamed = drills_played % 2 == 0
+        after = 0  # the customer's opening line; the drill page sends the last position it shows
         for line in lines:
             post = client.post_streamed if streamed else client.post_json
-            t_turn, answer = post(drill_url + "/turns", {"text": line})
+            t_turn, answer = post(drill_url + "/turns", {"text": line, "after": after})
+            after = answer["last_position"]
             t_base, _ = client.post_json(f"{base}/bench/insert", {"text": line})
             ended = answer["drill"]["status"] == "ended"
             if done >= 0:
@@ -134,7 +139,9 @@ def render(stats: dict, command: str, machine: str, workers: int, drills: int, d
 - Stack: gunicorn, {workers} sync workers, PostgreSQL (throwaway cluster, fsync off), development config
   with BENCH_ROUTES=1; one trainee logged in through the login form, scripted customer,
   agent lines of `tests/data/agent_scripts/{SCENARIO}.good.txt`, {drills} drills; every other drill
-  sends its turns with `"stream": true` (NDJSON, timed to the last line), the others plain JSON.
+  sends its turns with `"stream": true` (NDJSON, timed to the last line), the others plain JSON;
+  each turn carries `after` (the last position shown), as the drill page sends it; the
+  per-trainee limits are on, set where the benchmark never reaches them.
 - Baseline: `POST /bench/insert` (app/bench.py): same session, user load, role and CSRF checks,
   JSON in and out, one INSERT and one commit. Turn and baseline requests alternate.
 
