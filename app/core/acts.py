@@ -35,7 +35,7 @@ from app.core.fast_features import LinearScorer
 __all__ = [
     "ACTS", "CLASSIFIER_ACTS", "RULE_ACTS", "Analysis", "IntentModel", "evaluate",
     "fit_intent_model", "forget_loaded_models", "load_intent_model", "split_examples", "train_all",
-    "training_examples",
+    "training_bytes", "training_examples",
 ]
 
 # Bump when features, labels or rules change in a way that makes old pickles wrong.
@@ -315,6 +315,17 @@ def training_examples(language: str, acts_dir: Path | str = Path("rubrics/acts")
     return train + load_batches(language, acts_dir, exclude={ex.text for ex in data.examples})
 
 
+def training_bytes(language: str, acts_dir: Path | str = Path("rubrics/acts")) -> bytes:
+    """The bytes the model is keyed by: the main file and every batch, with their names."""
+    try:
+        raw = acts_path(language, acts_dir).read_bytes()
+        for extra in batch_paths(language, acts_dir):
+            raw += b"\n--- " + extra.name.encode() + b"\n" + extra.read_bytes()
+    except OSError:
+        return b""  # load_examples reports the unreadable file as a DataFileError
+    return raw
+
+
 def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts"),
                       cache_dir: Path | str | None = None) -> IntentModel:
     """The fitted model for `language`, trained on `training_examples` (the train split of
@@ -338,13 +349,7 @@ def load_intent_model(language: str, acts_dir: Path | str = Path("rubrics/acts")
         stamp = None
     if stamp is not None and stamp in _STAMPED and _STAMPED[stamp] in _MEMO:
         return _MEMO[_STAMPED[stamp]]
-    try:
-        raw = path.read_bytes()
-        for extra in batches:
-            raw += b"\n--- " + extra.name.encode() + b"\n" + extra.read_bytes()
-    except OSError:
-        raw = b""  # let load_examples report the unreadable file as a DataFileError
-    key = _cache_key(raw)
+    key = _cache_key(training_bytes(language, acts_dir))
     memo_key = (language, str(Path(acts_dir).resolve()), key)
     if stamp is not None:
         _STAMPED[stamp] = memo_key
