@@ -53,7 +53,10 @@ class MatchParams(Params):
     def hit(self, turn: AgentTurn) -> tuple[bool, tuple[int, int] | None]:
         """Does the turn show the behaviour, and where? A clause spoken with contempt earns
         nothing: the rhetorical "你找我有什么用？" is no open question, and a sneering turn
-        gets no credit from the acts the model saw in it."""
+        gets no credit from the acts the model saw in it. A keyword list shows nothing:
+        "您的意思是 因为 15元 24小时内 是不是？" restates, explains and commits to nothing."""
+        if turn.understanding is not None and turn.understanding.token_list:
+            return False, None
         scorn = _scornful_clauses(turn)
         # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open.
         void = scorn + _forbidden_word_spans(turn)
