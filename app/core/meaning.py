@@ -119,10 +119,12 @@ def span_in_negated_clause(u: Understanding | None, span: tuple[int, int] | None
 
 _ZH_REFUSAL = re.compile(r"[\u4e00-\u9fff]不了|不能|无法|没法|不给|不予|没用|做不到|办不到|不行[。！，,]?$|"
                          r"我(?:们)?(?:也|就|可)?不(?:会|能|想)?(?:跟您|和您|给您|帮您|为您|替您)?"
-                         r"(?:帮|办|退|安排|提交|处理|管|说|讲|告诉|解释|申请|设|弄|开通|取消|升级|负责|确认|教|登记)|"
+                         r"(?:帮|办|退|安排|提交|处理|管|说|讲|告诉|解释|申请|设|弄|开通|取消|升级|负责|确认|教|登记|建议|推荐)|"
                          r"(?:不会|不)(?:给您|帮您|为您)|"
                          # telling the caller not to take the step: "##21#您也别拨", "营业厅您也别去"
-                         r"(?:[您你](?:也|就|可|千万)?|也|就)(?:别|不要)(?!着急|急|担心|害怕|慌|客气|生气|介意|误会|紧张|挂|忘)")
+                         r"(?:[您你](?:也|就|可|千万)?|也|就)(?:别|不要)(?!着急|急|担心|害怕|慌|客气|生气|介意|误会|紧张|挂|忘)|"
+                         # ... or that the step is not needed: "指示灯也不用看", "5G频段也不用连"
+                         r"(?:也|就|都)不用(?!担心|着急|急|怕|客气|紧张)")
 _EN_REFUSAL = re.compile(r"\b(?:can't|cannot|won't|will not|unable to|not able to|refuse|no way|nothing)\b", re.IGNORECASE)
 
 
