@@ -146,6 +146,9 @@ class PresentParams(MatchParams):
     n: int = Field(1, ge=1, description="how many first (last) agent turns (window first_agent_turns / last_agent_turns)")
     event: EVENTS | None = Field(None, description="the event of window before/after")
     min_count: int = Field(1, ge=1, description="turns needed for full points; fewer give a share")
+    scale_by_required: bool = Field(False, description=(
+        "with fewer than half of the scenario's required resolution items done, earn in proportion to "
+        "them (confirming a result the call never delivered confirms nothing)"))
 
 
 def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
@@ -168,12 +171,19 @@ def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResu
     ev = [evidence(t.index, t.text, span) for t, span in hits]
     title = crit.title_for(ctx.lang)
     count = len(hits)
-    if count >= p.min_count:
-        return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, "present.ok", title=title, where=where(ctx.lang, [e.turn for e in ev])))]
     if count:
-        share = crit.points * count / p.min_count
-        fb = msg(ctx.lang, "present.partial", title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
-        return [_result(ctx, crit, share, crit.points, ev, fb)]
+        done = min(1.0, count / p.min_count)
+        key = "present.ok" if done >= 1 else "present.partial"
+        fb = msg(ctx.lang, key, title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
+        if p.scale_by_required:
+            required = [i for i in getattr(ctx.scenario, "resolution_items", ()) if i.required]
+            got = [i for i in required if any(i.done_by.match_span(t.text, t.acts, t.understanding) is not None
+                                              for t in ctx.agent)]
+            # Below half: the scorer may miss one step said in natural words, never most of them.
+            if required and len(got) < len(required) / 2:
+                done *= len(got) / len(required)
+                fb = f"{fb} {msg(ctx.lang, 'present.required_share', done=len(got), total=len(required))}"
+        return [_result(ctx, crit, crit.points * done, crit.points, ev, fb)]
     window = msg(ctx.lang, f"window.{p.window}", n=p.n, event=msg(ctx.lang, f"event.{p.event or 'verification'}"))
     return [_result(ctx, crit, 0.0, crit.points, [], msg(ctx.lang, "present.missing", title=title, window=window))]
 
