@@ -8,6 +8,7 @@ no effect beyond what the same words would score as ordinary speech.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -148,7 +149,9 @@ def refusal_cap(ctx: Context, results: list[CriterionResult]) -> list[CriterionR
         for i in idx:
             r = results[i]
             if r.score > 0:
-                out[i] = r.model_copy(update={"score": r.score * factor, "feedback": f"{r.feedback} {why}".strip()})
+                # Rounded down to 0.1, so the rounded criteria still add up to no more than the cap.
+                out[i] = r.model_copy(update={"score": math.floor(r.score * factor * 10 + 1e-9) / 10,
+                                              "feedback": f"{r.feedback} {why}".strip()})
     return out
 
 
