@@ -132,9 +132,25 @@ def test_refusal_cap_names_known_dimensions():
 
 # --- a result never delivered -------------------------------------------------------------
 
+def played(turns, state):
+    """Turns as a drill stores them: the simulated customer's state on each of her turns."""
+    return [{"speaker": sp, "text": tx, **({"meta": {"state": state}} if sp == "customer" else {})} for sp, tx in turns]
+
+
+IDLE = OPEN + [("agent", "好的，我看一下。"), ("customer", "然后呢？")] + CLOSE
+
+
 def test_confirming_a_result_never_delivered_earns_in_proportion_to_the_steps_done():
-    idle = billing(OPEN + [("agent", "好的，我看一下。"), ("customer", "然后呢？")] + CLOSE)
-    c = crit(idle, "confirm_result")
+    c = crit(billing(played(IDLE, "unfinished")), "confirm_result")
     assert c.score == 0 and "0 件" in c.feedback
-    done = billing(OPEN + [("agent", "我马上帮您退订彩铃，15元3个工作日内退回话费账户。"), ("customer", "好的。")] + CLOSE)
-    assert crit(done, "confirm_result").score == crit(done, "confirm_result").max > 0
+    done = played(OPEN + [("agent", "我马上帮您退订彩铃，15元3个工作日内退回话费账户。"), ("customer", "好的。")] + CLOSE,
+                  "resolved")
+    assert crit(billing(done), "confirm_result").score == crit(billing(done), "confirm_result").max > 0
+
+
+@pytest.mark.parametrize("turns", [played(IDLE, "resolved"), IDLE], ids=["customer-resolved", "imported-call"])
+def test_the_steps_read_alone_never_withhold_the_confirmation(turns):
+    """A customer who says she is helped, or a call with no customer state at all (an
+    imported recording): the scorer may have missed steps said in natural words."""
+    c = crit(billing(turns), "confirm_result")
+    assert c.score == c.max > 0

@@ -147,8 +147,13 @@ class PresentParams(MatchParams):
     event: EVENTS | None = Field(None, description="the event of window before/after")
     min_count: int = Field(1, ge=1, description="turns needed for full points; fewer give a share")
     scale_by_required: bool = Field(False, description=(
-        "with fewer than half of the scenario's required resolution items done, earn in proportion to "
-        "them (confirming a result the call never delivered confirms nothing)"))
+        "when the simulated customer ended the call unresolved (its state is none of `delivered_states`) "
+        "and fewer than half of the scenario's required resolution items were done, earn in proportion "
+        "to them: confirming a result the call never delivered confirms nothing"))
+    delivered_states: list[str] = Field(default_factory=list, description=(
+        "regexes of the customer's end states (turn meta `state`) in which a result was delivered"))
+
+    _states = field_validator("delivered_states")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
@@ -164,6 +169,16 @@ def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
     return ctx.agent
 
 
+def _undelivered(ctx: Context, delivered: list[str]) -> bool:
+    """Did the simulated customer end the call without a result (the last turn `meta`
+    state matches none of `delivered`)? An imported call carries no state: False, since the
+    scorer's reading of the steps alone may miss natural wording and is not trusted to
+    withhold the credit."""
+    state = next((t.meta["state"] for t in reversed(ctx.transcript.turns)
+                  if t.meta and isinstance(t.meta.get("state"), str)), None)
+    return state is not None and search(delivered, state) is None
+
+
 @kind("act_present", PresentParams)
 def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResult]:
     """Full points when `min_count` agent turns in the window show one of `acts` or match one of `patterns`."""
@@ -175,7 +190,7 @@ def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResu
         done = min(1.0, count / p.min_count)
         key = "present.ok" if done >= 1 else "present.partial"
         fb = msg(ctx.lang, key, title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
-        if p.scale_by_required:
+        if p.scale_by_required and _undelivered(ctx, p.delivered_states):
             required = [i for i in getattr(ctx.scenario, "resolution_items", ()) if i.required]
             got = [i for i in required if any(i.done_by.match_span(t.text, t.acts, t.understanding) is not None
                                               for t in ctx.agent)]
