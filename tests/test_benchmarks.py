@@ -116,3 +116,15 @@ def test_capacity_bench_tiny(cache_dir, results):
         assert (r[9] == "yes") == (errors == 0 and float(r[4].split()[0]) <= 1200)  # bound: latency + 1 s
     assert "SQLite file (WAL), production: **" in text and "SQLite file (WAL), sync4: **" in text
     assert "sqlite/production N=  1" in out
+
+
+def test_adversarial_bench(cache_dir, results):
+    run_bench("adversarial_bench.py", "--cache-dir", str(cache_dir), "--results", str(results))
+    text = section(results, "adversarial")
+    assert "Command: `python benchmarks/adversarial_bench.py --cache-dir" in text and "cores (nproc)" in text
+    groups, (everything,) = table_rows(text, "zh-CN") + table_rows(text, "en"), table_rows(text, "all")
+    assert len(groups) == 6  # two languages x keyword lists, comma lists, refusals
+    assert sum(int(g[2]) for g in groups) == int(everything[2]) > 0
+    assert max(float(g[3]) for g in groups) == float(everything[3])
+    for column in (5, 6):  # above the ceiling, resolved
+        assert sum(int(g[column]) for g in groups) == int(everything[column])

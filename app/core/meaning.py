@@ -93,17 +93,24 @@ def _amount_refused(clause: str, language: str) -> bool:
     return bool(re.search(r"\b(?:not|non)[- ]refundable\b|can(?:no|')t be refunded", clause, re.IGNORECASE))
 
 
+_NEGATOR = r"不|没|别|无|not|n't|never|no\b"
+
+
 def span_in_negated_clause(u: Understanding | None, span: tuple[int, int] | None, pattern: str = "") -> bool:
     """True when a regex hit at `span` sits in a clause that negates an action, so a
     pattern written for "退订彩铃" does not credit "我不会给您退订彩铃". Patterns that spell a
-    negation themselves are left alone."""
+    negation themselves are left alone, unless what they matched sits in a clause that
+    refuses something else as well: "合约影不影响我不跟您说" states nothing."""
     if u is None or span is None:
-        return False
-    if re.search(r"不|没|别|无|not|n't|never|no\b", pattern):
         return False
     c = u.clause_of(span[0])
     if c is None:
         return False
+    if re.search(_NEGATOR, pattern):
+        if not re.search(_NEGATOR, u.text[span[0]:span[1]]):
+            return False
+        rest = c.text[:max(0, span[0] - c.start)] + "，" + c.text[max(0, span[1] - c.start):]
+        return clause_refuses(rest, u.language)
     i = span[0] - c.start
     return _negated_before(c.text, i + 1, u.language) or (
         _negated_before(c.text, min(len(c.text), span[1] - c.start), u.language) and c.negated) or (
@@ -111,7 +118,13 @@ def span_in_negated_clause(u: Understanding | None, span: tuple[int, int] | None
 
 
 _ZH_REFUSAL = re.compile(r"[\u4e00-\u9fff]不了|不能|无法|没法|不给|不予|没用|做不到|办不到|不行[。！，,]?$|"
-                         r"我不(?:帮|办|退|安排|提交|处理|管)|(?:不会|不)(?:给您|帮您|为您)")
+                         r"我(?:们)?(?:也|就|可)?不(?:会|能|想)?(?:跟您|和您|给您|帮您|为您|替您)?"
+                         r"(?:帮|办|退|安排|提交|处理|管|说|讲|告诉|解释|申请|设|弄|开通|取消|升级|负责|确认|教|登记|建议|推荐)|"
+                         r"(?:不会|不)(?:给您|帮您|为您)|"
+                         # telling the caller not to take the step: "##21#您也别拨", "营业厅您也别去"
+                         r"(?:[您你](?:也|就|可|千万)?|也|就)(?:别|不要)(?!着急|急|担心|害怕|慌|客气|生气|介意|误会|紧张|挂|忘)|"
+                         # ... or that the step is not needed: "指示灯也不用看", "5G频段也不用连"
+                         r"(?:也|就|都)不用(?!担心|着急|急|怕|客气|紧张)")
 _EN_REFUSAL = re.compile(r"\b(?:can't|cannot|won't|will not|unable to|not able to|refuse|no way|nothing)\b", re.IGNORECASE)
 
 

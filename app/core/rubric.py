@@ -171,6 +171,16 @@ class AbsentCredit(Strict):
         "below it they earn in proportion (share / full_at)"))
 
 
+class RefusalCap(Strict):
+    """A call that refuses what the case requires (a required resolution item refused and
+    never done) cannot communicate well or show a good attitude, however courteous its
+    wording: a trainer marks the courteous refusal down with the rude one."""
+
+    share: float = Field(0.5, ge=0, le=1, description="the most a capped dimension can score, as a share of its max")
+    dimensions: list[str] = Field(default_factory=lambda: ["communication", "attitude"],
+                                  description="the dimensions capped (resolution already loses its other items)")
+
+
 class Rubric(Strict):
     id: str = Field(description="equals the file name without .yaml, e.g. standard-100")
     version: int = Field(ge=1, description="raise it whenever scoring changes; stored with every score")
@@ -183,6 +193,8 @@ class Rubric(Strict):
     judge: JudgeConfig = Field(default_factory=JudgeConfig)
     absent_credit: AbsentCredit | None = Field(
         None, description="earn act_absent credit in proportion to the rest of the call (None: always in full)")
+    refusal_cap: RefusalCap | None = Field(
+        None, description="cap these dimensions when the agent refuses a required resolution item (None: no cap)")
 
     _sha256: str = PrivateAttr("")
     _id = field_validator("id")(_ident(RUBRIC_ID_RE))
@@ -266,6 +278,9 @@ def check_rubric(rubric: Rubric, file: str) -> list[Fault]:
     if rubric.red_lines.contempt == "attitude_zero" and rubric.red_lines.contempt_dimension not in dims:
         faults.append(Fault(file, "red_lines.contempt_dimension",
                             f"unknown dimension {rubric.red_lines.contempt_dimension!r} (known: {', '.join(dims)})"))
+    for i, dim in enumerate(rubric.refusal_cap.dimensions if rubric.refusal_cap else ()):
+        if dim not in dims:
+            faults.append(Fault(file, f"refusal_cap.dimensions[{i}]", f"unknown dimension {dim!r} (known: {', '.join(dims)})"))
     for i, act in enumerate(rubric.red_lines.insult_acts):
         if act not in KNOWN_ACTS:
             faults.append(Fault(file, f"red_lines.insult_acts[{i}]", f"unknown act {act!r}"))

@@ -328,7 +328,12 @@ def is_token_list(text: str, language: str) -> bool:
             return len(bare) / len(frags) >= 0.6
         # Split by punctuation: six fragments mostly bare, or four with not one sentence
         # among them ("信号弱。高层。基站覆盖。工单。" is telegraphed keywords, not speech).
-        return (len(frags) >= 6 and len(bare) / len(frags) >= 0.75) or (len(frags) >= 4 and len(bare) == len(frags))
+        # A run of six or more comma-separated noun phrases with no word of speech in any
+        # ("身份证，营业厅，二次实名核验，24小时，不收解封费，举报") is a list too, whatever
+        # the phrases' length: speech that long ties its clauses with 我, 您, 的, 了 ...
+        listed = len(frags) >= 6 and not any(_zh_glue(f) or len(_CJK.findall(f)) > 7 for f in frags)
+        return listed or (len(frags) >= 5 and len(bare) / len(frags) >= 0.75) or (
+            len(frags) >= 4 and len(bare) == len(frags))
     tokens = re.findall(r"[A-Za-z']+|\d+(?:\.\d+)?", text.lower())
     if len(tokens) < 6:
         return False

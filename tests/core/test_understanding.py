@@ -28,8 +28,8 @@ _SC: dict[str, Scenario] = {}
 
 
 @pytest.fixture(scope="module")
-def zh(tmp_path_factory):
-    return load_intent_model("zh-CN", ROOT / "rubrics" / "acts", tmp_path_factory.mktemp("acts-cache"))
+def zh(cache_dir):
+    return load_intent_model("zh-CN", ROOT / "rubrics" / "acts", cache_dir)
 
 
 def scenario(sid: str) -> Scenario:
@@ -202,7 +202,7 @@ def test_a_usage_question_or_scam_warning_gets_no_id_digits(zh):
 ADVERSARIAL = {lang: yaml.safe_load((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
                for lang, name in (("zh-CN", "adversarial_turns.yaml"), ("en", "adversarial_turns.en.yaml"))}
 ADV_KINDS = ("keyword_list", "comma_list", "refusal")
-ADVERSARIAL_CEILING = 60.0
+ADVERSARIAL_CEILING = 40.0  # issue 12 item 7
 
 
 def scenario_in(lang: str, sid: str) -> Scenario:
@@ -232,9 +232,9 @@ def test_keyword_lists_and_refusals_never_resolve(request, lang, sid, kind, pers
     assert r["outcome"] != "resolved"
     required = {i.id for i in sc.resolution_items if i.required}
     assert not required <= set(r["state"]["resolution"])
-    # Scored offline as played: below the ratchet (issue 12 item 7 wants <= 40; on
-    # 2026-12-07 39 of 183 calls were above 40, the highest 58.5, refusal calls that state
-    # the facts right and close courteously). Lower it as the scorer improves.
+    # Scored offline as played, at or below 40 (issue 12 item 7): keyword lists earn
+    # nothing, a refused remedy caps communication and attitude, a result never delivered
+    # is not confirmed (tests/core/test_scoring_adversarial.py has each rule).
     total = score_transcript(make_transcript(sid, r["turns"]), sc, RUBRIC, model.analyse).total
     assert total <= ADVERSARIAL_CEILING, total
 
@@ -286,8 +286,8 @@ EN_LINES = [
 
 
 @pytest.fixture(scope="module")
-def en(tmp_path_factory):
-    return load_intent_model("en", ROOT / "rubrics" / "acts", tmp_path_factory.mktemp("acts-cache-en"))
+def en(cache_dir):
+    return load_intent_model("en", ROOT / "rubrics" / "acts", cache_dir)
 
 
 def test_english_ellipsis_and_refusal(en):

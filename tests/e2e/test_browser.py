@@ -155,9 +155,15 @@ def _row_total(page, href_end: str) -> str:
     return row.inner_text()
 
 
+def _shows(row_text: str, total: str, reason: str | None = None) -> bool:
+    """The list row shows `total` as a number of its own (and the trainer's reason, read
+    on the page, not in a tooltip)."""
+    return bool(re.search(rf"(?<![\d.]){re.escape(total)}(?![\d.])", row_text)) and (reason is None or reason in row_text)
+
+
 def test_adjusted_score_shows_everywhere(open_session, played):
-    """After the trainer's adjustment (previous test): the trainee's report, its PDF and
-    both roles' lists show the adjusted total, and the trainee reads the reason."""
+    """After the trainer's adjustment (previous test): the trainee's report, both roles'
+    PDFs and both roles' lists show the adjusted total and the trainer's reason."""
     if "report_url" not in played:
         pytest.fail("needs the drill the trainee's test played and the trainer adjusted")
     drill_id = played["id"]
@@ -170,10 +176,15 @@ def test_adjusted_score_shows_everywhere(open_session, played):
     trainer.goto(f"/trainer/drills/{drill_id}/report")
     expect(page.locator("#rp-total strong")).to_have_text(adjusted)
     expect(page.locator("#rp-review")).to_contain_text(REASON)
+    pdf = page.request.get(trainer.base_url + f"/trainer/drills/{drill_id}/transcript.pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    text = pdf_text(pdf.body())
+    assert f"{adjusted} /" in text and REASON in text, text[:400]
     trainer.goto("/trainer/")
-    assert re.search(rf"(?<![\d.]){re.escape(adjusted)}(?![\d.])", _row_total(page, f"/trainer/drills/{drill_id}/report"))
+    assert _shows(_row_total(page, f"/trainer/drills/{drill_id}/report"), adjusted, REASON)
     trainer.goto("/trainer/review")
-    assert re.search(rf"(?<![\d.]){re.escape(adjusted)} /", _row_total(page, f"/trainer/review/{drill_id}"))
+    row = _row_total(page, f"/trainer/review/{drill_id}")
+    assert _shows(row, f"{adjusted} /", REASON) and _shows(row, machine)  # the machine's total in its own column
     trainer.check("trainer pages")
 
     trainee = open_session("trainee")
@@ -188,7 +199,7 @@ def test_adjusted_score_shows_everywhere(open_session, played):
     text = pdf_text(pdf.body())
     assert f"{adjusted} /" in text and REASON in text, text[:400]
     trainee.goto("/trainee/")
-    assert re.search(rf"(?<![\d.]){re.escape(adjusted)} /", _row_total(page, f"/trainee/drills/{drill_id}/report"))
+    assert _shows(_row_total(page, f"/trainee/drills/{drill_id}/report"), f"{adjusted} /", REASON)
     trainee.check("trainee pages")
 
 
@@ -218,18 +229,46 @@ def test_drill_with_hints_shows_one_total_everywhere(open_session):
     total = page.locator("#rp-total strong").inner_text()
     expect(page.locator(".hint-penalty strong")).to_contain_text(f"{total} /")
     expect(page.locator(".rp-breakdown")).to_contain_text("−4")  # two hints at 2 points
-    pdf = page.request.get(s.base_url + f"/trainee/drills/{drill_id}/transcript.pdf")
-    assert f"{total} /" in pdf_text(pdf.body())
-    s.goto("/trainee/")
-    assert re.search(rf"(?<![\d.]){re.escape(total)} /", _row_total(page, f"/trainee/drills/{drill_id}/report"))
-    s.check("trainee pages")
-
     trainer = open_session("trainer")
-    trainer.goto(f"/trainer/drills/{drill_id}/report")
-    expect(trainer.page.locator("#rp-total strong")).to_have_text(total)
-    trainer.goto("/trainer/review")
-    assert re.search(rf"(?<![\d.]){re.escape(total)} /", _row_total(trainer.page, f"/trainer/review/{drill_id}"))
-    trainer.check("trainer pages")
+    _one_total_everywhere(s, trainer, drill_id, total)
+
+    # The trainer adjusts the hinted drill: the adjustment comes first, the hint penalty
+    # last (drill_score.current_score), and every page shows that one total and the reason.
+    reason = "浏览器测试：提示扣分之后仍按调整后的分数计"
+    tp = trainer.page
+    trainer.goto(f"/trainer/review/{drill_id}")
+    inputs = tp.locator("input[name^='criterion-']")
+    box = next(inputs.nth(i) for i in range(inputs.count()) if float(inputs.nth(i).input_value()) >= 1)
+    box.fill(f"{float(box.input_value()) - 1:g}")
+    tp.fill("textarea[name=reason]", reason)
+    with tp.expect_navigation():
+        tp.click("#review form [name=submit]")
+    expect(tp.locator(".flash-success")).to_be_visible()
+    reviewed = float(tp.locator("#adjusted-total").inner_text())
+    adjusted = tp.locator("#current-total").inner_text()
+    assert float(adjusted) == pytest.approx(max(0.0, reviewed - 4)) and float(adjusted) != float(total)
+    _one_total_everywhere(s, trainer, drill_id, adjusted, reason)
+
+
+def _one_total_everywhere(trainee, trainer, drill_id: int, total: str, reason: str | None = None) -> None:
+    """Both roles' report pages, PDFs and lists show `total` (and `reason`, when given)."""
+    for who, report, lists in ((trainee, f"/trainee/drills/{drill_id}/report", ["/trainee/"]),
+                               (trainer, f"/trainer/drills/{drill_id}/report", ["/trainer/", "/trainer/review"])):
+        page = who.page
+        who.goto(report)
+        expect(page.locator("#rp-total strong")).to_have_text(total)
+        if reason:
+            expect(page.locator("#rp-review")).to_contain_text(reason)
+        pdf = page.request.get(who.base_url + report.removesuffix("report") + "transcript.pdf")
+        assert pdf.ok and pdf.body().startswith(b"%PDF")
+        text = pdf_text(pdf.body())
+        assert f"{total} /" in text and (reason is None or reason in text), text[:400]
+        for url in lists:
+            who.goto(url)
+            link = f"/trainer/review/{drill_id}" if url == "/trainer/review" else report
+            assert _shows(_row_total(page, link), total, reason), (url, _row_total(page, link))
+        who.check(report)
+
 
 def test_hr_exports_csv_and_opens_a_certificate(open_session, live_server):
     s = open_session("hr")

@@ -53,7 +53,10 @@ class MatchParams(Params):
     def hit(self, turn: AgentTurn) -> tuple[bool, tuple[int, int] | None]:
         """Does the turn show the behaviour, and where? A clause spoken with contempt earns
         nothing: the rhetorical "你找我有什么用？" is no open question, and a sneering turn
-        gets no credit from the acts the model saw in it."""
+        gets no credit from the acts the model saw in it. A keyword list shows nothing:
+        "您的意思是 因为 15元 24小时内 是不是？" restates, explains and commits to nothing."""
+        if turn.understanding is not None and turn.understanding.token_list:
+            return False, None
         scorn = _scornful_clauses(turn)
         # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open.
         void = scorn + _forbidden_word_spans(turn)
@@ -143,6 +146,14 @@ class PresentParams(MatchParams):
     n: int = Field(1, ge=1, description="how many first (last) agent turns (window first_agent_turns / last_agent_turns)")
     event: EVENTS | None = Field(None, description="the event of window before/after")
     min_count: int = Field(1, ge=1, description="turns needed for full points; fewer give a share")
+    scale_by_required: bool = Field(False, description=(
+        "when the simulated customer ended the call unresolved (its state is none of `delivered_states`) "
+        "and fewer than half of the scenario's required resolution items were done, earn in proportion "
+        "to them: confirming a result the call never delivered confirms nothing"))
+    delivered_states: list[str] = Field(default_factory=list, description=(
+        "regexes of the customer's end states (turn meta `state`) in which a result was delivered"))
+
+    _states = field_validator("delivered_states")(classmethod(lambda cls, v: _check_patterns(v)))
 
 
 def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
@@ -158,6 +169,16 @@ def _in_window(ctx: Context, p: PresentParams) -> list[AgentTurn]:
     return ctx.agent
 
 
+def _undelivered(ctx: Context, delivered: list[str]) -> bool:
+    """Did the simulated customer end the call without a result (the last turn `meta`
+    state matches none of `delivered`)? An imported call carries no state: False, since the
+    scorer's reading of the steps alone may miss natural wording and is not trusted to
+    withhold the credit."""
+    state = next((t.meta["state"] for t in reversed(ctx.transcript.turns)
+                  if t.meta and isinstance(t.meta.get("state"), str)), None)
+    return state is not None and search(delivered, state) is None
+
+
 @kind("act_present", PresentParams)
 def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResult]:
     """Full points when `min_count` agent turns in the window show one of `acts` or match one of `patterns`."""
@@ -165,12 +186,19 @@ def act_present(ctx: Context, crit: Any, p: PresentParams) -> list[CriterionResu
     ev = [evidence(t.index, t.text, span) for t, span in hits]
     title = crit.title_for(ctx.lang)
     count = len(hits)
-    if count >= p.min_count:
-        return [_result(ctx, crit, crit.points, crit.points, ev, msg(ctx.lang, "present.ok", title=title, where=where(ctx.lang, [e.turn for e in ev])))]
     if count:
-        share = crit.points * count / p.min_count
-        fb = msg(ctx.lang, "present.partial", title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
-        return [_result(ctx, crit, share, crit.points, ev, fb)]
+        done = min(1.0, count / p.min_count)
+        key = "present.ok" if done >= 1 else "present.partial"
+        fb = msg(ctx.lang, key, title=title, count=count, need=p.min_count, where=where(ctx.lang, [e.turn for e in ev]))
+        if p.scale_by_required and _undelivered(ctx, p.delivered_states):
+            required = [i for i in getattr(ctx.scenario, "resolution_items", ()) if i.required]
+            got = [i for i in required if any(i.done_by.match_span(t.text, t.acts, t.understanding) is not None
+                                              for t in ctx.agent)]
+            # Below half: the scorer may miss one step said in natural words, never most of them.
+            if required and len(got) < len(required) / 2:
+                done *= len(got) / len(required)
+                fb = f"{fb} {msg(ctx.lang, 'present.required_share', done=len(got), total=len(required))}"
+        return [_result(ctx, crit, crit.points * done, crit.points, ev, fb)]
     window = msg(ctx.lang, f"window.{p.window}", n=p.n, event=msg(ctx.lang, f"event.{p.event or 'verification'}"))
     return [_result(ctx, crit, 0.0, crit.points, [], msg(ctx.lang, "present.missing", title=title, window=window))]
 

@@ -8,6 +8,7 @@ no effect beyond what the same words would score as ordinary speech.
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -125,6 +126,35 @@ def refused_remedy(ctx: Context, results: list[CriterionResult]) -> list[Criteri
             for r in results]
 
 
+def refusal_cap(ctx: Context, results: list[CriterionResult]) -> list[CriterionResult]:
+    """With `refusal_cap` in the rubric and a required resolution item refused (and never
+    done), each capped dimension scores at most `share` of its max: its positive results
+    shrink in proportion, saying why. Penalties are left as they are."""
+    cfg = ctx.rubric.refusal_cap
+    if cfg is None or not ctx.refusals:
+        return results
+    turns = sorted({t for t, _, _ in ctx.refusals})
+    out = list(results)
+    for dim in ctx.rubric.dimensions:
+        if dim.id not in cfg.dimensions:
+            continue
+        idx = [i for i, r in enumerate(results) if r.dimension == dim.id]
+        cap = dim.max * cfg.share
+        raw = sum(results[i].score for i in idx)
+        positive = sum(results[i].score for i in idx if results[i].score > 0)
+        if raw <= cap or positive <= 0:
+            continue
+        factor = max(0.0, (positive - (raw - cap)) / positive)
+        why = msg(ctx.lang, "refusal.capped", where=where(ctx.lang, turns), share=f"{cfg.share * 100:.0f}")
+        for i in idx:
+            r = results[i]
+            if r.score > 0:
+                # Rounded down to 0.1, so the rounded criteria still add up to no more than the cap.
+                out[i] = r.model_copy(update={"score": math.floor(r.score * factor * 10 + 1e-9) / 10,
+                                              "feedback": f"{r.feedback} {why}".strip()})
+    return out
+
+
 def tally(rubric: Rubric, results: list[CriterionResult] | tuple[CriterionResult, ...]) -> tuple[dict[str, DimensionScore], float]:
     """Dimension scores and the total from (already rounded) criterion results.
 
@@ -177,6 +207,7 @@ def score_transcript(transcript: Transcript, scenario: ScenarioBase, rubric: Rub
     results = attitude_zero(ctx, results)
     flags = red_line_flags(ctx)
     results = earned_absent_credit(ctx, refused_remedy(ctx, no_credit_from_red_lines(ctx, redistribute(results), flags)))
+    results = refusal_cap(ctx, results)
     results = [r.model_copy(update={"score": round1(r.score), "max": round1(r.max)}) for r in results]
     dimensions, total = tally(rubric, results)
     return apply_veto(rubric, ScoreReport(
