@@ -25,7 +25,7 @@ def home():
     language = content_language()
     view = progress.trainee_progress(current_user, language)
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
-                                    "skills": _("Skill mastery over your last drills"),
+                                    "skills": _("Weakest criteria over your last drills (share of points)"),
                                     "empty": _("No scored drills yet"), "percent": "%"})
     # The scenarios offered are the centre's (CENTRE_LANGUAGE), whatever language the pages are in.
     return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),

@@ -1,0 +1,52 @@
+"""The coaching loop's pages (issue 15 item 3): the report's three things to fix first,
+the trainer's page per trainee (reachable only for the trainer's own cohort trainees)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import Cohort
+from app.services import scoring
+from app.services.score_report import build_report
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
+BAD = DATA / "billing_complaint.bad.json"
+
+
+@pytest.fixture
+def cohort(app, make_user):
+    trainer = make_user("trainer", username="coach")
+    group = Cohort(name="一班", trainer_id=trainer.id)
+    db.session.add(group)
+    db.session.commit()
+    trainee = make_user("trainee", username="xiaowang", display_name="小王", cohort=group)
+    return trainer, trainee
+
+
+def imported(trainee, path=BAD):
+    return scoring.import_transcript(path.read_bytes(), path.name, trainee, trainee=trainee)
+
+
+def test_the_report_opens_with_three_things_to_fix_first(client, auth, cohort):
+    _, trainee = cohort
+    drill = imported(trainee)
+    view = build_report(drill, "zh-CN")
+    assert len(view.fix_first) == 3
+    assert auth.login(trainee.username).status_code == 302
+    page = client.get(f"/trainee/drills/{drill.id}/report").get_data(as_text=True)
+    main = page.split('class="rp-main"', 1)[1]
+    # First in the report body, before the flags and the total.
+    assert main.index("先改这三点") < main.index("rp-flags") < main.index("rp-total")
+    section = main.split('id="rp-fixfirst"', 1)[1].split("</section>", 1)[0]
+    assert section.count('class="rp-fix"') == 3
+    for f in view.fix_first:
+        assert f.title in section
+        if f.better:
+            assert f.better in section
+        if f.turn is not None:
+            assert f'href="#turn-{f.turn}"' in section
+    # a model line of this scenario, not only the rubric's generic ones
+    own = drill.scenario_version.data["criterion_tips"]
+    assert any(f.better == (own.get(f.criterion_id) or {}).get("model") for f in view.fix_first)
