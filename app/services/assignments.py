@@ -232,7 +232,7 @@ def _progress(assignment: Assignment, user: User, now: datetime, released_only: 
             "overdue": bool(due and due < now and not passed)}
 
 
-def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
+def assignments_for_trainee(user, include_inactive: bool = False, released_only: bool = True) -> list[dict]:
     """The trainee's assignments (via their cohort or chosen by name), soonest due first
     (no due date last). Each item is a plain dict:
 
@@ -250,7 +250,9 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
                                         # a red-line flag reached the pass mark
          "overdue": bool}               # due date passed and not passed
 
-    Only active assignments unless `include_inactive`. Reads only; commits nothing.
+    Only active assignments unless `include_inactive`; attempts whose report is held
+    back count only when `released_only` is false (the trainer's view). Reads only;
+    commits nothing.
     """
     reach = [AssignmentTarget.user_id == user.id]
     if user.cohort_id:
@@ -265,7 +267,8 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
     for a in db.session.scalars(q):
         item = {"assignment": a, "id": a.id, "title": a.title, "scenario_ids": list(a.scenario_ids), "mode": a.mode,
                 "due_at": _aware(a.due_at), "min_attempts": a.min_attempts, "pass_mark": a.pass_mark}
-        item.update(_progress(a, user, now, released_only=True))
+        item.update(_progress(a, user, now, released_only=released_only))
+        item["active"] = a.active
         out.append(item)
     far = datetime.max.replace(tzinfo=timezone.utc)
     return sorted(out, key=lambda i: (i["due_at"] or far, i["id"]))

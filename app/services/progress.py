@@ -130,11 +130,13 @@ class Progress:
         return not self.recent
 
 
-def scored_drills(user, limit: int = HISTORY) -> list[ScoredDrill]:
-    """The trainee's ended, scored drills with a released report, newest first."""
-    drills = db.session.scalars(
-        select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended", Drill.report_released.is_(True))
-        .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))
+def scored_drills(user, limit: int = HISTORY, released_only: bool = True) -> list[ScoredDrill]:
+    """The trainee's ended, scored drills, newest first: only those with a released report
+    unless `released_only` is false (the trainer's view)."""
+    q = select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended")
+    if released_only:
+        q = q.where(Drill.report_released.is_(True))
+    drills = db.session.scalars(q.order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))
     out = []
     for drill in drills:
         score = latest_score(drill)
@@ -248,10 +250,11 @@ def _weakest(skills: list[Skill], scenario_titles: dict[str, str]) -> Weakest | 
     return None
 
 
-def trainee_progress(user, language: str, zone_name: str | None = None) -> Progress:
+def trainee_progress(user, language: str, zone_name: str | None = None, released_only: bool = True) -> Progress:
     """Everything the trainee's home (and the trainer's page on the trainee) shows about
     their progress. No history gives empty lists and no weakest skill. Dates are in
-    `zone_name` (default: the centre's, CENTRE_TIMEZONE)."""
+    `zone_name` (default: the centre's, CENTRE_TIMEZONE). `released_only` false counts
+    reports held back from the trainee too (for the trainer)."""
     from app.services.drills import find_scenario, scenarios_in
 
     scenario_titles = {s.id: s.title for s in scenarios_in(language)}
@@ -259,10 +262,10 @@ def trainee_progress(user, language: str, zone_name: str | None = None) -> Progr
         from flask import current_app
 
         zone_name = current_app.config.get("CENTRE_TIMEZONE") or "UTC"
-    history = scored_drills(user)
+    history = scored_drills(user, released_only=released_only)
     dims, labels, series = _dimension_series(history, language, zone_name)
     skills = _skills(history, language)
-    assignments = assignments_for_trainee(user)
+    assignments = assignments_for_trainee(user, include_inactive=not released_only, released_only=released_only)
     for item in assignments:
         # (id, scenario model or None when the file is gone) in the assignment's language
         item["scenarios"] = [(s, find_scenario(s, item["assignment"].language)) for s in item["scenario_ids"]]

@@ -42,7 +42,7 @@ REACHABLE = {
                 r"/trainee/start/\w+$", r"/trainee/drills/\d+/report$"],
     "trainer": [r"/trainer/review$", r"/trainer/review/\d+$", r"/trainer/marking/$", r"/trainer/assignments$",
                 r"/trainer/assignments/new$", r"/trainer/upload$", r"/trainer/analytics$", r"/trainer/library$",
-                r"/trainer/drills/\d+/report$"],
+                r"/trainer/drills/\d+/report$", r"/trainer/trainees/\d+$"],
     "hr": [r"/hr/runs$", r"/hr/people/\d+$", r"/hr/drills/\d+/report$"],
     "admin": [r"/admin/cohorts$", r"/admin/users/new$", r"/admin/users/\d+$", r"/admin/audit$"],
 }

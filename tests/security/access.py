@@ -76,6 +76,7 @@ trainer.library_scenario         GET     login     403      ok       403      40
 trainer.marking                  GET     login     403      ok       403      403
 trainer.mark                     POST    login     403      ok       403      403
 trainer.suggest                  POST    login     403      ok       403      403
+trainer.trainee                  GET     login     403      ok       403      403
 
 hr.home                          GET     login     403      403      ok       403
 hr.person                        GET     login     403      403      ok       403
@@ -127,6 +128,7 @@ OWNERSHIP = {
     ("trainer.mark", "answer_id"): "scoped",
     ("trainer.suggest", "answer_id"): "scoped",
     ("trainer.assignment_deactivate", "assignment_id"): "scoped",
+    ("trainer.trainee", "user_id"): "scoped",  # only trainees of the trainer's cohorts
     # HR: everyone's certification evidence, read-only.
     ("hr.person", "user_id"): "global",
     ("hr.drill_report", "drill_id"): "global",

@@ -50,3 +50,29 @@ def test_the_report_opens_with_three_things_to_fix_first(client, auth, cohort):
     # a model line of this scenario, not only the rubric's generic ones
     own = drill.scenario_version.data["criterion_tips"]
     assert any(f.better == (own.get(f.criterion_id) or {}).get("model") for f in view.fix_first)
+
+
+def test_trainer_page_per_trainee_shows_history_trend_weakest_adjustments_assignments(client, auth, cohort):
+    from app.models import Score
+    from app.services import assignments as assign
+    from app.services import review
+
+    trainer, trainee = cohort
+    drill = imported(trainee)
+    score = scoring.latest_score(drill)
+    review.adjust(score, trainer, [("criterion", "restate", 3.0)], "复述了一半，给部分分", score.revision or 0)
+    a = assign.create_assignment(trainer, assign.AssignmentSpec(
+        title="账单投诉周练", scenario_ids=["billing_complaint"], language="zh-CN", cohort_ids=[trainee.cohort_id]))
+    assert auth.login(trainer.username).status_code == 302
+    home = client.get("/trainer/").get_data(as_text=True)
+    assert f'href="/trainer/trainees/{trainee.id}"' in home  # linked from the trainer's lists
+    r = client.get(f"/trainer/trainees/{trainee.id}")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "小王" in page and f'/trainer/drills/{drill.id}/report' in page  # history
+    assert "<svg" in page  # trend
+    assert "复述确认需求" in page and "复述了一半，给部分分" in page  # adjustment by name, with its reason
+    section = page.split("tp-assignments", 1)[1].split("</section>", 1)[0]
+    assert "账单投诉周练" in section and "未开始" in section, section  # the assignment and its state
+    for raw in ("restate", "knowledge_points", "verify_before_account"):
+        assert f">{raw}<" not in page
