@@ -52,6 +52,7 @@ class User(UserMixin, db.Model):
     cohort_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[Optional[str]] = mapped_column(String(8))
+    email: Mapped[Optional[str]] = mapped_column(String(254))  # notices are e-mailed here when SMTP is set up
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Part of every session's user id (get_id): raising it ends all the user's sessions at
     # once, wherever a copy of the cookie lives (logout, password, role or status change).

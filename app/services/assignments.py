@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import Assignment, AssignmentTarget, Cohort, Drill, User
 from app.models.base import utcnow
-from app.services import audit, content
+from app.services import audit, content, notifications
 from app.services.review import N_, ShownError
 from app.services.drill_score import current_score
 from app.services.locks import lock_user
@@ -137,7 +137,9 @@ def create_assignment(trainer, spec: AssignmentSpec) -> Assignment:
     db.session.flush()
     audit.record("assignment_created", trainer, f"assignment:{a.id}", title=a.title, scenarios=a.scenario_ids,
                  mode=a.mode, cohorts=sorted(set(spec.cohort_ids)), users=sorted(set(spec.user_ids)))
+    notifications.assignment_given(a)
     db.session.commit()
+    notifications.deliver_email()
     return a
 
 

@@ -96,6 +96,12 @@ admin.cohorts                    GET     login     403      403      403      ok
 admin.cohorts                    POST    login     403      403      403      ok
 admin.audit_log                  GET     login     403      403      403      ok
 
+# every role: its own notifications (the list, opening one, marking all read, its own e-mail address)
+notices.index                    GET     login     ok       ok       ok       ok
+notices.open_one                 POST    login     ok       ok       ok       ok
+notices.read_all                 POST    login     ok       ok       ok       ok
+notices.email                    POST    login     ok       ok       ok       ok
+
 # public: anyone checks a certificate by its code (the world's "code" value names none: 404)
 verify.form                      GET     ok        ok       ok       ok       ok
 verify.check                     GET     404       404      404      404      404
