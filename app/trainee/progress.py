@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.i18n import centre_language, content_language
-from app.services import drills, hints, progress
+from app.services import drills, hints, notifications, progress
 from app.services.drills import DrillError
 from app.trainee.messages import hint_text, message_for
 from app.trainee.routes import bp
@@ -23,6 +23,7 @@ def _penalty() -> float:
 @bp.route("/")
 def home():
     language = content_language()
+    notifications.due_soon(current_user)  # no scheduler: a due date is noticed when the trainee looks
     view = progress.trainee_progress(current_user, language)
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
                                     "skills": _("Weakest criteria over your last drills (share of points)"),

@@ -1,9 +1,10 @@
-"""in-app notifications, and an e-mail address per user for them
+"""in-app notifications, an e-mail address per user for them, and the leaderboard opt-in
 
 Assignments given or falling due, reports released and reviews done were heard about
 only by looking. A notification row per person and event (unique per person and key,
 so one falling-due notice however many requests notice it), read or not; users get an
-optional e-mail address the notices also go to when SMTP is configured.
+optional e-mail address the notices also go to when SMTP is configured, and a choice
+(off by default) to appear on their cohort's leaderboard.
 
 Revision ID: 0008
 Revises: 0007
@@ -43,10 +44,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notifications_created_at'), ['created_at'], unique=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column('leaderboard_opt_in', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('leaderboard_opt_in')
         batch_op.drop_column('email')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_created_at'))

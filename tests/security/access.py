@@ -51,6 +51,8 @@ trainee.cert_results             GET     login     ok       403      403      40
 trainee.cert_drill               POST    login     ok       403      403      403
 trainee.cert_case                POST    login     ok       403      403      403
 trainee.cert_finish              POST    login     ok       403      403      403
+trainee.leaderboard_page         GET     login     ok       403      403      403
+trainee.leaderboard_opt          POST    login     ok       403      403      403
 
 trainer.home                     GET     login     403      ok       403      403
 trainer.drill_report             GET     login     403      ok       403      403
