@@ -76,3 +76,18 @@ def test_trainer_page_per_trainee_shows_history_trend_weakest_adjustments_assign
     assert "账单投诉周练" in section and "未开始" in section, section  # the assignment and its state
     for raw in ("restate", "knowledge_points", "verify_before_account"):
         assert f">{raw}<" not in page
+
+
+def test_the_pdf_report_opens_with_them_too(client, auth, cohort):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    _, trainee = cohort
+    drill = imported(trainee)
+    view = build_report(drill, "zh-CN")
+    assert auth.login(trainee.username).status_code == 302
+    r = client.get(f"/trainee/drills/{drill.id}/transcript.pdf")
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(r.data)).pages).replace("\n", "")
+    assert "先改这三点" in text
+    assert text.index("先改这三点") < text.index(view.fix_first[0].title.replace(" ", "")[:4]) < text.index("总分")
