@@ -138,3 +138,12 @@ def test_no_smtp_or_a_refusing_server_sends_nothing_and_breaks_nothing(app, coho
         app.config.update(SMTP_PORT=smtp.port)
         assert notifications.deliver_email() == 2
     assert len(smtp.messages) == 2
+
+
+def test_the_cron_command_notices_due_dates(runner, cohort):
+    trainer, trainee, _ = cohort
+    assign.create_assignment(trainer, spec(trainee.cohort_id, due_at=utcnow() + timedelta(hours=3)))
+    result = runner.invoke(args=["notifications", "due"])
+    assert result.exit_code == 0 and "1 due-soon notices" in result.output, result.output
+    assert runner.invoke(args=["notifications", "due"]).output.startswith("0 due-soon")
+    assert [k for k, _ in kinds(trainee)] == ["assignment_due", "assignment_given"]
