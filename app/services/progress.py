@@ -149,17 +149,23 @@ def scored_drills(user, limit: int = HISTORY, released_only: bool = True) -> lis
 
 
 def drill_labels(moments: list, zone_name: str) -> list[str]:
-    """Axis labels for drills at `moments` (stored UTC), in the centre's time zone:
-    "12-07", with the time ("12-07 09:15") on every drill of a day that has several, and
-    numbered ("12-07 09:15 (2)") when even the minute repeats, so no two labels are equal."""
-    days = [local(m, zone_name).strftime("%m-%d") for m in moments]
-    labels = [local(m, zone_name).strftime("%m-%d %H:%M") if days.count(d) > 1 else d
-              for m, d in zip(moments, days)]
-    seen: dict[str, int] = {}
+    """Axis labels for drills at `moments` (stored UTC), in the centre's time zone, never
+    two alike: "12-07"; with the time ("12-07 09:15") for the drills of a day that has
+    several; numbered within their day ("12-07 #2") when the minute repeats too. Short
+    enough for the chart's tick width (about 11 characters)."""
+    at = [local(m, zone_name) for m in moments]
+    days = [a.strftime("%m-%d") for a in at]
+    minutes = [a.strftime("%m-%d %H:%M") for a in at]
+    ordinal: dict[str, int] = {}
     out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if labels.count(label) == 1 else f"{label} ({seen[label]})")
+    for day, minute in zip(days, minutes):
+        ordinal[day] = ordinal.get(day, 0) + 1
+        if days.count(day) == 1:
+            out.append(day)
+        elif all(minutes.count(x) == 1 for x, d in zip(minutes, days) if d == day):
+            out.append(minute)
+        else:
+            out.append(f"{day} #{ordinal[day]}")
     return out
 
 
