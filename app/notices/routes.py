@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.decorators import blueprint_roles
 from app.extensions import db
@@ -21,7 +22,10 @@ def _unread():
     """`notice_count` for the nav's bell: one COUNT per page for a logged-in person."""
     if not getattr(current_user, "is_authenticated", False):
         return {"notice_count": 0}
-    return {"notice_count": notifications.unread_count(current_user)}
+    try:
+        return {"notice_count": notifications.unread_count(current_user)}
+    except SQLAlchemyError:  # an error page about a failed transaction must still render
+        return {"notice_count": 0}
 
 
 @bp.route("/notifications")
