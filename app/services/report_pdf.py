@@ -56,7 +56,7 @@ def _fix_first(view, st) -> list:
     for i, f in enumerate(view.fix_first, 1):
         out.append(_p(f"{i}. {f.title} · " + _("lost %(points)s points", points=_num(f.lost)), st["base"]))
         if f.turn is not None:
-            out.append(_p(f"[{f.turn}] {_('You said')}: “{f.quote or f.line}”", st["small"]))
+            out.append(_p(f"[{f.turn}] {_('Said in the call')}: “{f.quote or f.line}”", st["small"]))
         else:
             out.append(_p(_("Not done anywhere in the call."), st["small"]))
         if f.tip:
