@@ -71,7 +71,8 @@ def _score_part(view, st) -> list:
     # default, that would reference an unembedded Helvetica.
     cell_font = ("FONTNAME", (0, 0), (-1, -1), pdf_font())
     cur = view.current
-    out = _fix_first(view, st) + [_p(_("Total: %(total)s / %(max)s", total=_num(cur.total), max=_num(cur.max_total)), st["h2"])]
+    out = _fix_first(view, st)
+    out.append(_p(_("Total: %(total)s / %(max)s", total=_num(cur.total), max=_num(cur.max_total)), st["h2"]))
     if cur.adjusted or cur.hint_penalty:
         parts = [f"{_('Machine score')} {_num(cur.machine_total)}"]
         if cur.adjusted:

@@ -68,7 +68,8 @@ def _adjustments(trainee: User, language: str) -> list[AdjustmentView]:
         if "." in adj.target_id:  # an expanded item: name the scenario's item too
             item = adj.target_id.split(".", 1)[1]
             data = drill.scenario_version.data or {}
-            texts = {p.get("id"): p.get("text") for k in ("knowledge_points", "resolution_items") for p in data.get(k, [])}
+            texts = {p.get("id"): p.get("text")
+                     for k in ("knowledge_points", "resolution_items") for p in data.get(k, [])}
             title = f"{title}: {texts.get(item) or item}"
         reviewer = db.session.get(User, adj.reviewer_id)
         out.append(AdjustmentView(drill, adj.created_at, reviewer.display_name if reviewer else "—", title,
@@ -81,4 +82,5 @@ def trainee_page(trainee: User, language: str) -> TraineePage:
     drills = db.session.scalars(select(Drill).where(Drill.trainee_id == trainee.id)
                                 .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(HISTORY)).all()
     return TraineePage(trainee=trainee, progress=trainee_progress(trainee, language, released_only=False),
-                       history=with_current([(d, latest_score(d)) for d in drills]), adjustments=_adjustments(trainee, language))
+                       history=with_current([(d, latest_score(d)) for d in drills]),
+                       adjustments=_adjustments(trainee, language))

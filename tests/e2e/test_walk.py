@@ -38,7 +38,8 @@ HOMES = {"trainee": "/trainee/", "trainer": "/trainer/", "hr": "/hr/", "admin": 
 
 # Each role's pages (URL patterns) and the most clicks from home each may take.
 REACHABLE = {
-    "trainee": [r"/notifications$", r"/trainee/certification/$", r"/trainee/certification/core$", r"/trainee/certification/core/exam$",
+    "trainee": [r"/notifications$", r"/trainee/leaderboard$", r"/trainee/certification/$",
+                r"/trainee/certification/core$", r"/trainee/certification/core/exam$",
                 r"/trainee/start/\w+$", r"/trainee/drills/\d+/report$"],
     "trainer": [r"/notifications$", r"/trainer/review$", r"/trainer/review/\d+$", r"/trainer/marking/$", r"/trainer/assignments$",
                 r"/trainer/assignments/new$", r"/trainer/upload$", r"/trainer/analytics$", r"/trainer/library$",

@@ -59,8 +59,9 @@ def test_a_given_assignment_notifies_each_trainee_it_reaches_once(app, cohort):
 
 def test_due_within_24_hours_is_noticed_once_and_not_when_passed_or_later(cohort):
     trainer, trainee, _ = cohort
-    soon = assign.create_assignment(trainer, spec(trainee.cohort_id, title="明天截止", due_at=utcnow() + timedelta(hours=10)))
-    later = assign.create_assignment(trainer, spec(trainee.cohort_id, title="后天截止", due_at=utcnow() + timedelta(hours=30)))
+    hours = lambda n: utcnow() + timedelta(hours=n)  # noqa: E731
+    soon = assign.create_assignment(trainer, spec(trainee.cohort_id, title="明天截止", due_at=hours(10)))
+    later = assign.create_assignment(trainer, spec(trainee.cohort_id, title="后天截止", due_at=hours(30)))
     assert notifications.due_soon(trainee) == 1
     assert notifications.due_soon(trainee) == 0  # a second look makes no second notice
     due = [s for k, s in kinds(trainee) if k == "assignment_due"]

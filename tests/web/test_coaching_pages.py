@@ -60,7 +60,8 @@ def test_trainer_page_per_trainee_shows_history_trend_weakest_adjustments_assign
     trainer, trainee = cohort
     drill = imported(trainee)
     score = scoring.latest_score(drill)
-    review.adjust(score, trainer, [("criterion", "restate", 3.0)], "复述了一半，给部分分", score.revision or 0)
+    review.adjust(score, trainer, [("criterion", "restate", 3.0)], "复述了一半，给部分分",
+                  score.revision or 0)
     a = assign.create_assignment(trainer, assign.AssignmentSpec(
         title="账单投诉周练", scenario_ids=["billing_complaint"], language="zh-CN", cohort_ids=[trainee.cohort_id]))
     assert auth.login(trainer.username).status_code == 302
@@ -91,3 +92,21 @@ def test_the_pdf_report_opens_with_them_too(client, auth, cohort):
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(r.data)).pages).replace("\n", "")
     assert "先改这三点" in text
     assert text.index("先改这三点") < text.index(view.fix_first[0].title.replace(" ", "")[:4]) < text.index("总分")
+
+
+def test_leaderboard_page_is_opt_in(client, auth, cohort, make_user):
+    _, trainee = cohort
+    classmate = make_user("trainee", username="xiaoli", display_name="小李", cohort=trainee.cohort)
+    classmate.leaderboard_opt_in = True
+    db.session.commit()
+    imported(classmate)
+    assert auth.login(trainee.username).status_code == 302
+    assert "/trainee/leaderboard" in client.get("/trainee/").get_data(as_text=True)
+    page = client.get("/trainee/leaderboard").get_data(as_text=True)
+    assert "加入排行榜" in page and "小李" not in page  # no looking without joining
+    assert client.post("/trainee/leaderboard/opt", data={"join": "1"}).status_code == 303
+    page = client.get("/trainee/leaderboard").get_data(as_text=True)
+    assert "小李" in page and "退出排行榜" in page
+    client.post("/trainee/leaderboard/opt", data={"join": "0"})
+    db.session.refresh(trainee)
+    assert trainee.leaderboard_opt_in is False
