@@ -110,3 +110,16 @@ def test_leaderboard_page_is_opt_in(client, auth, cohort, make_user):
     client.post("/trainee/leaderboard/opt", data={"join": "0"})
     db.session.refresh(trainee)
     assert trainee.leaderboard_opt_in is False
+
+
+def test_trainee_page_is_the_trainers_of_the_cohort_only(client, auth, cohort, make_user):
+    _, trainee = cohort
+    stranger = make_user("trainer", username="other_coach")
+    assert auth.login(trainee.username).status_code == 302
+    assert client.get(f"/trainer/trainees/{trainee.id}").status_code == 403  # not even their own
+    auth.logout()
+    assert auth.login(stranger.username).status_code == 302
+    missing = client.get("/trainer/trainees/999999")
+    foreign = client.get(f"/trainer/trainees/{trainee.id}")
+    assert foreign.status_code == missing.status_code == 404
+    assert "小王" not in foreign.get_data(as_text=True)
