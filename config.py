@@ -94,6 +94,16 @@ class Config:
     # trainee or the assignment chooses another; never taken from the interface language.
     CENTRE_LANGUAGE = os.environ.get("CENTRE_LANGUAGE", "zh-CN")
 
+    # E-mail copies of in-app notifications (app/services/notifications.py): off while
+    # SMTP_HOST is unset. A failed send is logged and retried on the next notice, never an error page.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "hotline-coach@localhost")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "5"))
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)

@@ -97,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
     from app.hr.routes import bp as hr_bp
+    from app.notices.routes import bp as notices_bp
     from app.trainee.routes import bp as trainee_bp
     from app.trainer.routes import bp as trainer_bp
     from app.verify.routes import bp as verify_bp
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(trainer_bp, url_prefix="/trainer")
     app.register_blueprint(hr_bp, url_prefix="/hr")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(notices_bp)  # every role
     app.register_blueprint(verify_bp)  # public: no login
 
 

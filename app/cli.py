@@ -16,6 +16,17 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 scenarios_cli = AppGroup("scenarios", help="Validate, list and load scenario and rubric files.")
 acts_cli = AppGroup("acts", help="The speech-act (intent) model.")
 seed_cli = AppGroup("seed", help="Demo data.")
+notifications_cli = AppGroup("notifications", help="In-app notifications and their e-mail copies.")
+
+
+@notifications_cli.command("due")
+def notifications_due():
+    """Notice assignments falling due within 24 hours and e-mail unsent notices (for cron)."""
+    from app.services import notifications
+
+    made = notifications.all_due_soon()
+    sent = notifications.deliver_email()
+    click.echo(f"{made} due-soon notices, {sent} e-mails sent")
 
 
 @users_cli.command("create")
@@ -197,7 +208,7 @@ def register(app: Flask) -> None:
     from app.scoring_cli import score_command
     from app.simulation_cli import drill_command
 
-    for group in (users_cli, scenarios_cli, acts_cli, seed_cli):
+    for group in (users_cli, scenarios_cli, acts_cli, seed_cli, notifications_cli):
         app.cli.add_command(group)
     app.cli.add_command(score_command, "score")
     app.cli.add_command(export_group)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from app.extensions import db
 from app.models import Assignment, AssignmentTarget, Cohort, Drill, User
 from app.models.base import utcnow
-from app.services import audit, content
+from app.services import audit, content, notifications
 from app.services.review import N_, ShownError
 from app.services.drill_score import current_score
 from app.services.locks import lock_user
@@ -137,7 +137,9 @@ def create_assignment(trainer, spec: AssignmentSpec) -> Assignment:
     db.session.flush()
     audit.record("assignment_created", trainer, f"assignment:{a.id}", title=a.title, scenarios=a.scenario_ids,
                  mode=a.mode, cohorts=sorted(set(spec.cohort_ids)), users=sorted(set(spec.user_ids)))
+    notifications.assignment_given(a)
     db.session.commit()
+    notifications.deliver_email()
     return a
 
 
@@ -232,7 +234,7 @@ def _progress(assignment: Assignment, user: User, now: datetime, released_only: 
             "overdue": bool(due and due < now and not passed)}
 
 
-def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
+def assignments_for_trainee(user, include_inactive: bool = False, released_only: bool = True) -> list[dict]:
     """The trainee's assignments (via their cohort or chosen by name), soonest due first
     (no due date last). Each item is a plain dict:
 
@@ -250,7 +252,9 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
                                         # a red-line flag reached the pass mark
          "overdue": bool}               # due date passed and not passed
 
-    Only active assignments unless `include_inactive`. Reads only; commits nothing.
+    Only active assignments unless `include_inactive`; attempts whose report is held
+    back count only when `released_only` is false (the trainer's view). Reads only;
+    commits nothing.
     """
     reach = [AssignmentTarget.user_id == user.id]
     if user.cohort_id:
@@ -265,7 +269,8 @@ def assignments_for_trainee(user, include_inactive: bool = False) -> list[dict]:
     for a in db.session.scalars(q):
         item = {"assignment": a, "id": a.id, "title": a.title, "scenario_ids": list(a.scenario_ids), "mode": a.mode,
                 "due_at": _aware(a.due_at), "min_attempts": a.min_attempts, "pass_mark": a.pass_mark}
-        item.update(_progress(a, user, now, released_only=True))
+        item.update(_progress(a, user, now, released_only=released_only))
+        item["active"] = a.active
         out.append(item)
     far = datetime.max.replace(tzinfo=timezone.utc)
     return sorted(out, key=lambda i: (i["due_at"] or far, i["id"]))

@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app.core.charts import hbar_chart, line_chart
+from app.core.dates import local
 from app.extensions import db
 from app.models import Drill
 from app.services.assignments import assignments_for_trainee
@@ -27,6 +28,7 @@ HISTORY = 30  # drills in the dimension chart and the recent-scores list
 SKILL_WINDOW = 10  # drills the skill mastery is computed over
 ACT_KINDS = ("act_present", "act_absent", "order")
 KNOWLEDGE_KIND = "knowledge_points"
+WEAKEST_CRITERIA = 8  # bars in the weakest-criteria chart
 
 
 def _title(texts: Any, language: str, fallback: str) -> str:
@@ -82,6 +84,26 @@ class Skill:
 
 
 @dataclass
+class CriterionMastery:
+    """A rubric criterion (an expanded kind's items summed) over the last drills."""
+
+    id: str
+    title: str
+    dimension: str
+    earned: float = 0.0
+    max: float = 0.0
+    drills: int = 0  # drills where it applied
+
+    @property
+    def share(self) -> float:
+        return max(0.0, self.earned) / self.max if self.max > 0 else 1.0
+
+    @property
+    def percent(self) -> int:
+        return int(round(self.share * 100))
+
+
+@dataclass
 class Weakest:
     skill: Skill
     scenario_id: str
@@ -97,17 +119,24 @@ class Progress:
     skills: list[Skill]  # weakest first
     weakest: Weakest | None
     assignments: list[dict]
+    criteria: list[CriterionMastery] = field(default_factory=list)  # below full marks, weakest first
+
+    @property
+    def weakest_criteria(self) -> list[CriterionMastery]:
+        return self.criteria[:WEAKEST_CRITERIA]
 
     @property
     def empty(self) -> bool:
         return not self.recent
 
 
-def scored_drills(user, limit: int = HISTORY) -> list[ScoredDrill]:
-    """The trainee's ended, scored drills with a released report, newest first."""
-    drills = db.session.scalars(
-        select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended", Drill.report_released.is_(True))
-        .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))
+def scored_drills(user, limit: int = HISTORY, released_only: bool = True) -> list[ScoredDrill]:
+    """The trainee's ended, scored drills, newest first: only those with a released report
+    unless `released_only` is false (the trainer's view)."""
+    q = select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended")
+    if released_only:
+        q = q.where(Drill.report_released.is_(True))
+    drills = db.session.scalars(q.order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))
     out = []
     for drill in drills:
         score = latest_score(drill)
@@ -119,7 +148,28 @@ def scored_drills(user, limit: int = HISTORY) -> list[ScoredDrill]:
     return out
 
 
-def _dimension_series(history: list[ScoredDrill], language: str):
+def drill_labels(moments: list, zone_name: str) -> list[str]:
+    """Axis labels for drills at `moments` (stored UTC), in the centre's time zone, never
+    two alike: "12-07"; with the time ("12-07 09:15") for the drills of a day that has
+    several; numbered within their day ("12-07 #2") when the minute repeats too. Short
+    enough for the chart's tick width (about 11 characters)."""
+    at = [local(m, zone_name) for m in moments]
+    days = [a.strftime("%m-%d") for a in at]
+    minutes = [a.strftime("%m-%d %H:%M") for a in at]
+    ordinal: dict[str, int] = {}
+    out = []
+    for day, minute in zip(days, minutes):
+        ordinal[day] = ordinal.get(day, 0) + 1
+        if days.count(day) == 1:
+            out.append(day)
+        elif all(minutes.count(x) == 1 for x, d in zip(minutes, days) if d == day):
+            out.append(minute)
+        else:
+            out.append(f"{day} #{ordinal[day]}")
+    return out
+
+
+def _dimension_series(history: list[ScoredDrill], language: str, zone_name: str = "UTC"):
     """Percent of max per dimension per drill, oldest first, for drills scored with the
     newest drill's rubric (other rubrics have other dimensions)."""
     if not history:
@@ -130,12 +180,12 @@ def _dimension_series(history: list[ScoredDrill], language: str):
     titles = {d["id"]: _title(d.get("title"), language, d["id"]) for d in rubric.get("dimensions", [])}
     dims = [(k, titles.get(k, k)) for k in newest.report.get("dimensions", {})]
     same = [h for h in reversed(history) if h.report.get("rubric") == newest.report.get("rubric")]
-    labels = [h.drill.started_at.strftime("%m-%d") for h in same]
+    labels = drill_labels([h.drill.started_at for h in same], zone_name)
     series: dict[str, list[float | None]] = {k: [] for k, _ in dims}
     for h in same:
         for k, _ in dims:
-            d = h.report.get("dimensions", {}).get(k)
-            series[k].append(round(100 * d["score"] / d["max"], 1) if d and d.get("max") else None)
+            d = h.current.dimensions.get(k)  # after the trainer's review
+            series[k].append(round(100 * d["points"] / d["max"], 1) if d and d.get("max") else None)
     return dims, labels, series
 
 
@@ -167,6 +217,30 @@ def _skills(history: list[ScoredDrill], language: str) -> list[Skill]:
     return sorted(skills.values(), key=lambda s: (s.share, s.kind, s.key))
 
 
+def criterion_mastery(history: list[ScoredDrill], language: str) -> list[CriterionMastery]:
+    """Each rubric criterion's share of points over the last `SKILL_WINDOW` drills, by its
+    current (reviewed) points, titled from the rubric in `language`; N/A results are
+    left out, an expanded kind's items (knowledge_points.x) count toward their criterion.
+    Only those below full marks, weakest first."""
+    out: dict[str, CriterionMastery] = {}
+    for h in history[:SKILL_WINDOW]:
+        score = latest_score(h.drill)
+        rubric = (score.rubric_version.data if score and score.rubric_version else None) or {}
+        titles = {c["id"]: c.get("title") for c in rubric.get("criteria", [])}
+        seen = set()
+        for c in h.report.get("criteria", []):
+            if not c.get("applicable", True) or not c.get("max"):
+                continue
+            base = c["id"].split(".")[0]
+            m = out.setdefault(base, CriterionMastery(base, _title(titles.get(base), language, base), c["dimension"]))
+            m.earned += h.current.criteria.get(c["id"], c["score"])
+            m.max += c["max"]
+            if base not in seen:
+                seen.add(base)
+                m.drills += 1
+    return sorted((m for m in out.values() if m.share < 1.0), key=lambda m: (m.share, m.id))
+
+
 def _weakest(skills: list[Skill], scenario_titles: dict[str, str]) -> Weakest | None:
     """The lowest-mastery skill below 100 %, with the scenario that trains it: a knowledge
     point's own scenario; for an act criterion, the scenario where it scored lowest."""
@@ -182,21 +256,28 @@ def _weakest(skills: list[Skill], scenario_titles: dict[str, str]) -> Weakest | 
     return None
 
 
-def trainee_progress(user, language: str) -> Progress:
-    """Everything the trainee's home shows about their progress. No history gives empty
-    lists and no weakest skill."""
+def trainee_progress(user, language: str, zone_name: str | None = None, released_only: bool = True) -> Progress:
+    """Everything the trainee's home (and the trainer's page on the trainee) shows about
+    their progress. No history gives empty lists and no weakest skill. Dates are in
+    `zone_name` (default: the centre's, CENTRE_TIMEZONE). `released_only` false counts
+    reports held back from the trainee too (for the trainer)."""
     from app.services.drills import find_scenario, scenarios_in
 
     scenario_titles = {s.id: s.title for s in scenarios_in(language)}
-    history = scored_drills(user)
-    dims, labels, series = _dimension_series(history, language)
+    if zone_name is None:
+        from flask import current_app
+
+        zone_name = current_app.config.get("CENTRE_TIMEZONE") or "UTC"
+    history = scored_drills(user, released_only=released_only)
+    dims, labels, series = _dimension_series(history, language, zone_name)
     skills = _skills(history, language)
-    assignments = assignments_for_trainee(user)
+    assignments = assignments_for_trainee(user, include_inactive=not released_only, released_only=released_only)
     for item in assignments:
         # (id, scenario model or None when the file is gone) in the assignment's language
         item["scenarios"] = [(s, find_scenario(s, item["assignment"].language)) for s in item["scenario_ids"]]
     return Progress(recent=history[:10], dimensions=dims, series_labels=labels, series=series, skills=skills,
-                    weakest=_weakest(skills, scenario_titles), assignments=assignments)
+                    weakest=_weakest(skills, scenario_titles), assignments=assignments,
+                    criteria=criterion_mastery(history, language))
 
 
 def charts(progress: Progress, titles: dict[str, str]) -> dict[str, Markup]:
@@ -205,8 +286,9 @@ def charts(progress: Progress, titles: dict[str, str]) -> dict[str, Markup]:
     dim_chart = line_chart(progress.series_labels,
                            [(title, progress.series[k]) for k, title in progress.dimensions],
                            titles["dimensions"], y_max=100, y_label=titles["percent"], empty=titles["empty"])
-    skill_chart = hbar_chart([(s.title, s.percent) for s in progress.skills], titles["skills"], max_value=100,
-                             empty=titles["empty"], unit="%")
+    # The weakest rubric criteria by name, not every skill and scenario fact (issue 15).
+    skill_chart = hbar_chart([(c.title, c.percent) for c in progress.weakest_criteria], titles["skills"],
+                             max_value=100, empty=titles["empty"], unit="%")
     return {"dimensions": Markup(dim_chart), "skills": Markup(skill_chart)}
 
 

@@ -48,12 +48,31 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def _fix_first(view, st) -> list:
+    """The report's opening: the three things to fix first (app/core/coaching.py)."""
+    if not view.fix_first:
+        return []
+    out = [_p(_("Three things to fix first"), st["h2"])]
+    for i, f in enumerate(view.fix_first, 1):
+        out.append(_p(f"{i}. {f.title} · " + _("lost %(points)s points", points=_num(f.lost)), st["base"]))
+        if f.turn is not None:
+            out.append(_p(f"[{f.turn}] {_('Said in the call')}: “{f.quote or f.line}”", st["small"]))
+        else:
+            out.append(_p(_("Not done anywhere in the call."), st["small"]))
+        if f.tip:
+            out.append(_p(f.tip, st["small"]))
+        if f.better:
+            out.append(_p(f"{_('Say instead')}: “{f.better}”", st["small"]))
+    return out
+
+
 def _score_part(view, st) -> list:
     # A table sets its cells' font even when every cell is a Paragraph; left at reportlab's
     # default, that would reference an unembedded Helvetica.
     cell_font = ("FONTNAME", (0, 0), (-1, -1), pdf_font())
     cur = view.current
-    out = [_p(_("Total: %(total)s / %(max)s", total=_num(cur.total), max=_num(cur.max_total)), st["h2"])]
+    out = _fix_first(view, st)
+    out.append(_p(_("Total: %(total)s / %(max)s", total=_num(cur.total), max=_num(cur.max_total)), st["h2"]))
     if cur.adjusted or cur.hint_penalty:
         parts = [f"{_('Machine score')} {_num(cur.machine_total)}"]
         if cur.adjusted:

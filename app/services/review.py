@@ -20,7 +20,7 @@ from app.core.dates import after_day, day_start
 from app.extensions import db
 from app.models import AuditEvent, Drill, ScenarioVersion, Score, ScoreAdjustment, User
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, notifications
 from app.services.scoring import IMPORT_ACTION, cohort_trainees
 
 TARGET_KINDS = ("criterion", "dimension")
@@ -291,10 +291,12 @@ def adjust(score: Score, reviewer, changes, reason: str, expected_revision: int)
             audit.record("score_adjusted", reviewer, f"score:{score.id}", drill_id=score.drill_id,
                          adjustment_id=adj.id, kind=kind, target_id=target, machine=machine, adjusted=value,
                          reason=reason.strip(), revision=expected_revision + 1)
+        notifications.review_done(score, expected_revision + 1)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
+    notifications.deliver_email()
     db.session.refresh(score)
     return score
 
@@ -310,7 +312,9 @@ def mark_reviewed(score: Score, reviewer, expected_revision: int | None = None) 
     _bump_revision(score, reviewer, expected_revision)
     audit.record("score_reviewed", reviewer, f"score:{score.id}", drill_id=score.drill_id,
                  revision=expected_revision + 1)
+    notifications.review_done(score, expected_revision + 1)
     db.session.commit()
+    notifications.deliver_email()
     db.session.refresh(score)
     return score
 
@@ -327,7 +331,9 @@ def release_report(drill: Drill, trainer) -> bool:
         db.session.rollback()
         return False
     audit.record("report_released", trainer, f"drill:{drill.id}", trainee_id=drill.trainee_id)
+    notifications.report_released(drill)
     db.session.commit()
+    notifications.deliver_email()
     db.session.refresh(drill)
     return True
 

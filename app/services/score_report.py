@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy import select
 
+from app.core.coaching import FixItem, fix_first
 from app.core.transcript import render_text, write_transcript
 from app.extensions import db
 from app.models import Drill, Score, Turn
@@ -95,6 +96,7 @@ class ReportView:
     overturned: list[Overturned] = field(default_factory=list)  # flags the trainer overturned, with the reason
     attempts: list[tuple[Drill, CurrentScore | None]] = field(default_factory=list)
     hints_used: int = 0
+    fix_first: list[FixItem] = field(default_factory=list)  # "three things to fix first" (app/core/coaching.py)
 
     @property
     def total(self) -> float | None:
@@ -198,6 +200,10 @@ def build_report(drill: Drill, language: str, released: bool = True) -> ReportVi
                  else crit_title(ch.target))
         view.changes.append(ChangeView(title, ch.machine, ch.adjusted, maxima.get(ch.target, 0.0), ch.reason))
     view.flags, view.overturned = list(current.flags), list(current.overturned)
+    reviewed = [dict(c, score=current.criteria.get(c["id"], c["score"])) for c in report.get("criteria", [])]
+    view.fix_first = fix_first(reviewed, rubric, drill.scenario_version.data or {},
+                               [(t.speaker, t.text) for t in view.turns],
+                               drill.scenario_version.language, language)
     return view
 
 

@@ -1,2 +1,2 @@
 """The trainee blueprint: `routes` defines it; each module adds one area's pages."""
-from app.trainee import certification, progress, reports  # noqa: F401
+from app.trainee import certification, leaderboard, progress, reports  # noqa: F401

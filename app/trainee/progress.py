@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.i18n import centre_language, content_language
-from app.services import drills, hints, progress
+from app.services import drills, hints, notifications, progress
 from app.services.drills import DrillError
 from app.trainee.messages import hint_text, message_for
 from app.trainee.routes import bp
@@ -23,9 +23,10 @@ def _penalty() -> float:
 @bp.route("/")
 def home():
     language = content_language()
+    notifications.due_soon(current_user)  # no scheduler: a due date is noticed when the trainee looks
     view = progress.trainee_progress(current_user, language)
     charts = progress.charts(view, {"dimensions": _("Score per dimension over time (percent of maximum)"),
-                                    "skills": _("Skill mastery over your last drills"),
+                                    "skills": _("Weakest criteria over your last drills (share of points)"),
                                     "empty": _("No scored drills yet"), "percent": "%"})
     # The scenarios offered are the centre's (CENTRE_LANGUAGE), whatever language the pages are in.
     return render_template("trainee/home.html", drills=drills.recent_drills(current_user.id),

@@ -1,2 +1,2 @@
 """The trainer blueprint: `routes` defines it; each module adds one area's pages."""
-from app.trainer import analytics, assignments, library, marking, review  # noqa: F401
+from app.trainer import analytics, assignments, library, marking, review, trainees  # noqa: F401

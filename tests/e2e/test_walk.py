@@ -38,13 +38,14 @@ HOMES = {"trainee": "/trainee/", "trainer": "/trainer/", "hr": "/hr/", "admin": 
 
 # Each role's pages (URL patterns) and the most clicks from home each may take.
 REACHABLE = {
-    "trainee": [r"/trainee/certification/$", r"/trainee/certification/core$", r"/trainee/certification/core/exam$",
+    "trainee": [r"/notifications$", r"/trainee/leaderboard$", r"/trainee/certification/$",
+                r"/trainee/certification/core$", r"/trainee/certification/core/exam$",
                 r"/trainee/start/\w+$", r"/trainee/drills/\d+/report$"],
-    "trainer": [r"/trainer/review$", r"/trainer/review/\d+$", r"/trainer/marking/$", r"/trainer/assignments$",
+    "trainer": [r"/notifications$", r"/trainer/review$", r"/trainer/review/\d+$", r"/trainer/marking/$", r"/trainer/assignments$",
                 r"/trainer/assignments/new$", r"/trainer/upload$", r"/trainer/analytics$", r"/trainer/library$",
-                r"/trainer/drills/\d+/report$"],
-    "hr": [r"/hr/runs$", r"/hr/people/\d+$", r"/hr/drills/\d+/report$"],
-    "admin": [r"/admin/cohorts$", r"/admin/users/new$", r"/admin/users/\d+$", r"/admin/audit$"],
+                r"/trainer/drills/\d+/report$", r"/trainer/trainees/\d+$"],
+    "hr": [r"/notifications$", r"/hr/runs$", r"/hr/people/\d+$", r"/hr/drills/\d+/report$"],
+    "admin": [r"/notifications$", r"/admin/cohorts$", r"/admin/users/new$", r"/admin/users/\d+$", r"/admin/audit$"],
 }
 MAX_CLICKS = 2
 

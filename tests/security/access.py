@@ -51,6 +51,8 @@ trainee.cert_results             GET     login     ok       403      403      40
 trainee.cert_drill               POST    login     ok       403      403      403
 trainee.cert_case                POST    login     ok       403      403      403
 trainee.cert_finish              POST    login     ok       403      403      403
+trainee.leaderboard_page         GET     login     ok       403      403      403
+trainee.leaderboard_opt          POST    login     ok       403      403      403
 
 trainer.home                     GET     login     403      ok       403      403
 trainer.drill_report             GET     login     403      ok       403      403
@@ -76,6 +78,7 @@ trainer.library_scenario         GET     login     403      ok       403      40
 trainer.marking                  GET     login     403      ok       403      403
 trainer.mark                     POST    login     403      ok       403      403
 trainer.suggest                  POST    login     403      ok       403      403
+trainer.trainee                  GET     login     403      ok       403      403
 
 hr.home                          GET     login     403      403      ok       403
 hr.person                        GET     login     403      403      ok       403
@@ -94,6 +97,12 @@ admin.user_password              POST    login     403      403      403      ok
 admin.cohorts                    GET     login     403      403      403      ok
 admin.cohorts                    POST    login     403      403      403      ok
 admin.audit_log                  GET     login     403      403      403      ok
+
+# every role: its own notifications (the list, opening one, marking all read, its own e-mail address)
+notices.index                    GET     login     ok       ok       ok       ok
+notices.open_one                 POST    login     ok       ok       ok       ok
+notices.read_all                 POST    login     ok       ok       ok       ok
+notices.email                    POST    login     ok       ok       ok       ok
 
 # public: anyone checks a certificate by its code (the world's "code" value names none: 404)
 verify.form                      GET     ok        ok       ok       ok       ok
@@ -127,6 +136,7 @@ OWNERSHIP = {
     ("trainer.mark", "answer_id"): "scoped",
     ("trainer.suggest", "answer_id"): "scoped",
     ("trainer.assignment_deactivate", "assignment_id"): "scoped",
+    ("trainer.trainee", "user_id"): "scoped",  # only trainees of the trainer's cohorts
     # HR: everyone's certification evidence, read-only.
     ("hr.person", "user_id"): "global",
     ("hr.drill_report", "drill_id"): "global",

@@ -97,3 +97,35 @@ def test_hints_come_off_the_recent_totals(trainee):
     recent = progress.trainee_progress(trainee, "zh-CN").recent[0]
     assert recent.hint_penalty == 6.0  # the app's HINT_PENALTY (2) per hint: no assignment
     assert recent.total == pytest.approx(max(0.0, recent.current.machine_total - 6.0))
+
+
+def test_axis_labels_are_local_and_never_repeat():
+    from datetime import datetime, timezone
+
+    utc = lambda *a: datetime(*a, tzinfo=timezone.utc)  # noqa: E731
+    # 23:30 UTC on 12-06 is 07:30 on 12-07 in Shanghai: three drills that day, two at one minute.
+    moments = [utc(2026, 12, 5, 2, 0), utc(2026, 12, 6, 23, 30), utc(2026, 12, 7, 1, 15), utc(2026, 12, 7, 1, 15, 40)]
+    labels = progress.drill_labels(moments, "Asia/Shanghai")
+    assert labels == ["12-05", "12-07 #1", "12-07 #2", "12-07 #3"]
+    # A day whose drills are at different minutes shows the times.
+    assert progress.drill_labels(moments[:3], "Asia/Shanghai") == ["12-05", "12-07 07:30", "12-07 09:15"]
+    assert all(len(x) <= 11 for x in labels)  # the chart's tick width (app/core/charts.py clips at 84 px)
+    assert len(set(labels)) == len(labels)
+    assert progress.drill_labels(moments[:2], "UTC") == ["12-05", "12-06"]
+
+
+def test_weakest_criteria_are_named_by_the_rubric_and_skip_na(trainee):
+    bad = imported(trainee, "billing_complaint.bad.json")
+    view = progress.trainee_progress(trainee, "zh-CN")
+    report = scoring.latest_score(bad).report
+    ids = [c.id for c in view.criteria]
+    assert ids and "." not in "".join(ids)  # expanded items summed into their criterion
+    assert [c.share for c in view.criteria] == sorted(c.share for c in view.criteria)
+    titles = {c.id: c.title for c in view.criteria}
+    assert titles["restate"] == "复述确认需求" and titles["knowledge_points"] != "knowledge_points"
+    na = {c["id"].split(".")[0] for c in report["criteria"] if not c.get("applicable", True)}
+    assert not na & set(ids)
+    charts = progress.charts(view, {"dimensions": "D", "skills": "S", "empty": "nothing", "percent": "%"})
+    shown = view.weakest_criteria
+    assert 0 < len(shown) <= progress.WEAKEST_CRITERIA
+    assert all(c.title in charts["skills"] and f">{c.id}<" not in charts["skills"] for c in shown)
