@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from app.core.certification import GRADES
 from app.core.dates import after_day, day_start
 from app.extensions import db
-from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User
+from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User, cohort_members
 from app.services import audit, content
 from app.services.drill_score import current_score
 
@@ -96,19 +96,33 @@ def _bounds(f: ResultFilter):
     return day_start(f.since) if f.since else None, after_day(f.until) if f.until else None
 
 
+def _cohort_names():
+    """A correlated subquery: the person's cohort names, comma-separated (a person may
+    be in several), None when in none."""
+    return (select(func.aggregate_strings(Cohort.name, ", "))
+            .select_from(cohort_members).join(Cohort, Cohort.id == cohort_members.c.cohort_id)
+            .where(cohort_members.c.user_id == User.id).correlate(User).scalar_subquery())
+
+
+def _in_cohort(name: str):
+    """A WHERE clause: the user is a member of the cohort called `name`."""
+    return User.id.in_(select(cohort_members.c.user_id).join(Cohort, Cohort.id == cohort_members.c.cohort_id)
+                       .where(Cohort.name == name))
+
+
 def results_query(f: ResultFilter):
     """Columns of each result matching `f`, newest first (plain rows, no ORM objects,
     so a long export does not fill the session's identity map)."""
     A, R = CertificationAttempt, CertificationResult
     q = (select(R.id.label("result_id"), User.username, User.display_name.label("name"),
-                Cohort.name.label("cohort"), R.track_id.label("track"), R.grade, R.total,
+                _cohort_names().label("cohort"), R.track_id.label("track"), R.grade, R.total,
                 A.exam_score.label("exam"), A.drill_score.label("drills"), A.case_score.label("cases"),
                 R.awarded_at, R.attempt_id, R.user_id)
-         .join(User, R.user_id == User.id).outerjoin(Cohort, User.cohort_id == Cohort.id)
+         .join(User, R.user_id == User.id)
          .join(A, R.attempt_id == A.id))
     lo, hi = _bounds(f)
     q = q.where(*[c for c in (
-        Cohort.name == f.cohort if f.cohort else None, R.track_id == f.track if f.track else None,
+        _in_cohort(f.cohort) if f.cohort else None, R.track_id == f.track if f.track else None,
         R.grade == f.grade if f.grade else None, R.awarded_at >= lo if lo else None,
         R.awarded_at < hi if hi else None) if c is not None])
     return q.order_by(R.awarded_at.desc(), R.id.desc())
@@ -315,11 +329,11 @@ def _attempts_query(f: ResultFilter):
     """Marked attempts matching the filter (by finish date and the attempt's grade)."""
     A = CertificationAttempt
     q = (select(A.id, A.user_id, A.track_id, A.grade, A.total, A.finished_at, User.username)
-         .join(User, A.user_id == User.id).outerjoin(Cohort, User.cohort_id == Cohort.id)
+         .join(User, A.user_id == User.id)
          .where(A.status == "marked"))
     lo, hi = _bounds(f)
     q = q.where(*[c for c in (
-        Cohort.name == f.cohort if f.cohort else None, A.track_id == f.track if f.track else None,
+        _in_cohort(f.cohort) if f.cohort else None, A.track_id == f.track if f.track else None,
         A.grade == f.grade if f.grade else None, A.finished_at >= lo if lo else None,
         A.finished_at < hi if hi else None) if c is not None])
     return q.order_by(A.id)

@@ -122,7 +122,7 @@ def test_bad_adjustments_store_nothing(people, changes, reason, message):
 
 def test_second_trainer_from_the_same_revision_gets_a_conflict(people):
     coach, other, trainee = people
-    other.cohort_id = None
+    other.cohorts = []
     _, score = scored(trainee)
     crit = lossy_criterion(score)
     review.adjust(score, coach, [("criterion", crit["id"], crit["max"])], "mine", 0)

@@ -190,7 +190,7 @@ def test_two_trainers_from_one_revision(client, auth, cohort, make_user, app):
     first = {"score_id": score.id, "revision": 0, "reason": "mine", "dimension-knowledge": "10"}
     assert client.post(f"/trainer/review/{drill.id}", data=first).status_code == 302
     auth.logout()
-    db.session.get(Cohort, trainee.cohort_id).trainer_id = second.id
+    trainee.cohorts[0].trainer_id = second.id
     db.session.commit()
     login(auth, second)
     stale = {"score_id": score.id, "revision": 0, "reason": "theirs", "dimension-knowledge": "20"}
