@@ -3,10 +3,12 @@ conflicts between two trainers, report release and CSRF."""
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from flask import g
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -132,6 +134,9 @@ def test_comment_without_points_reaches_the_trainee(client, auth, cohort):
     assert "Trainer's comment</strong>: Good: both charges named." in report
     assert "Name both charges." not in report  # the earlier comment was replaced
     assert f"{crit['max']:g} / {crit['max']:g} <span class=\"muted\">(machine {crit['score']:g})" in report
+    pdf = client.get(f"/trainee/drills/{drill.id}/transcript.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert "Trainer's comment: Good: both charges named." in text
 
 
 def test_adjust_through_the_page(client, auth, cohort):
