@@ -97,7 +97,7 @@ def _good_values(people):
     return {"drill_id": people["drill_id"], "user_id": people["users"]["trainee"].id, "assignment_id": 1,
             "answer_id": 1, "result_id": 1, "scenario_id": "billing_complaint", "track_id": "core",
             "case_id": "c1", "rubric_id": "standard-100", "language": "zh-CN", "code": "en", "fmt": "json",
-            "export_format": "csv"}
+            "export_format": "csv", "cohort_id": people["cohort"].id}
 
 
 def _build(rule, values: dict) -> str:
