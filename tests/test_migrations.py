@@ -14,7 +14,7 @@ EXPECTED_TABLES = {
     "users", "cohorts", "scenario_versions", "rubric_versions", "drills", "turns", "scores",
     "criterion_results", "score_adjustments", "certification_attempts", "certification_results",
     "assignments", "assignment_targets", "case_answers",
-    "audit_events", "login_attempts", "login_throttles", "flag_overturns",
+    "audit_events", "login_attempts", "login_throttles", "flag_overturns", "review_comments", "cohort_members",
 }
 
 
@@ -94,4 +94,31 @@ def test_0006_gives_existing_certificates_a_code(tmp_path):
         codes = [r[0] for r in rows]
         assert len(set(codes)) == 2 and all(normalise_code(c) == c for c in codes)
         assert [r[1] for r in rows] == [None, None]
+        db.engine.dispose()
+
+
+def test_0010_keeps_each_person_in_their_cohort_and_back(tmp_path):
+    """users.cohort_id becomes one membership row per person; downgrading gives each
+    person one cohort again (the lowest id of theirs)."""
+    from sqlalchemy import text
+
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'old.db'}"))
+    with app.app_context():
+        upgrade(revision="0009")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO cohorts (id, name, created_at) VALUES (1, 'a', '2026-01-01 00:00:00'), "
+                              "(2, 'b', '2026-01-01 00:00:00')"))
+            for uid, cohort in ((1, "1"), (2, "2"), (3, "NULL")):
+                conn.execute(text("INSERT INTO users (id, username, display_name, password_hash, role, cohort_id, "
+                                  f"active, created_at) VALUES ({uid}, 'u{uid}', 'u', 'x', 'trainee', {cohort}, 1, "
+                                  "'2026-01-01 00:00:00')"))
+        upgrade(revision="0010")
+        with db.engine.begin() as conn:
+            rows = conn.execute(text("SELECT user_id, cohort_id FROM cohort_members ORDER BY user_id")).all()
+            assert [tuple(r) for r in rows] == [(1, 1), (2, 2)]
+            conn.execute(text("INSERT INTO cohort_members (cohort_id, user_id) VALUES (1, 2)"))  # u2 in both now
+        downgrade(revision="0009")
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, cohort_id FROM users ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, 1), (2, 1), (3, None)]
         db.engine.dispose()

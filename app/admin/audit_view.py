@@ -15,9 +15,13 @@ ACTION_LABELS = {
     "password_reset": _l("Password reset"),
     "password_changed": _l("Password changed by its user"),
     "cohort_created": _l("Cohort created"),
+    "cohort_renamed": _l("Cohort renamed"),
+    "cohort_deleted": _l("Cohort deleted"),
+    "users_imported": _l("People imported from a CSV file"),
     "export": _l("Export"),
     "score_adjusted": _l("Score adjusted"),
     "score_reviewed": _l("Score reviewed"),
+    "review_commented": _l("Review comment written"),
     "report_released": _l("Report released"),
     "assignment_created": _l("Assignment created"),
     "assignment_deactivated": _l("Assignment withdrawn"),
@@ -52,7 +56,7 @@ DETAIL_LABELS = {
     "previous": _l("Previous mark"), "marks": _l("Marks"), "model": _l("Model"), "grade": _l("Grade"),
     "passed_exam": _l("Exam passed"), "position": _l("Turn"), "step": _l("Step"), "item": _l("Item"),
     "flag_id": _l("Red-line flag"), "overturn_id": _l("Overturn"),
-    "usernames": _l("Names tried"), "last": _l("Last at (UTC)"),
+    "usernames": _l("Names tried"), "comment": _l("Comment"), "last": _l("Last at (UTC)"),
 }
 
 

@@ -1,5 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, SubmitField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, IntegerField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, SubmitField)
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.admin.audit_view import ACTION_LABELS
@@ -17,7 +19,7 @@ class UserCreateForm(Form):
     ])
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
-    cohort_id = SelectField(_l("Cohort"), coerce=int, validators=[Optional()])
+    cohort_ids = SelectMultipleField(_l("Cohorts (one or several)"), coerce=int, validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
     submit = SubmitField(_l("Create user"))
 
@@ -25,7 +27,7 @@ class UserCreateForm(Form):
 class UserEditForm(Form):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
-    cohort_id = SelectField(_l("Cohort"), coerce=int, validators=[Optional()])
+    cohort_ids = SelectMultipleField(_l("Cohorts (one or several)"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Active"))
     submit = SubmitField(_l("Save"))
 
@@ -41,6 +43,20 @@ class CohortForm(Form):
     name = StringField(_l("Cohort name"), validators=[DataRequired(), Length(max=120)])
     trainer_id = SelectField(_l("Trainer"), coerce=int, validators=[Optional()])
     submit = SubmitField(_l("Create cohort"))
+
+
+class CohortRenameForm(Form):
+    name = StringField(_l("Cohort name"), validators=[DataRequired(), Length(max=120)])
+    submit = SubmitField(_l("Rename"))
+
+
+class CohortDeleteForm(Form):
+    submit = SubmitField(_l("Delete this cohort"))
+
+
+class UserImportForm(Form):
+    file = FileField(_l("CSV file of people"), validators=[FileRequired(_l("Choose a CSV file."))])
+    submit = SubmitField(_l("Import"))
 
 
 class AuditFilterForm(Form):

@@ -24,6 +24,21 @@ LANGUAGES = ("zh-CN", "en")
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
+# Words that hand the trainee the conclusion instead of the facts to reach it ("最合适：89
+# 元档", "本案属第三种", "Best fit: ..."). The practice background is what the agent's
+# system and knowledge base would show: account facts, prices, rules, steps; deciding
+# what fits this caller is the drill.
+GIVEAWAY_RE = re.compile(
+    r"最合适|最佳(?:方案|选择)|推荐[：:]|本案(?:属|应|就是)|真正想要的|正确(?:答案|做法|处理)|答案是|合计退"
+    r"|(?i:\bbest fit\b|\bwe recommend\b|\brecommended:|\bthis case is\b|\bthe (?:right )?answer is\b"
+    r"|\bwhat (?:she|he|they) really wants?\b)")
+
+
+def background_giveaways(text: str) -> list[str]:
+    """The phrases of `text` that give the drill's answer away (empty when it states facts only)."""
+    return [m.group(0) for m in GIVEAWAY_RE.finditer(text or "")]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -162,6 +177,15 @@ class ScenarioBase(Strict):
                      " an id no rubric has is an error"))
 
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+    @field_validator("background")
+    @classmethod
+    def _facts_not_the_answer(cls, v: str) -> str:
+        found = background_giveaways(v)
+        if found:
+            raise ValueError(f"gives the answer away ({', '.join(map(repr, found))}): state the facts the agent's"
+                             " system shows (prices, rules, account records) and leave the conclusion to the trainee")
+        return v
 
     @field_validator("criterion_tips")
     @classmethod

@@ -162,3 +162,21 @@ class FlagOverturn(db.Model):
 
     score: Mapped[Score] = relationship()
     reviewer = relationship("User")
+
+
+class ReviewComment(db.Model):
+    """A trainer's comment on one criterion of a machine score, shown to the trainee beside
+    the criterion. Rows are only added: the latest row of a (score, criterion) is the
+    comment in force, and an empty text clears it."""
+
+    __tablename__ = "review_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id", ondelete="CASCADE"), index=True)
+    target_id: Mapped[str] = mapped_column(String(64))  # a criterion id of the score's report
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    score: Mapped[Score] = relationship()
+    reviewer = relationship("User")

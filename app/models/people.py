@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Optional
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, false as sa_false
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,8 +25,17 @@ class Role(str, enum.Enum):
         return [r.value for r in cls]
 
 
+# Who is in which cohort: a person may be in several (a new-hire class and a product
+# refresher at once), each cohort led by its trainer.
+cohort_members = Table(
+    "cohort_members", db.metadata,
+    Column("cohort_id", ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class Cohort(db.Model):
-    """A trainer's training class; trainees belong to at most one."""
+    """A trainer's training class; a person may belong to several (`cohort_members`)."""
 
     __tablename__ = "cohorts"
 
@@ -37,7 +46,7 @@ class Cohort(db.Model):
 
     trainer: Mapped[Optional["User"]] = relationship(foreign_keys=[trainer_id])
     members: Mapped[list["User"]] = relationship(
-        back_populates="cohort", foreign_keys="User.cohort_id", order_by="User.username"
+        secondary=cohort_members, back_populates="cohorts", order_by="User.username"
     )
 
 
@@ -49,7 +58,6 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), index=True)
-    cohort_id: Mapped[Optional[int]] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[Optional[str]] = mapped_column(String(8))
     email: Mapped[Optional[str]] = mapped_column(String(254))  # notices are e-mailed here when SMTP is set up
@@ -60,7 +68,14 @@ class User(UserMixin, db.Model):
     # once, wherever a copy of the cookie lives (logout, password, role or status change).
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    cohort: Mapped[Optional[Cohort]] = relationship(back_populates="members", foreign_keys=[cohort_id])
+    cohorts: Mapped[list[Cohort]] = relationship(
+        secondary=cohort_members, back_populates="members", order_by="Cohort.name"
+    )
+
+    @property
+    def cohort_names(self) -> str:
+        """The names of the person's cohorts, for lists ("" when none)."""
+        return ", ".join(c.name for c in self.cohorts)
 
     def set_password(self, password: str) -> None:
         # scrypt is werkzeug's default: memory-hard, salted.

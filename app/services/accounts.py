@@ -145,8 +145,9 @@ def change_password(user: User, current: str, new: str, policy: LoginPolicy) -> 
 
 
 def create_user(username: str, password: str, role: str, display_name: str | None = None,
-                cohort: Cohort | None = None) -> User:
-    """Add a user (not committed). Raises AccountError on a taken name, bad role or short password."""
+                cohort: Cohort | list[Cohort] | None = None) -> User:
+    """Add a user (not committed), in `cohort` (one or a list; a person may be in several).
+    Raises AccountError on a taken name, bad role or short password."""
     username = username.strip()
     if role not in Role.values():
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(Role.values())}")
@@ -156,7 +157,8 @@ def create_user(username: str, password: str, role: str, display_name: str | Non
         raise AccountError("password must have at least 8 characters")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"username {username!r} is taken")
-    user = User(username=username, display_name=display_name or username, role=role, cohort=cohort)
+    cohorts = [] if cohort is None else list(cohort) if isinstance(cohort, (list, tuple)) else [cohort]
+    user = User(username=username, display_name=display_name or username, role=role, cohorts=cohorts)
     user.set_password(password)
     db.session.add(user)
     return user

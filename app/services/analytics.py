@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from app.core import charts, stats
 from app.core.dates import after_day, day_start
 from app.extensions import db
-from app.models import Cohort, Drill, Score, ScoreAdjustment, User
+from app.models import Cohort, Drill, Score, ScoreAdjustment
 from app.services.drill_score import CurrentScore, current_score
+from app.services.scoring import led_member_ids
 
 MISSED_BELOW = 0.5  # a criterion counts as missed below half its points
 TOP_MISSED = 10
@@ -98,14 +99,14 @@ def trainer_cohorts(trainer) -> list[Cohort]:
 
 def _scored_drills(trainer, cohort_id: int | None, start: date | None, end: date | None) -> list[tuple[Drill, Score]]:
     latest = (select(Score.drill_id, func.max(Score.id).label("sid")).group_by(Score.drill_id).subquery())
+    # IN (members), not a join: a trainee in two of the trainer's cohorts counts once.
+    members = led_member_ids(trainer)
+    if cohort_id is not None:
+        members = members.where(Cohort.id == cohort_id)
     q = (select(Drill, Score)
-         .join(User, Drill.trainee_id == User.id)
-         .join(Cohort, User.cohort_id == Cohort.id)
          .join(latest, latest.c.drill_id == Drill.id)
          .join(Score, Score.id == latest.c.sid)
-         .where(Cohort.trainer_id == trainer.id, Drill.status == "ended"))
-    if cohort_id is not None:
-        q = q.where(Cohort.id == cohort_id)
+         .where(Drill.trainee_id.in_(members), Drill.status == "ended"))
     if start is not None:
         q = q.where(Drill.started_at >= day_start(start))
     if end is not None and (after := after_day(end)):  # the end day is included

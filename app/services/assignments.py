@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import or_, select
 
 from app.extensions import db
-from app.models import Assignment, AssignmentTarget, Cohort, Drill, User
+from app.models import Assignment, AssignmentTarget, Cohort, Drill, User, cohort_members
 from app.models.base import utcnow
 from app.services import audit, content, notifications
 from app.services.review import N_, ShownError
@@ -199,8 +199,9 @@ def assigned_trainees(assignment: Assignment) -> list[User]:
     """Trainees the assignment reaches now: members of its cohorts and the chosen trainees."""
     cohort_ids = [t.cohort_id for t in assignment.targets if t.cohort_id]
     user_ids = [t.user_id for t in assignment.targets if t.user_id]
+    members = select(cohort_members.c.user_id).where(cohort_members.c.cohort_id.in_(cohort_ids))
     return list(db.session.scalars(select(User).where(
-        User.role == "trainee", or_(User.cohort_id.in_(cohort_ids), User.id.in_(user_ids))).order_by(User.username)))
+        User.role == "trainee", or_(User.id.in_(members), User.id.in_(user_ids))).order_by(User.username)))
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -257,8 +258,8 @@ def assignments_for_trainee(user, include_inactive: bool = False, released_only:
     commits nothing.
     """
     reach = [AssignmentTarget.user_id == user.id]
-    if user.cohort_id:
-        reach.append(AssignmentTarget.cohort_id == user.cohort_id)
+    if user.cohorts:
+        reach.append(AssignmentTarget.cohort_id.in_([c.id for c in user.cohorts]))
     # IN (subquery), not JOIN + DISTINCT: PostgreSQL has no equality for the JSON column
     # scenario_ids, so SELECT DISTINCT over the assignment's columns fails there.
     q = select(Assignment).where(Assignment.id.in_(select(AssignmentTarget.assignment_id).where(or_(*reach))))

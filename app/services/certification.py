@@ -25,7 +25,7 @@ from app.core import certification_marking as marking
 from app.core import certification_policy as policy
 from app.core.certification import Track
 from app.extensions import db
-from app.models import CaseAnswer, CertificationAttempt, CertificationResult, Cohort, Drill, User
+from app.models import CaseAnswer, CertificationAttempt, CertificationResult, Drill, User
 from app.models.base import utcnow
 from app.services import audit, content, drills, scoring
 from app.services.drill_score import current_score
@@ -385,15 +385,14 @@ def _resent(stored: CaseAnswer, text: str) -> CaseAnswer:
 def may_mark(trainer, case_answer: CaseAnswer) -> bool:
     """Only the trainer leading the candidate's cohort marks their cases."""
     owner = case_answer.attempt.user
-    return (getattr(trainer, "role", None) == "trainer" and owner is not None and owner.cohort is not None
-            and owner.cohort.trainer_id == trainer.id)
+    return (getattr(trainer, "role", None) == "trainer" and owner is not None
+            and any(c.trainer_id == trainer.id for c in owner.cohorts))
 
 
 def marking_queue(trainer, include_marked: bool = False) -> list[CaseAnswer]:
     """Case answers of open attempts by trainees of this trainer's cohorts, oldest first."""
     query = (select(CaseAnswer).join(CertificationAttempt, CaseAnswer.attempt_id == CertificationAttempt.id)
-             .join(User, CertificationAttempt.user_id == User.id).join(Cohort, User.cohort_id == Cohort.id)
-             .where(Cohort.trainer_id == trainer.id, CertificationAttempt.status == "open"))
+             .where(CertificationAttempt.user_id.in_(scoring.led_member_ids(trainer)), CertificationAttempt.status == "open"))
     if not include_marked:
         query = query.where(CaseAnswer.mark.is_(None))
     return list(db.session.scalars(query.order_by(CaseAnswer.submitted_at, CaseAnswer.id)))

@@ -28,7 +28,7 @@ def _people(n: int, cohort_name: str) -> list[int]:
         cohort = Cohort(name=cohort_name)
         db.session.add(cohort)
         db.session.flush()
-    ids = list(db.session.scalars(select(User.id).where(User.cohort_id == cohort.id, User.role == "trainee")
+    ids = list(db.session.scalars(select(User.id).where(User.cohorts.any(Cohort.id == cohort.id), User.role == "trainee")
                                   .order_by(User.id).limit(n)))
     start = db.session.scalar(select(func.count(User.id))) or 0
     for i in range(len(ids), n):

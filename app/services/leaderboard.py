@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Drill, User
+from app.models import Drill, User, cohort_members
 from app.models.base import utcnow
 from app.services.drill_score import current_score
 
@@ -33,12 +33,15 @@ class Row:
 def cohort_board(user, now=None) -> list[Row]:
     """The board of `user`'s cohort: opted-in trainees with a scored drill in the window,
     best average first (ties: more drills, then name). Empty for a trainee without a
-    cohort or who has not opted in."""
-    if not user.cohort_id or not user.leaderboard_opt_in:
+    cohort or who has not opted in. A trainee in several cohorts sees all of them as one board."""
+    cohort_ids = [c.id for c in user.cohorts]
+    if not cohort_ids or not user.leaderboard_opt_in:
         return []
     since = (now or utcnow()) - timedelta(days=WINDOW_DAYS)
+    # A trainee in several cohorts sees their classmates from all of them, each once.
+    classmates = select(cohort_members.c.user_id).where(cohort_members.c.cohort_id.in_(cohort_ids))
     members = db.session.scalars(select(User).where(
-        User.cohort_id == user.cohort_id, User.role == "trainee", User.active.is_(True),
+        User.id.in_(classmates), User.role == "trainee", User.active.is_(True),
         User.leaderboard_opt_in.is_(True))).all()
     scored = []
     for m in members:

@@ -114,15 +114,17 @@ def _score_part(view, st) -> list:
                           st["base"]))
     out.append(_p(_("Criteria"), st["h2"]))
     rows = [[_p(_("Criterion"), st["small"]), _p(_("Points"), st["small"]), _p(_("Feedback and tip"), st["small"])]]
-    tip_label, evidence_label = _("Tip"), _("Evidence")
+    tip_label, evidence_label, comment_label = _("Tip"), _("Evidence"), _("Trainer's comment")
     for c in view.criteria:
         text = c.feedback + (f"\n{tip_label}: {c.tip}" if c.tip and c.applicable and not c.full else "")
+        if c.comment:
+            text += f"\n{comment_label}: {c.comment}"
         quotes = "; ".join(f"#{e['turn']} “{e['quote']}”" for e in c.evidence)
         if quotes:
             text += f"\n{evidence_label}: {quotes}"
         points = (f"{_num(c.score)} / {_num(c.max)}" + (f" ({machine_label} {_num(c.machine)})" if c.machine is not None else "")
                   if c.applicable else _("N/A"))
-        rows.append([_p(c.title, st["base"]), _p(points, st["base"]),
+        rows.append([_p(f"{c.title} · {c.checks}" if c.checks else c.title, st["base"]), _p(points, st["base"]),
                      Paragraph(escape(text).replace("\n", "<br/>"), st["base"])])
     table = Table(rows, colWidths=[45 * mm, 20 * mm, 105 * mm], repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#dde3ea")),

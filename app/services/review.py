@@ -18,13 +18,14 @@ from sqlalchemy import func, select, update
 
 from app.core.dates import after_day, day_start
 from app.extensions import db
-from app.models import AuditEvent, Drill, ScenarioVersion, Score, ScoreAdjustment, User
+from app.models import AuditEvent, Drill, ReviewComment, ScenarioVersion, Score, ScoreAdjustment, User
 from app.models.base import utcnow
 from app.services import audit, notifications
 from app.services.scoring import IMPORT_ACTION, cohort_trainees
 
 TARGET_KINDS = ("criterion", "dimension")
 REASON_MAX = 2000
+COMMENT_MAX = 2000
 
 
 def N_(msgid: str) -> str:
@@ -238,8 +239,9 @@ def _bump_revision(score: Score, reviewer, expected_revision: int) -> None:
 
 
 def _check_changes(score: Score, changes, reason: str) -> list[tuple[str, str, float]]:
+    """The point changes checked; an empty list when there are none (no reason needed then)."""
     reason = (reason or "").strip()
-    if not reason:
+    if changes and not reason:
         raise ReviewError(N_("Give a reason for the change."))
     if len(reason) > REASON_MAX:
         raise ReviewError(N_("The reason is longer than %(n)d characters."), n=REASON_MAX)
@@ -263,22 +265,52 @@ def _check_changes(score: Score, changes, reason: str) -> list[tuple[str, str, f
             raise ReviewError(N_("Points for %(target)s must be from 0 to %(top)s."),
                               target=repr(target), top=f"{top:g}")
         checked.append((kind, target, round(value, 2)))
-    if not checked:
-        raise ReviewError(N_("No points were changed."))
     return checked
 
 
-def adjust(score: Score, reviewer, changes, reason: str, expected_revision: int) -> Score:
-    """Record the trainer's changes `[(target_kind, target_id, new_points), ...]`; commits.
+def comments(score: Score) -> dict[str, ReviewComment]:
+    """The comment in force per criterion id: the latest row of each, cleared ones left out."""
+    rows = db.session.scalars(select(ReviewComment).where(ReviewComment.score_id == score.id)
+                              .order_by(ReviewComment.id))
+    latest = {row.target_id: row for row in rows}
+    return {k: row for k, row in latest.items() if row.text}
 
-    One ScoreAdjustment and one `score_adjusted` audit entry per change, all in one
-    transaction with the revision bump, which also marks the score reviewed by
-    `reviewer`. The machine score (total, dimensions, report, criterion rows) is not
-    touched. Raises ReviewError (nothing stored) for an empty reason, an unknown
-    target, points outside 0..max or no changes; ReviewConflict when the score is no
-    longer at `expected_revision`.
+
+def _check_comments(score: Score, submitted: dict[str, str] | None) -> list[tuple[str, str]]:
+    """(criterion id, text) for each submitted comment that differs from the one in force."""
+    if not submitted:
+        return []
+    crits, _dims = _machine(score)
+    current = {k: row.text for k, row in comments(score).items()}
+    out = []
+    for target, text in submitted.items():
+        if target not in crits:
+            raise ReviewError(N_("This score has no %(kind)s %(target)s."), kind="criterion", target=repr(target))
+        text = (text or "").strip()
+        if len(text) > COMMENT_MAX:
+            raise ReviewError(N_("A comment is longer than %(n)d characters."), n=COMMENT_MAX)
+        if text != current.get(target, ""):
+            out.append((target, text))
+    return out
+
+
+def adjust(score: Score, reviewer, changes, reason: str, expected_revision: int,
+           comments: dict[str, str] | None = None) -> Score:
+    """Record the trainer's changes `[(target_kind, target_id, new_points), ...]` and
+    comments `{criterion id: text}` (an empty text clears one); commits.
+
+    One ScoreAdjustment and one `score_adjusted` audit entry per point change, one
+    ReviewComment and one `review_commented` entry per comment that differs from the one
+    in force, all in one transaction with the revision bump, which also marks the score
+    reviewed by `reviewer`. The machine score (total, dimensions, report, criterion rows)
+    is not touched. Raises ReviewError (nothing stored) for a point change without a
+    reason, an unknown target, points outside 0..max, a comment too long, or nothing
+    changed; ReviewConflict when the score is no longer at `expected_revision`.
     """
     checked = _check_changes(score, changes, reason)
+    noted = _check_comments(score, comments)
+    if not checked and not noted:
+        raise ReviewError(N_("Nothing was changed: no points and no comments."))
     crits, dims = _machine(score)
     _bump_revision(score, reviewer, expected_revision)
     try:
@@ -291,6 +323,10 @@ def adjust(score: Score, reviewer, changes, reason: str, expected_revision: int)
             audit.record("score_adjusted", reviewer, f"score:{score.id}", drill_id=score.drill_id,
                          adjustment_id=adj.id, kind=kind, target_id=target, machine=machine, adjusted=value,
                          reason=reason.strip(), revision=expected_revision + 1)
+        for target, text in noted:
+            db.session.add(ReviewComment(score_id=score.id, reviewer_id=reviewer.id, target_id=target, text=text))
+            audit.record("review_commented", reviewer, f"score:{score.id}", drill_id=score.drill_id,
+                         target_id=target, comment=text, revision=expected_revision + 1)
         notifications.review_done(score, expected_revision + 1)
         db.session.commit()
     except Exception:

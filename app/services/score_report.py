@@ -16,7 +16,7 @@ from app.core.coaching import FixItem, fix_first
 from app.core.transcript import render_text, write_transcript
 from app.extensions import db
 from app.models import Drill, Score, Turn
-from app.services import audit
+from app.services import audit, review
 from app.services.drill_score import CurrentScore, current_score, with_current
 from app.services.flag_review import Overturned
 from app.services.scoring import drill_transcript, latest_score, previous_attempts
@@ -65,6 +65,8 @@ class CriterionView:
     evidence: list[dict]
     applicable: bool = True
     machine: float | None = None  # the machine's points, when the trainer changed them
+    checks: str = ""  # the scenario fact or step this result checks (per-item kinds), else ""
+    comment: str = ""  # the trainer's comment on this criterion, "" when none
 
     @property
     def full(self) -> bool:
@@ -111,6 +113,22 @@ def _title(texts: Any, language: str, fallback: str) -> str:
     if isinstance(texts, dict):
         return texts.get(language) or texts.get("zh-CN") or next(iter(texts.values()), fallback)
     return str(texts or fallback)
+
+
+# Criterion kinds that give one result per scenario item (`<criterion>.<item id>`), and
+# the scenario list each reads.
+PER_ITEM_LISTS = {"knowledge_points": "knowledge_points", "resolution_items": "resolution_items"}
+
+
+def checked_facts(rubric: dict, scenario: dict) -> dict[str, str]:
+    """Result id -> the scenario's own words for the fact or step it checks, for the
+    criteria that expand per scenario item (knowledge points, resolution items)."""
+    out = {}
+    for crit in rubric.get("criteria", []):
+        for item in scenario.get(PER_ITEM_LISTS.get(crit.get("kind"), ""), None) or []:
+            if isinstance(item, dict) and item.get("id"):
+                out[f"{crit['id']}.{item['id']}"] = str(item.get("text") or "")
+    return out
 
 
 def _spans(text: str, evidence: list[dict]) -> list[tuple[int, int]]:
@@ -186,18 +204,21 @@ def build_report(drill: Drill, language: str, released: bool = True) -> ReportVi
         points = current.dimensions.get(k, {}).get("points", v["score"])
         view.dimensions.append(DimensionView(k, _title(dim_titles.get(k), language, k), points, v["max"],
                                              machine=v["score"] if points != v["score"] else None))
+    facts = checked_facts(rubric, drill.scenario_version.data or {})
+    notes = {k: row.text for k, row in review.comments(score).items()}
     for c in report.get("criteria", []):
         points = current.criteria.get(c["id"], c["score"])
         view.criteria.append(CriterionView(
             id=c["id"], title=crit_title(c["id"]), dimension=c["dimension"],
             score=points, max=c["max"], feedback=c.get("feedback", ""), tip=c.get("tip", ""),
             evidence=c.get("evidence", []), applicable=c.get("applicable", True),
-            machine=c["score"] if points != c["score"] else None))
+            machine=c["score"] if points != c["score"] else None,
+            checks=facts.get(c["id"], ""), comment=notes.get(c["id"], "")))
     maxima = {**{k: v["max"] for k, v in report.get("dimensions", {}).items()},
               **{c["id"]: c["max"] for c in report.get("criteria", [])}}
     for ch in current.changes:
         title = (_title(dim_titles.get(ch.target), language, ch.target) if ch.kind == "dimension"
-                 else crit_title(ch.target))
+                 else " · ".join(filter(None, (crit_title(ch.target), facts.get(ch.target)))))
         view.changes.append(ChangeView(title, ch.machine, ch.adjusted, maxima.get(ch.target, 0.0), ch.reason))
     view.flags, view.overturned = list(current.flags), list(current.overturned)
     reviewed = [dict(c, score=current.criteria.get(c["id"], c["score"])) for c in report.get("criteria", [])]

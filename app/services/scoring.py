@@ -25,7 +25,7 @@ from app.core.scenario import ScenarioBase
 from app.core.scoring import ScoreReport, score_transcript
 from app.core.transcript import Bounds, TooLarge, Transcript, make_transcript, read_transcript
 from app.extensions import db
-from app.models import AuditEvent, Cohort, CriterionResult, Drill, Score, ScenarioVersion, Turn, User
+from app.models import AuditEvent, Cohort, CriterionResult, Drill, Score, ScenarioVersion, Turn, User, cohort_members
 from app.models.base import utcnow
 from app.services import audit, content
 from app.services.engines import analyser_factory
@@ -363,11 +363,17 @@ def drill_for_trainee(user, drill_id: int) -> Drill | None:
     return db.session.scalar(select(Drill).where(Drill.id == drill_id, Drill.trainee_id == user.id))
 
 
+def led_member_ids(trainer):
+    """A subquery of the ids of people in any cohort this trainer leads (each once,
+    however many of the trainer's cohorts they are in)."""
+    return (select(cohort_members.c.user_id).join(Cohort, Cohort.id == cohort_members.c.cohort_id)
+            .where(Cohort.trainer_id == trainer.id))
+
+
 def cohort_trainees(trainer) -> list[User]:
-    """Trainees in the cohorts this trainer leads, by name."""
+    """Trainees in the cohorts this trainer leads, by name, each once."""
     return list(db.session.scalars(
-        select(User).join(Cohort, User.cohort_id == Cohort.id)
-        .where(Cohort.trainer_id == trainer.id, User.role == "trainee").order_by(User.username)))
+        select(User).where(User.id.in_(led_member_ids(trainer)), User.role == "trainee").order_by(User.username)))
 
 
 def drill_for_trainer(user, drill_id: int) -> Drill | None:
@@ -377,8 +383,7 @@ def drill_for_trainer(user, drill_id: int) -> Drill | None:
     if drill is None:
         return None
     if drill.trainee is not None:
-        cohort = drill.trainee.cohort
-        return drill if cohort is not None and cohort.trainer_id == user.id else None
+        return drill if any(c.trainer_id == user.id for c in drill.trainee.cohorts) else None
     uploaded = db.session.scalar(select(AuditEvent.id).where(
         AuditEvent.action == IMPORT_ACTION, AuditEvent.target == f"drill:{drill.id}",
         AuditEvent.actor_id == user.id).limit(1))

@@ -75,8 +75,9 @@ def review_adjust(drill_id: int):
     if form.int_field("score_id") != score.id:  # re-scored since the page was loaded
         return _page(drill, form, 409, _("The drill was scored again since you loaded it: check the new values."))
     try:
-        review.adjust(score, current_user, form.changes(request.form, review.adjusted_view(score)),
-                      form.reason.data, form.int_field("revision"))
+        view = review.adjusted_view(score)
+        review.adjust(score, current_user, form.changes(request.form, view), form.reason.data,
+                      form.int_field("revision"), comments=form.comments(request.form, view))
     except review.ReviewConflict:
         return _page(drill, form, 409, _conflict_message(drill))
     except review.ReviewError as exc:

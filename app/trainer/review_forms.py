@@ -55,12 +55,13 @@ class QueueFilterForm(Form):
 
 class AdjustForm(Form):
     """The review form. Point inputs are named `criterion-<id>` / `dimension-<id>` and
-    are read by `changes`; only values that differ from the current adjusted ones count."""
+    are read by `changes`; only values that differ from the current adjusted ones count.
+    Comment boxes are named `comment-<criterion id>` and read by `comments`."""
 
     score_id = HiddenField(validators=[InputRequired()])
     revision = HiddenField(validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason for the change"), validators=[Length(max=2000)])
-    submit = SubmitField(_l("Save adjustment"))
+    reason = TextAreaField(_l("Reason for changing points (the trainee sees it)"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Save the review (points and comments)"))
 
     def int_field(self, name: str) -> int | None:
         try:
@@ -86,6 +87,13 @@ class AdjustForm(Form):
                     pass
                 out.append((kind, target, raw))
         return out
+
+    @staticmethod
+    def comments(formdata, view: dict) -> dict[str, str]:
+        """{criterion id: text} for each comment box the page sent (the service keeps
+        only those that differ from the comment in force)."""
+        return {target: formdata[f"comment-{target}"] for target in view["criteria"]
+                if f"comment-{target}" in formdata}
 
 
 class FlagForm(Form):

@@ -80,7 +80,7 @@ def people(web_app):
     db.session.add(cohort)
     db.session.flush()
     cohort.trainer_id = users["trainer"].id
-    users["trainee"].cohort = cohort
+    users["trainee"].cohorts = [cohort]
     db.session.commit()
     drill = start_drill(users["trainee"], "billing_complaint", "zh-CN", "calm", "scripted", seed=1)
     return {"users": users, "cohort": cohort, "drill_id": drill.id}

@@ -97,7 +97,7 @@ def _good_values(people):
     return {"drill_id": people["drill_id"], "user_id": people["users"]["trainee"].id, "assignment_id": 1,
             "answer_id": 1, "result_id": 1, "scenario_id": "billing_complaint", "track_id": "core",
             "case_id": "c1", "rubric_id": "standard-100", "language": "zh-CN", "code": "en", "fmt": "json",
-            "export_format": "csv"}
+            "export_format": "csv", "cohort_id": people["cohort"].id}
 
 
 def _build(rule, values: dict) -> str:
@@ -199,7 +199,7 @@ def _valid_forms(people):
     return {
         "/login": ("anonymous", {"username": "bad-trainee", "password": "wrong-password"}),
         "/admin/users/new": ("admin", {"username": "newuser", "display_name": "New", "role": "trainee",
-                                       "cohort_id": str(people["cohort"].id), "password": "password-123"}),
+                                       "cohort_ids": str(people["cohort"].id), "password": "password-123"}),
         # (The HR user, not the trainee: a mutation may deactivate the account it edits.)
         f"/admin/users/{users['hr'].id}": ("admin", {"display_name": "H", "role": "hr", "active": "y"}),
         f"/admin/users/{users['hr'].id}/password": ("admin", {"password": "password-456",
@@ -439,7 +439,7 @@ def test_markup_is_escaped_wherever_it_is_shown(web_app, people, prober, clients
     users = people["users"]
     # Stored through the app's own forms and endpoints, as a user would.
     prober.send("markup", "admin", "post", f"/admin/users/{users['trainee'].id}", handled_ok=True,
-                data={"display_name": p1, "role": "trainee", "cohort_id": str(people["cohort"].id), "active": "y"})
+                data={"display_name": p1, "role": "trainee", "cohort_ids": str(people["cohort"].id), "active": "y"})
     prober.send("markup", "admin", "post", "/admin/cohorts", handled_ok=True,
                 data={"name": p2, "trainer_id": str(users["trainer"].id)})
     prober.send("markup", "admin", "post", "/admin/users/new", handled_ok=True,

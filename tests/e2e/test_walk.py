@@ -115,7 +115,7 @@ def seeded(live_server):
                           ("挂断的通话.json", json.dumps(hung_up, ensure_ascii=False).encode()),
                           ("信号通话.json", (TRANSCRIPTS / "signal_complaint.good.json").read_bytes())):
             scoring.import_transcript(raw, name, trainer, trainee=trainee)
-        cohort = db.session.scalar(select(Cohort).where(Cohort.id == trainee.cohort_id))
+        cohort = trainee.cohorts[0]
         assignments.create_assignment(trainer, assignments.AssignmentSpec(
             title="本周练习", scenario_ids=["billing_complaint", "signal_complaint"], persona="calm", mode="test",
             cohort_ids=[cohort.id]))

@@ -96,6 +96,11 @@ admin.user_edit                  POST    login     403      403      403      ok
 admin.user_password              POST    login     403      403      403      ok
 admin.cohorts                    GET     login     403      403      403      ok
 admin.cohorts                    POST    login     403      403      403      ok
+admin.cohort_edit                GET     login     403      403      403      ok
+admin.cohort_edit                POST    login     403      403      403      ok
+admin.cohort_delete              POST    login     403      403      403      ok
+admin.users_import               GET     login     403      403      403      ok
+admin.users_import               POST    login     403      403      403      ok
 admin.audit_log                  GET     login     403      403      403      ok
 
 # every role: its own notifications (the list, opening one, marking all read, its own e-mail address)
@@ -145,10 +150,12 @@ OWNERSHIP = {
     # admin: every account.
     ("admin.user_edit", "user_id"): "global",
     ("admin.user_password", "user_id"): "global",
+    ("admin.cohort_edit", "cohort_id"): "global",
+    ("admin.cohort_delete", "cohort_id"): "global",
 }
 
 # URL arguments that name a stored row (the others are catalog ids, formats, languages).
-ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id"}
+ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id", "cohort_id"}
 
 # Routes that change a score, a mark or what a score report shows: HR (read-only by
 # design) must be refused on every one of them.

@@ -64,6 +64,7 @@ class World:
         s = side or self.a
         drill = s.live_drill if role == "trainee" else s.scored_drill
         return {"drill_id": drill, "answer_id": s.answer, "assignment_id": s.assignment, "user_id": s.trainee,
+                "cohort_id": s.cohort,
                 "result_id": s.result, "track_id": "core", "case_id": s.case_id,
                 "scenario_id": "billing_complaint", "language": "zh-CN", "rubric_id": "standard-100",
                 "code": "en", "filename": "app.css"}

@@ -56,7 +56,7 @@ def test_a_password_reset_ends_every_session_of_that_user(app, client, world):
 
 def _edit(admin, user_id: int, **changes):
     user = db.session.get(User, user_id)
-    data = {"display_name": user.display_name, "role": user.role, "cohort_id": str(user.cohort_id or 0), "active": "y"}
+    data = {"display_name": user.display_name, "role": user.role, "cohort_ids": [str(c.id) for c in user.cohorts], "active": "y"}
     data.update(changes)
     if data["active"] is None:
         del data["active"]

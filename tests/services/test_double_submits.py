@@ -76,7 +76,7 @@ def _spec(cohort_ids):
 
 def test_an_assignment_posted_twice_is_created_once(people, any_app):
     trainee, trainer = people
-    cohort_ids = [trainee.cohort_id]
+    cohort_ids = [c.id for c in trainee.cohorts]
     first = service.create_assignment(trainer, _spec(cohort_ids))
     again = service.create_assignment(trainer, _spec(cohort_ids))
     assert again.id == first.id

@@ -95,6 +95,28 @@ def test_xlsx_holds_the_same_rows(results):
     assert rows[2][2] == "'=HYPERLINK(1)"  # newest first
 
 
+def test_xlsx_has_typed_local_dates_widths_and_a_frozen_header(results):
+    """Read back with openpyxl: the award date is a date cell (not text), in the centre's
+    time zone, with a date format; the header row is bold and frozen; no column is left
+    at the default width and the track column fits its title."""
+    current_app.config["CENTRE_TIMEZONE"] = "Asia/Shanghai"
+    _, data = run("xlsx", track="core")
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws.freeze_panes == "A2" and all(c.font.b for c in ws[1])
+    at = exports.COLUMNS.index("awarded_at") + 1
+    newest = ws.cell(row=2, column=at)
+    # 2024-05-11 08:00 UTC is 16:00 in Shanghai.
+    assert newest.is_date and newest.value == datetime(2024, 5, 11, 16, 0)
+    assert newest.number_format == exports.XLSX_DATE_FORMAT
+    widths = {ws.cell(row=1, column=i).value: ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width
+              for i in range(1, len(exports.COLUMNS) + 1)}
+    assert all(w and w >= 8 for w in widths.values()), widths
+    assert widths["认证项目"] >= len("热线客服岗位技能认证") * 2 and widths["获证时间"] >= len("2024-05-11 16:00")
+    current_app.config["CENTRE_TIMEZONE"] = "UTC"
+    _, data = run("xlsx", track="core")
+    assert load_workbook(io.BytesIO(data)).active.cell(row=2, column=at).value == datetime(2024, 5, 11, 8, 0)
+
+
 def test_xapi_statements(results, any_app):
     out, data = run("xapi")
     statements = json.loads(data)

@@ -47,8 +47,8 @@ def shown(app, n):
 
 def test_a_given_assignment_notifies_each_trainee_it_reaches_once(app, cohort):
     trainer, trainee, other = cohort
-    a = assign.create_assignment(trainer, spec(trainee.cohort_id))
-    again = assign.create_assignment(trainer, spec(trainee.cohort_id))  # the same form posted twice
+    a = assign.create_assignment(trainer, spec(trainee.cohorts[0].id))
+    again = assign.create_assignment(trainer, spec(trainee.cohorts[0].id))  # the same form posted twice
     assert again.id == a.id
     assert kinds(trainee) == [("assignment_given", a.id)]
     assert kinds(other) == []  # not in the cohort
@@ -60,8 +60,8 @@ def test_a_given_assignment_notifies_each_trainee_it_reaches_once(app, cohort):
 def test_due_within_24_hours_is_noticed_once_and_not_when_passed_or_later(cohort):
     trainer, trainee, _ = cohort
     hours = lambda n: utcnow() + timedelta(hours=n)  # noqa: E731
-    soon = assign.create_assignment(trainer, spec(trainee.cohort_id, title="明天截止", due_at=hours(10)))
-    later = assign.create_assignment(trainer, spec(trainee.cohort_id, title="后天截止", due_at=hours(30)))
+    soon = assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="明天截止", due_at=hours(10)))
+    later = assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="后天截止", due_at=hours(30)))
     assert notifications.due_soon(trainee) == 1
     assert notifications.due_soon(trainee) == 0  # a second look makes no second notice
     due = [s for k, s in kinds(trainee) if k == "assignment_due"]
@@ -89,8 +89,8 @@ def test_release_and_review_notify_the_trainee(app, cohort):
 
 def test_mark_read_one_or_all_and_never_anothers(cohort):
     trainer, trainee, other = cohort
-    assign.create_assignment(trainer, spec(trainee.cohort_id, title="一"))
-    assign.create_assignment(trainer, spec(trainee.cohort_id, title="二"))
+    assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="一"))
+    assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="二"))
     mine = notifications.for_user(trainee)
     assert notifications.mark_read(other, mine[0].id) == 0  # someone else's id marks nothing
     assert notifications.unread_count(trainee) == 2
@@ -116,7 +116,7 @@ def test_e_mail_copies_go_out_when_smtp_is_configured(app, cohort):
     db.session.commit()
     with LocalSMTP() as smtp:
         app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port, SMTP_FROM="coach@example.com")
-        assign.create_assignment(trainer, spec(trainee.cohort_id))
+        assign.create_assignment(trainer, spec(trainee.cohorts[0].id))
     assert len(smtp.messages) == 1
     msg = smtp.messages[0]
     assert msg["To"] == "xiaowang@example.com" and msg["From"] == "coach@example.com"
@@ -128,11 +128,11 @@ def test_no_smtp_or_a_refusing_server_sends_nothing_and_breaks_nothing(app, coho
     trainer, trainee, _ = cohort
     trainee.email = "xiaowang@example.com"
     db.session.commit()
-    assign.create_assignment(trainer, spec(trainee.cohort_id, title="一"))  # SMTP_HOST unset
+    assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="一"))  # SMTP_HOST unset
     assert notifications.for_user(trainee)[0].emailed_at is None
     with LocalSMTP(refuse=True) as smtp:
         app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
-        a = assign.create_assignment(trainer, spec(trainee.cohort_id, title="二"))  # still stored
+        a = assign.create_assignment(trainer, spec(trainee.cohorts[0].id, title="二"))  # still stored
         assert notifications.deliver_email() == 0
     assert a.id and all(n.emailed_at is None for n in notifications.for_user(trainee))
     with LocalSMTP() as smtp:  # the next try sends what was left
@@ -143,7 +143,7 @@ def test_no_smtp_or_a_refusing_server_sends_nothing_and_breaks_nothing(app, coho
 
 def test_the_cron_command_notices_due_dates(runner, cohort):
     trainer, trainee, _ = cohort
-    assign.create_assignment(trainer, spec(trainee.cohort_id, due_at=utcnow() + timedelta(hours=3)))
+    assign.create_assignment(trainer, spec(trainee.cohorts[0].id, due_at=utcnow() + timedelta(hours=3)))
     result = runner.invoke(args=["notifications", "due"])
     assert result.exit_code == 0 and "1 due-soon notices" in result.output, result.output
     assert runner.invoke(args=["notifications", "due"]).output.startswith("0 due-soon")

@@ -106,7 +106,7 @@ def test_latest_adjustment_wins(people):
     ([("dimension", "knowledge", "lots")], "ok", "must be a number"),
     ([("dimension", "knowledge", float("nan"))], "ok", "from 0 to"),
     ([("dimension", "knowledge", 10)], "   ", "Give a reason"),
-    ([], "ok", "No points were changed"),
+    ([], "ok", "Nothing was changed"),
     ([("dimension", "knowledge", 10), ("dimension", "knowledge", 11)], "ok", "changed twice"),
 ])
 def test_bad_adjustments_store_nothing(people, changes, reason, message):
@@ -122,7 +122,7 @@ def test_bad_adjustments_store_nothing(people, changes, reason, message):
 
 def test_second_trainer_from_the_same_revision_gets_a_conflict(people):
     coach, other, trainee = people
-    other.cohort_id = None
+    other.cohorts = []
     _, score = scored(trainee)
     crit = lossy_criterion(score)
     review.adjust(score, coach, [("criterion", crit["id"], crit["max"])], "mine", 0)
@@ -208,3 +208,23 @@ def test_concurrent_adjustments_on_postgres(pg_app):
     assert db.session.get(Score, score_id).revision == 1
     assert db.session.scalar(select(func.count()).select_from(ScoreAdjustment)) == 1
     assert len(audits("score_adjusted")) == 1
+
+
+def test_comments_are_kept_shown_and_cleared(people):
+    """A comment needs no reason and no point change; the latest one of a criterion is in
+    force, an empty one clears it, and a comment on no criterion of the score stores nothing."""
+    coach, _, trainee = people
+    _, score = scored(trainee)
+    crit = lossy_criterion(score)
+    review.adjust(score, coach, [], "", 0, comments={crit["id"]: "  Say both amounts.  "})
+    assert {k: c.text for k, c in review.comments(score).items()} == {crit["id"]: "Say both amounts."}
+    assert [a.detail["comment"] for a in audits("review_commented")] == ["Say both amounts."]
+    with pytest.raises(review.ReviewError, match="Nothing was changed"):  # the same text again
+        review.adjust(score, coach, [], "", 1, comments={crit["id"]: "Say both amounts."})
+    with pytest.raises(review.ReviewError, match="no criterion"):
+        review.adjust(score, coach, [], "", 1, comments={"nonesuch": "x"})
+    with pytest.raises(review.ReviewError, match="longer than"):
+        review.adjust(score, coach, [], "", 1, comments={crit["id"]: "x" * (review.COMMENT_MAX + 1)})
+    review.adjust(score, coach, [], "", 1, comments={crit["id"]: ""})
+    assert review.comments(score) == {}
+    assert db.session.get(Score, score.id).revision == 2

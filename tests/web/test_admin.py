@@ -37,10 +37,10 @@ def test_admin_assigns_role_and_cohort(client, login_as, make_user):
     db.session.commit()
     user = make_user("trainee")
     r = client.post(f"/admin/users/{user.id}", data={
-        "display_name": "李四", "role": "trainer", "cohort_id": str(cohort.id), "active": "y"})
+        "display_name": "李四", "role": "trainer", "cohort_ids": str(cohort.id), "active": "y"})
     assert r.status_code == 302
     db.session.refresh(user)
-    assert (user.role, user.cohort_id, user.display_name) == ("trainer", cohort.id, "李四")
+    assert (user.role, [c.id for c in user.cohorts], user.display_name) == ("trainer", [cohort.id], "李四")
     assert AuditEvent.query.filter_by(action="user_updated").count() == 1
 
 

@@ -63,7 +63,7 @@ def test_trainer_page_per_trainee_shows_history_trend_weakest_adjustments_assign
     review.adjust(score, trainer, [("criterion", "restate", 3.0)], "复述了一半，给部分分",
                   score.revision or 0)
     a = assign.create_assignment(trainer, assign.AssignmentSpec(
-        title="账单投诉周练", scenario_ids=["billing_complaint"], language="zh-CN", cohort_ids=[trainee.cohort_id]))
+        title="账单投诉周练", scenario_ids=["billing_complaint"], language="zh-CN", cohort_ids=[c.id for c in trainee.cohorts]))
     assert auth.login(trainer.username).status_code == 302
     home = client.get("/trainer/").get_data(as_text=True)
     assert f'href="/trainer/trainees/{trainee.id}"' in home  # linked from the trainer's lists
@@ -96,7 +96,7 @@ def test_the_pdf_report_opens_with_them_too(client, auth, cohort):
 
 def test_leaderboard_page_is_opt_in(client, auth, cohort, make_user):
     _, trainee = cohort
-    classmate = make_user("trainee", username="xiaoli", display_name="小李", cohort=trainee.cohort)
+    classmate = make_user("trainee", username="xiaoli", display_name="小李", cohort=trainee.cohorts[0])
     classmate.leaderboard_opt_in = True
     db.session.commit()
     imported(classmate)

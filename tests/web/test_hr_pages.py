@@ -33,6 +33,7 @@ def test_results_filters_evidence_and_exports(client, login_as, result):
     assert person.status_code == 200 and "服务红线" in person.text and "red_lines" not in person.text
     csv = client.get("/hr/export/csv?cohort=c9")
     assert csv.status_code == 200 and "王五" in csv.data.decode("utf-8-sig") and csv.headers["X-Row-Count"] == "1"
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once, not twice
     assert client.get("/hr/export/xlsx").data[:2] == b"PK"
     assert client.get("/hr/export/csv?cohort=nope").status_code == 400
     pdf = client.get(f"/hr/results/{result.id}/certificate.pdf")

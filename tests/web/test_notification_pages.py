@@ -26,7 +26,7 @@ def cohort(app, make_user):
 def test_bell_counts_unread_and_opening_marks_read(client, auth, cohort):
     trainer, trainee = cohort
     assign.create_assignment(trainer, assign.AssignmentSpec(
-        title="账单投诉周练", scenario_ids=["billing_complaint"], cohort_ids=[trainee.cohort_id],
+        title="账单投诉周练", scenario_ids=["billing_complaint"], cohort_ids=[c.id for c in trainee.cohorts],
         due_at=utcnow() + timedelta(hours=5)))
     assert auth.login(trainee.username).status_code == 302
     home = client.get("/trainee/").get_data(as_text=True)  # notices the due date too
@@ -45,7 +45,7 @@ def test_bell_counts_unread_and_opening_marks_read(client, auth, cohort):
 def test_anothers_notice_is_a_404_and_stays_unread(client, auth, cohort, make_user):
     trainer, trainee = cohort
     assign.create_assignment(trainer, assign.AssignmentSpec(
-        title="周练", scenario_ids=["billing_complaint"], cohort_ids=[trainee.cohort_id]))
+        title="周练", scenario_ids=["billing_complaint"], cohort_ids=[c.id for c in trainee.cohorts]))
     theirs = notifications.for_user(trainee)[0]
     nosy = make_user("trainee", username="nosy")
     assert auth.login(nosy.username).status_code == 302

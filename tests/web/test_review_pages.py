@@ -3,14 +3,16 @@ conflicts between two trainers, report release and CSRF."""
 from __future__ import annotations
 
 import re
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from flask import g
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Cohort, Score, ScoreAdjustment
+from app.models import AuditEvent, Cohort, ReviewComment, Score, ScoreAdjustment
 from app.services import scoring
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "transcripts"
@@ -83,6 +85,60 @@ def test_review_page_shows_machine_and_evidence(client, auth, cohort):
     assert " style=" not in page.split("<main", 1)[1]
 
 
+def _criterion_block(page: str, crit_id: str) -> str:
+    """The review form's block of one criterion (its <li class="rv-crit">)."""
+    at = page.index(f'name="criterion-{crit_id}"')
+    return page[page.rindex('<li class="rv-crit', 0, at):page.index("</li>\n", at)]
+
+
+def test_review_form_names_each_fact_beside_its_evidence(client, auth, cohort):
+    """Each knowledge point by the scenario's own words (not eight identical titles with
+    ids), the quoted evidence and turn in the same block as the points and comment inputs,
+    and which input wins said on the form."""
+    trainer, trainee = cohort
+    drill, score = scored(trainee)
+    login(auth, trainer)
+    page = client.get(f"/trainer/review/{drill.id}").get_data(as_text=True)
+    points = drill.scenario_version.data["knowledge_points"]
+    assert len(points) > 1
+    for kp in points:
+        block = _criterion_block(page, f"knowledge_points.{kp['id']}")
+        assert kp["text"].replace("<", "&lt;") in block and f'name="comment-knowledge_points.{kp["id"]}"' in block
+        assert f">knowledge_points.{kp['id']}<" not in page  # no raw id as visible text
+    cited = next(c for c in score.report["criteria"] if c["evidence"])
+    block = _criterion_block(page, cited["id"])
+    ev = cited["evidence"][0]
+    assert f'href="#turn-{ev["turn"]}"' in block and f"<mark>{ev['quote']}</mark>" in block
+    assert "Which points count: the machine's points stay on record" in page
+
+
+def test_comment_without_points_reaches_the_trainee(client, auth, cohort):
+    trainer, trainee = cohort
+    drill, score = scored(trainee)
+    crit = lossy(score)
+    login(auth, trainer)
+    form = {"score_id": score.id, "revision": 0, "reason": "", f"comment-{crit['id']}": "Name both charges."}
+    r = client.post(f"/trainer/review/{drill.id}", data=form)
+    assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
+    assert [c.text for c in db.session.scalars(select(ReviewComment))] == ["Name both charges."]
+    assert adjustments() == 0  # the unchanged points were not turned into adjustments
+    page = client.get(f"/trainer/review/{drill.id}").get_data(as_text=True)
+    assert "Name both charges.</textarea>" in _criterion_block(page, crit["id"])
+    # Points and a second comment in one save: the trainee reads both beside the criterion.
+    form = {"score_id": score.id, "revision": 1, "reason": "Turn 3 did it.", f"criterion-{crit['id']}": f"{crit['max']:g}",
+            f"comment-{crit['id']}": "Good: both charges named."}
+    assert client.post(f"/trainer/review/{drill.id}", data=form).status_code == 302
+    auth.logout()
+    login(auth, trainee)
+    report = client.get(f"/trainee/drills/{drill.id}/report").get_data(as_text=True)
+    assert "Trainer's comment</strong>: Good: both charges named." in report
+    assert "Name both charges." not in report  # the earlier comment was replaced
+    assert f"{crit['max']:g} / {crit['max']:g} <span class=\"muted\">(machine {crit['score']:g})" in report
+    pdf = client.get(f"/trainee/drills/{drill.id}/transcript.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+    assert "Trainer's comment: Good: both charges named." in text
+
+
 def test_adjust_through_the_page(client, auth, cohort):
     trainer, trainee = cohort
     drill, score = scored(trainee)
@@ -124,7 +180,7 @@ def test_no_change_and_missing_revision_are_400(client, auth, cohort):
     drill, score = scored(trainee)
     login(auth, trainer)
     r = client.post(f"/trainer/review/{drill.id}", data={"score_id": score.id, "revision": 0, "reason": "x"})
-    assert r.status_code == 400 and "No points were changed." in r.get_data(as_text=True)
+    assert r.status_code == 400 and "Nothing was changed: no points and no comments." in r.get_data(as_text=True)
     r = client.post(f"/trainer/review/{drill.id}",
                     data={"score_id": score.id, "reason": "x", "dimension-knowledge": "1"})
     assert r.status_code == 400
@@ -139,7 +195,7 @@ def test_two_trainers_from_one_revision(client, auth, cohort, make_user, app):
     first = {"score_id": score.id, "revision": 0, "reason": "mine", "dimension-knowledge": "10"}
     assert client.post(f"/trainer/review/{drill.id}", data=first).status_code == 302
     auth.logout()
-    db.session.get(Cohort, trainee.cohort_id).trainer_id = second.id
+    trainee.cohorts[0].trainer_id = second.id
     db.session.commit()
     login(auth, second)
     stale = {"score_id": score.id, "revision": 0, "reason": "theirs", "dimension-knowledge": "20"}
