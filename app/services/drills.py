@@ -351,10 +351,14 @@ def hold_if_active(drill: Drill, turns_of: int | None = None) -> bool:
     return False
 
 
+# Its own alias of drills: inside `hold_if_active`'s UPDATE of drills the subquery must
+# count all the trainee's drills, not correlate to the one row being updated. Made once:
+# building an alias per turn cost more than the statement it serves.
+_TRAINEES_DRILLS = aliased(Drill, name="trainees_drills")
+
+
 def _turns_sent(trainee_id: int, window: timedelta):
-    # Its own alias of drills: inside `hold_if_active`'s UPDATE of drills the subquery must
-    # count all the trainee's drills, not correlate to the one row being updated.
-    mine = aliased(Drill)
+    mine = _TRAINEES_DRILLS
     return select(func.count(Turn.id)).join(mine, mine.id == Turn.drill_id).where(
         mine.trainee_id == trainee_id, Turn.speaker == "agent", Turn.created_at > utcnow() - window)
 
