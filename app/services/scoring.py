@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core.datafiles import DataFileError, Fault, parse_model
@@ -197,24 +198,79 @@ def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origi
     return score
 
 
-def score_on_end(drill: Drill) -> Score:
+class ScoringPending(Exception):
+    """Another request is computing the drill's end score and did not finish in time."""
+
+
+# A claim older than this was left by a scorer that died (a worker killed mid-score; the
+# LLM judge gives up well before): another request may take the scoring over.
+SCORING_CLAIM_STALE = timedelta(seconds=120)
+# How long a request that finds the scoring claimed waits for its score (within
+# gunicorn's 30 s timeout), and how often it looks.
+SCORING_WAIT_SECONDS = 20.0
+_SCORING_POLL_SECONDS = 0.05
+
+
+def score_on_end(drill: Drill, wait: float = SCORING_WAIT_SECONDS) -> Score:
     """The drill's end-of-call score: the stored one, or made, stored and committed now.
 
     However many requests ask at once (parallel "end" clicks, the timer, the report
-    page), one score is stored: the unique (drill, origin) lets one insert in, and the
-    others return the winner's row. Raises like `score_drill` (nothing stored then).
+    page), one of them runs the scorer: it claims the scoring with a conditional UPDATE
+    (`Drill.scoring_claimed_at`), and the others wait up to `wait` seconds for its score
+    and return it. A claim whose scorer failed is released, and one older than
+    SCORING_CLAIM_STALE (a scorer that died) is taken over. Commits. Raises like
+    `score_drill` (nothing stored then), or ScoringPending when the wait runs out.
     """
-    stored = _end_score(drill)
-    if stored is not None:
-        return stored
+    deadline = time.monotonic() + wait
+    while True:
+        stored = _end_score(drill)
+        if stored is not None:
+            return stored
+        if _claim_scoring(drill):
+            break
+        if time.monotonic() >= deadline:
+            raise ScoringPending(f"drill {drill.id} is being scored by another request")
+        time.sleep(_SCORING_POLL_SECONDS)
     try:
         return score_drill(drill, origin=END)
     except IntegrityError:
         won = _end_score(drill)
         if won is None:  # not the race this guards against
+            _release_scoring(drill)
             raise
+        # A claim taken over from a scorer thought dead that finished after all.
         log.info("drill %s was scored by another request at the same time", drill.id)
         return won
+    except Exception:
+        _release_scoring(drill)
+        raise
+
+
+def _claim_scoring(drill: Drill) -> bool:
+    """Claim the drill's end scoring for this request and commit; False when another
+    request holds a live claim. Only a claim that can be won is attempted (a plain read
+    first), so waiting requests do not queue for the write lock."""
+    drill_id = drill.id
+    now = utcnow()
+    claimed = db.session.scalar(select(Drill.scoring_claimed_at).where(Drill.id == drill_id))
+    db.session.commit()  # ends the read: the next look sees what others committed since
+    if claimed is not None and claimed > now - SCORING_CLAIM_STALE:
+        return False
+    result = db.session.execute(
+        update(Drill).where(Drill.id == drill_id, or_(Drill.scoring_claimed_at.is_(None),
+                                                      Drill.scoring_claimed_at < now - SCORING_CLAIM_STALE))
+        .values(scoring_claimed_at=now).execution_options(synchronize_session=False))
+    won = result.rowcount == 1
+    db.session.commit()
+    return won
+
+
+def _release_scoring(drill: Drill) -> None:
+    """Give the claim back after a failed scoring, so the next request may try at once."""
+    db.session.rollback()
+    db.session.execute(update(Drill).where(Drill.id == drill.id).values(scoring_claimed_at=None)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 def _end_score(drill: Drill) -> Score | None:

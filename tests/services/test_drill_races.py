@@ -119,11 +119,15 @@ def slow_judge(monkeypatch):
 
     from app.services import scoring
 
+    calls = []
+
     def judge(report, *args):
+        calls.append(threading.get_ident())
         time.sleep(0.3)
         return report
 
     monkeypatch.setattr(scoring, "_judge", judge)
+    return calls
 
 
 def test_parallel_ends_store_one_score(any_app, trainee, slow_judge):
@@ -134,6 +138,63 @@ def test_parallel_ends_store_one_score(any_app, trainee, slow_judge):
     out = race(any_app, *[(_drill(drill_id), lambda d: drills.end_drill(d)) for _ in range(6)])
     assert all(isinstance(d, Drill) and d.status == "ended" for d in out), out
     assert _score_count(drill_id) == 1 and len(_end_scores(drill_id)) == 1
+
+
+def test_parallel_ends_run_the_scorer_once(any_app, trainee, slow_judge):
+    """One request claims the scoring; the others wait for its score instead of each
+    running the scorer (and all but one failing to store it)."""
+    from app.services import scoring
+
+    _version_stored()
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    drill_id = drill.id
+
+    def end(d):
+        ended = drills.end_drill(d)
+        return ended.status, scoring.latest_score(ended) is not None
+
+    out = race(any_app, *[(_drill(drill_id), end) for _ in range(6)])
+    assert out == [("ended", True)] * 6, out  # every "end" answers with the score stored
+    assert len(slow_judge) == 1, f"the scorer ran {len(slow_judge)} times"
+    assert _score_count(drill_id) == 1
+
+
+def test_a_failed_scoring_gives_its_claim_back(trainee, monkeypatch):
+    from app.services import scoring
+
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+
+    def broken(*args):
+        raise RuntimeError("judge down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(scoring, "_judge", broken)
+        drills.end_drill(drill)  # the end stands; the scoring failed
+    assert drill.status == "ended" and _score_count(drill.id) == 0
+    assert drill.scoring_claimed_at is None
+    drills.ensure_scored(drill)  # the next request scores it at once, no wait
+    assert _score_count(drill.id) == 1
+
+
+def test_a_live_claim_is_waited_for_and_a_stale_one_taken_over(trainee, slow_judge):
+    from app.services import scoring
+
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    drills.mark_ended(drill, "unfinished")
+    db.session.execute(update(Drill).where(Drill.id == drill.id).values(scoring_claimed_at=utcnow()))
+    db.session.commit()
+    with pytest.raises(scoring.ScoringPending):  # another request is scoring: not this one
+        scoring.score_on_end(drill, wait=0.2)
+    assert slow_judge == [] and _score_count(drill.id) == 0
+    # A claim older than the stale bound is a scorer that died: taken over.
+    db.session.execute(update(Drill).where(Drill.id == drill.id).values(
+        scoring_claimed_at=utcnow() - scoring.SCORING_CLAIM_STALE - timedelta(seconds=1)))
+    db.session.commit()
+    assert scoring.score_on_end(drill, wait=0).origin == scoring.END
+    assert len(slow_judge) == 1 and _score_count(drill.id) == 1
 
 
 def test_test_mode_timer_end_racing_ends_and_turns_stores_one_score(any_app, trainee, slow_judge):
