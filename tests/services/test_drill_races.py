@@ -197,6 +197,26 @@ def test_a_live_claim_is_waited_for_and_a_stale_one_taken_over(trainee, slow_jud
     assert len(slow_judge) == 1 and _score_count(drill.id) == 1
 
 
+def test_a_hint_clicked_twice_at_once_is_charged_once(any_app, trainee):
+    """Two hint requests from one click (a double click, a retry racing the first) carry
+    the count the page showed; one conditional UPDATE charges, the other gets the same
+    hint back uncharged."""
+    from app.services import hints
+
+    drill = start(trainee)
+    drill_id = drill.id
+    for rnd in range(4):
+        seen = rnd
+        out = race(any_app, *[(_drill(drill_id), lambda d: hints.take_hint(d, None, seen=seen)) for _ in range(2)])
+        assert all(isinstance(h, hints.Hint) for h in out), out
+        db.session.expire_all()
+        assert db.session.get(Drill, drill_id).hints_used == rnd + 1, f"one click charged {out}"
+        assert sorted(h.charged for h in out) == [False, True], out
+        assert out[0].text == out[1].text and {h.hints_used for h in out} == {rnd + 1}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "hint")).all()
+    assert len(events) == 4
+
+
 def test_test_mode_timer_end_racing_ends_and_turns_stores_one_score(any_app, trainee, slow_judge):
     """A test drill past its time: turns end it on the server (`time_up`), the page's
     timer posts "end"; all at once."""
