@@ -70,10 +70,14 @@ def hint(drill_id: int):
 
 def _seen_hints() -> int | None | bool:
     """The hint count the page showed when its button was clicked (`{"seen": n}`), which
-    makes the click idempotent; None when the body does not say (counted as now); False
-    when it says something that is not a count."""
+    makes the click idempotent; None when there is no JSON body or it does not say
+    (counted as now); False for JSON that is not an object or a `seen` that is not a count."""
+    if not request.is_json or not request.get_data():
+        return None
     body = request.get_json(silent=True)
-    seen = body.get("seen") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return False
+    seen = body.get("seen")
     if seen is None:
         return None
     if isinstance(seen, bool) or not isinstance(seen, int) or not 0 <= seen < 2**31:

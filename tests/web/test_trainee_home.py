@@ -153,6 +153,9 @@ def test_the_same_hint_click_sent_again_is_not_charged_again(client, auth, peopl
     for bad in ("1", -1, 1.5, True, 2**31):
         r = client.post(url, headers=JSON, json={"seen": bad})
         assert r.status_code == 400 and r.get_json()["error"], bad
+    for raw in ("[]", "null", "{bad"):
+        r = client.post(url, headers=JSON, data=raw, content_type="application/json")
+        assert r.status_code == 400 and r.get_json()["code"] == "bad_request", raw
     db.session.refresh(drill)
     assert drill.hints_used == 2
 
