@@ -101,8 +101,24 @@ def check_settings(config) -> None:
                 problems.append(f"{longest}={config[longest]!r} is below LOGIN_BACKOFF_BASE="
                                 f"{config['LOGIN_BACKOFF_BASE']!r}: an {name}'s longest wait cannot be "
                                 f"shorter than its first")
+    method = config.get("PASSWORD_HASH_METHOD")
+    if method is not None and config.get("ENV_NAME") != "testing" and not strong_password_hash(method):
+        problems.append(f"PASSWORD_HASH_METHOD={method!r} is weaker than werkzeug's scrypt defaults "
+                        f"(scrypt:32768:8:1): only the testing config may lower it")
     if problems:
         raise ConfigError("invalid settings: " + "; ".join(problems))
+
+
+def strong_password_hash(method: str) -> bool:
+    """Is `method` scrypt at werkzeug's default cost (N=2**15, r=8, p=1) or more?"""
+    name, *params = str(method).split(":")
+    if name != "scrypt" or len(params) not in (0, 3):
+        return False
+    try:
+        n, r, p = (int(x) for x in params) if params else (2**15, 8, 1)
+    except ValueError:
+        return False
+    return n >= 2**15 and r >= 8 and p >= 1
 
 
 def local_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
@@ -185,6 +201,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # How passwords are hashed: werkzeug's scrypt defaults (N=2**15, r=8, p=1; a few hundred
+    # ms per check). Not read from the environment; only the testing config lowers it.
+    PASSWORD_HASH_METHOD = "scrypt"
     WTF_CSRF_TIME_LIMIT = None  # a long drill must not lose its token mid-call
 
     # Login throttling (docs/security.md, "Login throttling"): backoff, never a lock.
@@ -275,6 +294,10 @@ class TestingConfig(Config):
     LOGIN_ACCOUNT_MAX_WAIT = 300.0
     LOGIN_ADDRESS_MAX_WAIT = 900.0
     LOGIN_WINDOW_SECONDS = 900
+    # Tests log in hundreds of times: N=2**10 costs about 2 ms a check against about 100-400
+    # ms. The tests that prove the production hashes (tests/security/test_login_security.py)
+    # set "scrypt" back; `check_settings` refuses anything weaker outside testing.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     LOAD_CONTENT_ON_START = False
     # Off unless a test sets them: tests start drills and send turns faster than people.
     DRILL_STARTS_PER_WINDOW = 0

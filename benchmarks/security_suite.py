@@ -80,7 +80,9 @@ def login_timing(rounds: int = 12) -> dict:
     from tests.conftest import make_config
 
     folder = Path(tempfile.mkdtemp(prefix="security-bench-login-"))
-    app = create_app(make_config(f"sqlite:///{folder / 'login.db'}", CACHE_DIR=str(folder / "cache")))
+    # The production hash cost (the testing config lowers it for speed).
+    app = create_app(make_config(f"sqlite:///{folder / 'login.db'}", CACHE_DIR=str(folder / "cache"),
+                                 PASSWORD_HASH_METHOD="scrypt"))
     times: dict[str, list[float]] = {"existing": [], "unknown": []}
     right = secrets.token_urlsafe(12)  # fresh each run: no password literal in the repository
     wrong = right + "-not-it"

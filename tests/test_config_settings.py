@@ -86,3 +86,17 @@ def test_an_unreadable_environment_value_fails_the_start_naming_it():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "IMPORT_MAX_BYTES=-5 is below 1: an imported file must be bounded" in done.stderr
+
+
+def test_passwords_are_hashed_cheaply_only_in_testing():
+    """The testing config lowers scrypt's cost (hundreds of logins per run); any other
+    config with a weaker method than werkzeug's defaults does not start."""
+    from config import Config, ProductionConfig, strong_password_hash
+
+    assert strong_password_hash(Config.PASSWORD_HASH_METHOD) and strong_password_hash(ProductionConfig.PASSWORD_HASH_METHOD)
+    assert not strong_password_hash(TestingConfig.PASSWORD_HASH_METHOD)
+    check_settings({"ENV_NAME": "testing", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    for weak in ("scrypt:1024:8:1", "pbkdf2:sha256:1000", "plain", "scrypt:x:8:1"):
+        with pytest.raises(ConfigError, match="PASSWORD_HASH_METHOD=.* is weaker than werkzeug's scrypt defaults"):
+            check_settings({"ENV_NAME": "production", "PASSWORD_HASH_METHOD": weak})
+    check_settings({"PASSWORD_HASH_METHOD": "scrypt:65536:8:2"})
