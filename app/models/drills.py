@@ -42,9 +42,6 @@ class Drill(db.Model):
     # The drawn scenario id this drill plays for its certification attempt (None outside one).
     certification_scenario: Mapped[Optional[str]] = mapped_column(String(64))
     hints_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # When a request took on computing the end-of-call score (`scoring.score_on_end`):
-    # parallel "end" requests wait for that one instead of each running the scorer.
-    scoring_claimed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Test-mode drills may hold the report back until the trainer releases it.
     report_released: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 

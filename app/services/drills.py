@@ -471,7 +471,7 @@ def _score(drill: Drill) -> None:
         scoring.score_on_end(drill)
     except scoring.ScoringPending:
         # Another request is scoring it and takes longer than this one may wait: its score
-        # lands when it finishes (and a dead scorer's claim is taken over later).
+        # lands when it finishes (a scorer that dies frees the drill for the next request).
         log.info("drill %s is still being scored by another request", drill.id)
     except Exception:
         db.session.rollback()

@@ -12,13 +12,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.core.datafiles import DataFileError, Fault, parse_model
@@ -202,10 +202,7 @@ class ScoringPending(Exception):
     """Another request is computing the drill's end score and did not finish in time."""
 
 
-# A claim older than this was left by a scorer that died (a worker killed mid-score; the
-# LLM judge gives up well before): another request may take the scoring over.
-SCORING_CLAIM_STALE = timedelta(seconds=120)
-# How long a request that finds the scoring claimed waits for its score (within
+# How long a request that finds another one scoring the drill waits for its score (within
 # gunicorn's 30 s timeout), and how often it looks.
 SCORING_WAIT_SECONDS = 20.0
 _SCORING_POLL_SECONDS = 0.05
@@ -215,66 +212,43 @@ def score_on_end(drill: Drill, wait: float = SCORING_WAIT_SECONDS) -> Score:
     """The drill's end-of-call score: the stored one, or made, stored and committed now.
 
     However many requests ask at once (parallel "end" clicks, the timer, the report
-    page), one of them runs the scorer: it claims the scoring with a conditional UPDATE
-    (`Drill.scoring_claimed_at`), and the others wait up to `wait` seconds for its score
-    and return it. A claim whose scorer failed is released, and one older than
-    SCORING_CLAIM_STALE (a scorer that died) is taken over. Commits. Raises like
-    `score_drill` (nothing stored then), or ScoringPending when the wait runs out.
+    page), one of them runs the scorer: the one holding `locks.scoring_lock`; the others
+    wait up to `wait` seconds for its score and return it. The lock dies with its holder,
+    so a scorer that failed or was killed leaves the next request free to score at once.
+    Commits. Raises like `score_drill` (nothing stored then), or ScoringPending when the
+    wait runs out.
     """
+    from app.services.locks import scoring_lock
+
+    drill_id = drill.id
     deadline = time.monotonic() + wait
     while True:
-        stored = _end_score(drill)
+        stored = _end_score(drill_id)
         if stored is not None:
             return stored
-        if _claim_scoring(drill):
-            break
+        with scoring_lock(drill_id) as mine:
+            if mine:
+                # The holder before us may have stored it between our look and our lock.
+                return _end_score(drill_id) or _score_end(drill)
         if time.monotonic() >= deadline:
-            raise ScoringPending(f"drill {drill.id} is being scored by another request")
+            raise ScoringPending(f"drill {drill_id} is being scored by another request")
         time.sleep(_SCORING_POLL_SECONDS)
+
+
+def _score_end(drill: Drill) -> Score:
     try:
         return score_drill(drill, origin=END)
     except IntegrityError:
-        won = _end_score(drill)
+        # Stored by a request that did not take the lock (an import; a system without flock).
+        won = _end_score(drill.id)
         if won is None:  # not the race this guards against
-            _release_scoring(drill)
             raise
-        # A claim taken over from a scorer thought dead that finished after all.
         log.info("drill %s was scored by another request at the same time", drill.id)
         return won
-    except Exception:
-        _release_scoring(drill)
-        raise
 
 
-def _claim_scoring(drill: Drill) -> bool:
-    """Claim the drill's end scoring for this request and commit; False when another
-    request holds a live claim. Only a claim that can be won is attempted (a plain read
-    first), so waiting requests do not queue for the write lock."""
-    drill_id = drill.id
-    now = utcnow()
-    claimed = db.session.scalar(select(Drill.scoring_claimed_at).where(Drill.id == drill_id))
-    db.session.commit()  # ends the read: the next look sees what others committed since
-    if claimed is not None and claimed > now - SCORING_CLAIM_STALE:
-        return False
-    result = db.session.execute(
-        update(Drill).where(Drill.id == drill_id, or_(Drill.scoring_claimed_at.is_(None),
-                                                      Drill.scoring_claimed_at < now - SCORING_CLAIM_STALE))
-        .values(scoring_claimed_at=now).execution_options(synchronize_session=False))
-    won = result.rowcount == 1
-    db.session.commit()
-    return won
-
-
-def _release_scoring(drill: Drill) -> None:
-    """Give the claim back after a failed scoring, so the next request may try at once."""
-    db.session.rollback()
-    db.session.execute(update(Drill).where(Drill.id == drill.id).values(scoring_claimed_at=None)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()
-
-
-def _end_score(drill: Drill) -> Score | None:
-    return db.session.scalar(select(Score).where(Score.drill_id == drill.id, Score.origin == END))
+def _end_score(drill_id: int) -> Score | None:
+    return db.session.scalar(select(Score).where(Score.drill_id == drill_id, Score.origin == END))
 
 
 def latest_score(drill: Drill) -> Score | None:

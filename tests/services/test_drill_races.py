@@ -13,7 +13,9 @@ What must hold whatever the interleaving:
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -160,7 +162,7 @@ def test_parallel_ends_run_the_scorer_once(any_app, trainee, slow_judge):
     assert _score_count(drill_id) == 1
 
 
-def test_a_failed_scoring_gives_its_claim_back(trainee, monkeypatch):
+def test_a_failed_scoring_leaves_the_next_request_free_to_score(trainee, monkeypatch):
     from app.services import scoring
 
     drill = start(trainee)
@@ -173,28 +175,67 @@ def test_a_failed_scoring_gives_its_claim_back(trainee, monkeypatch):
         patch.setattr(scoring, "_judge", broken)
         drills.end_drill(drill)  # the end stands; the scoring failed
     assert drill.status == "ended" and _score_count(drill.id) == 0
-    assert drill.scoring_claimed_at is None
-    drills.ensure_scored(drill)  # the next request scores it at once, no wait
+    assert scoring.score_on_end(drill, wait=0).origin == scoring.END  # at once, no wait
     assert _score_count(drill.id) == 1
 
 
-def test_a_live_claim_is_waited_for_and_a_stale_one_taken_over(trainee, slow_judge):
+def test_a_request_that_finds_the_drill_being_scored_waits_and_does_not_score(any_app, trainee, slow_judge):
     from app.services import scoring
+    from app.services.locks import scoring_lock
 
     drill = start(trainee)
     drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
     drills.mark_ended(drill, "unfinished")
-    db.session.execute(update(Drill).where(Drill.id == drill.id).values(scoring_claimed_at=utcnow()))
     db.session.commit()
-    with pytest.raises(scoring.ScoringPending):  # another request is scoring: not this one
-        scoring.score_on_end(drill, wait=0.2)
+    with scoring_lock(drill.id) as held:  # another request is scoring it
+        assert held
+        with pytest.raises(scoring.ScoringPending):
+            scoring.score_on_end(drill, wait=0.2)
     assert slow_judge == [] and _score_count(drill.id) == 0
-    # A claim older than the stale bound is a scorer that died: taken over.
-    db.session.execute(update(Drill).where(Drill.id == drill.id).values(
-        scoring_claimed_at=utcnow() - scoring.SCORING_CLAIM_STALE - timedelta(seconds=1)))
-    db.session.commit()
-    assert scoring.score_on_end(drill, wait=0).origin == scoring.END
+    assert scoring.score_on_end(drill, wait=0).origin == scoring.END  # the holder is gone: scored
     assert len(slow_judge) == 1 and _score_count(drill.id) == 1
+
+
+def test_the_scoring_lock_dies_with_a_killed_holder(any_app, trainee, tmp_path):
+    """A worker killed mid-score must not keep the drill from being scored: the lock is
+    one the operating system (SQLite: flock) or the server (PostgreSQL: a session
+    advisory lock) drops with its process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from app.services.locks import scoring_lock
+
+    drill = start(trainee)
+    url = db.engine.url.render_as_string(hide_password=False)
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from tests.conftest import make_config
+        from app import create_app
+        from app.services.locks import scoring_lock
+        app = create_app(make_config({url!r}))
+        with app.app_context(), scoring_lock({drill.id}) as held:
+            assert held
+            Path({str(ready)!r}).write_text("held")
+            time.sleep(120)
+        """)], cwd=Path(__file__).resolve().parents[2])
+    try:
+        for _ in range(600):
+            if ready.exists() or holder.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), "the holder did not take the lock"
+        with scoring_lock(drill.id) as mine:
+            assert not mine  # held by the other process
+        holder.kill()
+        holder.wait(30)
+        with scoring_lock(drill.id) as mine:
+            assert mine  # dropped with it
+    finally:
+        if holder.poll() is None:
+            holder.kill()
 
 
 def test_a_hint_clicked_twice_at_once_is_charged_once(any_app, trainee):
