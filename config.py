@@ -6,6 +6,7 @@ DATABASE_URL, so a forgotten variable never falls back to a guessable secret.
 """
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -19,6 +20,105 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """A setting the app cannot run with; the message names the setting and why."""
+
+
+def _env_int(name: str, default: int) -> int:
+    """The environment's whole number `name`, else `default`; ConfigError naming it if unreadable."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+
+
+def _env_float(name: str, default: float) -> float:
+    """The environment's number `name`, else `default`; ConfigError naming it if unreadable."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return float(default)
+    try:
+        return float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+# The numeric settings checked when the app is created (`check_settings`): name, whole
+# number or not, the smallest value that makes sense and why. A limit of 0 is allowed only
+# where the setting's comment says 0 turns it off.
+NUMERIC_SETTINGS: tuple[tuple[str, bool, float, str], ...] = (
+    ("DB_POOL_SIZE", True, 1, "a process needs at least one database connection"),
+    ("DB_MAX_OVERFLOW", True, 0, "extra connections cannot be negative"),
+    ("OPENAI_TIMEOUT", False, 0.001, "a model call needs time to answer"),
+    ("LLM_UNDERSTANDING_TIMEOUT", False, 0.001, "a model call needs time to answer"),
+    ("LOGIN_MAX_FAILURES", True, 1, "an account's first failed login must be allowed"),
+    ("LOGIN_ADDRESS_FREE", True, 1, "an address's first failed login must be allowed"),
+    ("LOGIN_BACKOFF_BASE", False, 0.001, "the first wait after the free failures must be longer than nothing"),
+    ("LOGIN_ACCOUNT_MAX_WAIT", False, 0.001, "the longest wait must be longer than nothing"),
+    ("LOGIN_ADDRESS_MAX_WAIT", False, 0.001, "the longest wait must be longer than nothing"),
+    ("LOGIN_WINDOW_SECONDS", True, 1, "failures must be remembered for some time"),
+    ("TRUSTED_PROXIES", True, 0, "a count of proxies cannot be negative"),
+    ("MAX_CONTENT_LENGTH", True, 1, "a request must be allowed a body"),
+    ("IMPORT_MAX_BYTES", True, 1, "an imported file must be bounded (0 would accept any size)"),
+    ("IMPORT_MAX_TURNS", True, 1, "an imported file must be bounded (0 would accept any number of turns)"),
+    ("IMPORT_MAX_TURN_CHARS", True, 1, "an imported turn must be bounded (0 would accept any length)"),
+    ("PDF_MAX_TURN_CHARS", True, 1, "a PDF must be bounded (0 would print any length)"),
+    ("PDF_MAX_TRANSCRIPT_CHARS", True, 1, "a PDF must be bounded (0 would print any length)"),
+    ("MAX_TURN_CHARS", True, 1, "a turn must be allowed some text"),
+    ("RATE_WINDOW_SECONDS", True, 1, "a rate needs a window"),
+    ("DRILL_STARTS_PER_WINDOW", True, 0, "a limit cannot be negative (0 turns it off)"),
+    ("TURNS_PER_WINDOW", True, 0, "a limit cannot be negative (0 turns it off)"),
+    ("TURN_RESEND_SECONDS", True, 0, "a time cannot be negative (0: no resend is recognised)"),
+    ("HINT_PENALTY", False, 0, "a penalty cannot be negative"),
+)
+
+
+def check_settings(config) -> None:
+    """Refuse settings the app cannot run with: ConfigError naming each bad setting, its
+    value and why. Run when the app is created, so a typo in the environment fails the
+    start, not a login or an upload hours later. Absent settings are not checked."""
+    problems = []
+    for name, whole, minimum, why in NUMERIC_SETTINGS:
+        if name not in config:
+            continue
+        value = config[name]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or (whole and not isinstance(value, int)):
+            problems.append(f"{name}={value!r} is not a {'whole number' if whole else 'number'}")
+        elif not math.isfinite(value):
+            problems.append(f"{name}={value!r} is not a finite number")
+        elif value < minimum:
+            problems.append(f"{name}={value!r} is below {minimum:g}: {why}")
+    if not problems:
+        for longest, name in (("LOGIN_ACCOUNT_MAX_WAIT", "account"), ("LOGIN_ADDRESS_MAX_WAIT", "address")):
+            if longest in config and "LOGIN_BACKOFF_BASE" in config \
+                    and config[longest] < config["LOGIN_BACKOFF_BASE"]:
+                problems.append(f"{longest}={config[longest]!r} is below LOGIN_BACKOFF_BASE="
+                                f"{config['LOGIN_BACKOFF_BASE']!r}: an {name}'s longest wait cannot be "
+                                f"shorter than its first")
+    method = config.get("PASSWORD_HASH_METHOD")
+    if method is not None and config.get("ENV_NAME") != "testing" and not strong_password_hash(method):
+        problems.append(f"PASSWORD_HASH_METHOD={method!r} is weaker than werkzeug's scrypt defaults "
+                        f"(scrypt:32768:8:1): only the testing config may lower it")
+    if problems:
+        raise ConfigError("invalid settings: " + "; ".join(problems))
+
+
+def strong_password_hash(method: str) -> bool:
+    """Is `method` scrypt at werkzeug's default cost (N=2**15, r=8, p=1) or more?"""
+    name, *params = str(method).split(":")
+    if name != "scrypt" or len(params) not in (0, 3):
+        return False
+    try:
+        n, r, p = (int(x) for x in params) if params else (2**15, 8, 1)
+    except ValueError:
+        return False
+    return n >= 2**15 and r >= 8 and p >= 1
 
 
 def local_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
@@ -60,8 +160,8 @@ class Config:
     # Database connections each process may hold: one per thread that queries at once.
     # gunicorn.conf.py sets DB_POOL_SIZE to its threads per worker: a smaller pool makes a
     # request queue for a connection and fail after 30 s (SQLAlchemy's pool_timeout).
-    DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "5"))
-    DB_MAX_OVERFLOW = int(os.environ.get("DB_MAX_OVERFLOW", "10"))
+    DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)
+    DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 10)
     SECRET_KEY = os.environ.get("SECRET_KEY")
 
     SCENARIOS_DIR = os.environ.get("SCENARIOS_DIR", str(BASE_DIR / "scenarios"))
@@ -75,13 +175,13 @@ class Config:
     OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL")
     OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY")
     OPENAI_MODEL = os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
-    OPENAI_TIMEOUT = float(os.environ.get("OPENAI_TIMEOUT", "20"))
+    OPENAI_TIMEOUT = _env_float("OPENAI_TIMEOUT", 20)
     LLM_JUDGE_ENABLED = _env_bool("LLM_JUDGE_ENABLED", False)
     # A second opinion on each drill turn's speech acts from the model (README, "Optional
     # LLM understanding"): off by default, as it adds a model call to every turn.
     LLM_UNDERSTANDING = _env_bool("LLM_UNDERSTANDING", False)
     LLM_UNDERSTANDING_RULE = os.environ.get("LLM_UNDERSTANDING_RULE", "add")
-    LLM_UNDERSTANDING_TIMEOUT = float(os.environ.get("LLM_UNDERSTANDING_TIMEOUT", "5"))
+    LLM_UNDERSTANDING_TIMEOUT = _env_float("LLM_UNDERSTANDING_TIMEOUT", 5)
     # Acts the model may add under the rule "add" (comma-separated); unset: the ones chosen
     # for the llm tier's model in benchmarks/RESULTS.md. Rerun that benchmark for another model.
     LLM_UNDERSTANDING_ADDS = os.environ.get("LLM_UNDERSTANDING_ADDS")
@@ -111,6 +211,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # How passwords are hashed: werkzeug's scrypt defaults (N=2**15, r=8, p=1; a few hundred
+    # ms per check). Not read from the environment; only the testing config lowers it.
+    PASSWORD_HASH_METHOD = "scrypt"
     WTF_CSRF_TIME_LIMIT = None  # a long drill must not lose its token mid-call
 
     # Login throttling (docs/security.md, "Login throttling"): backoff, never a lock.
@@ -118,40 +221,40 @@ class Config:
     # logged in from (LOGIN_BACKOFF_BASE seconds, doubling up to LOGIN_ACCOUNT_MAX_WAIT); a
     # client address waits after LOGIN_ADDRESS_FREE failures (up to LOGIN_ADDRESS_MAX_WAIT).
     # Failures are forgotten LOGIN_WINDOW_SECONDS after the last one.
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
-    LOGIN_ADDRESS_FREE = int(os.environ.get("LOGIN_ADDRESS_FREE", "20"))
-    LOGIN_BACKOFF_BASE = float(os.environ.get("LOGIN_BACKOFF_BASE", "15"))
-    LOGIN_ACCOUNT_MAX_WAIT = float(os.environ.get("LOGIN_ACCOUNT_MAX_WAIT", "300"))
-    LOGIN_ADDRESS_MAX_WAIT = float(os.environ.get("LOGIN_ADDRESS_MAX_WAIT", "900"))
-    LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "900"))
+    LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+    LOGIN_ADDRESS_FREE = _env_int("LOGIN_ADDRESS_FREE", 20)
+    LOGIN_BACKOFF_BASE = _env_float("LOGIN_BACKOFF_BASE", 15)
+    LOGIN_ACCOUNT_MAX_WAIT = _env_float("LOGIN_ACCOUNT_MAX_WAIT", 300)
+    LOGIN_ADDRESS_MAX_WAIT = _env_float("LOGIN_ADDRESS_MAX_WAIT", 900)
+    LOGIN_WINDOW_SECONDS = _env_int("LOGIN_WINDOW_SECONDS", 900)
 
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For gives the client
     # address that the audit log and login throttling record; 0 ignores the header.
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads of transcript batches
     # One imported transcript file: refused past these before it is parsed or scored (a
     # 3 MB file of 100,000 turns once held a worker past its timeout). The largest file
     # accepted is measured in benchmarks/RESULTS.md ("Bounded uploads and PDFs").
-    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(512 * 1024)))
-    IMPORT_MAX_TURNS = int(os.environ.get("IMPORT_MAX_TURNS", "400"))
-    IMPORT_MAX_TURN_CHARS = int(os.environ.get("IMPORT_MAX_TURN_CHARS", "5000"))
+    IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 512 * 1024)
+    IMPORT_MAX_TURNS = _env_int("IMPORT_MAX_TURNS", 400)
+    IMPORT_MAX_TURN_CHARS = _env_int("IMPORT_MAX_TURN_CHARS", 5000)
     # The PDF shows at most this many characters of one turn, and of the transcript in all
     # (the rest is cut with a note): a 1.5-million-character turn once took 1 GiB.
-    PDF_MAX_TURN_CHARS = int(os.environ.get("PDF_MAX_TURN_CHARS", "5000"))
-    PDF_MAX_TRANSCRIPT_CHARS = int(os.environ.get("PDF_MAX_TRANSCRIPT_CHARS", "200000"))
+    PDF_MAX_TURN_CHARS = _env_int("PDF_MAX_TURN_CHARS", 5000)
+    PDF_MAX_TRANSCRIPT_CHARS = _env_int("PDF_MAX_TRANSCRIPT_CHARS", 200000)
     MAX_TURN_CHARS = 2000
     # Per trainee, within RATE_WINDOW_SECONDS: new drills started, and turns sent in all
     # their drills; past either the request gets 429 (0 turns a limit off). A person types
     # far slower; a script in a loop does not.
-    RATE_WINDOW_SECONDS = int(os.environ.get("RATE_WINDOW_SECONDS", "60"))
-    DRILL_STARTS_PER_WINDOW = int(os.environ.get("DRILL_STARTS_PER_WINDOW", "10"))
-    TURNS_PER_WINDOW = int(os.environ.get("TURNS_PER_WINDOW", "60"))
+    RATE_WINDOW_SECONDS = _env_int("RATE_WINDOW_SECONDS", 60)
+    DRILL_STARTS_PER_WINDOW = _env_int("DRILL_STARTS_PER_WINDOW", 10)
+    TURNS_PER_WINDOW = _env_int("TURNS_PER_WINDOW", 60)
     # A turn sent without `after` repeating the previous answered agent turn within this
     # many seconds is taken as a resend of it, not stored again.
-    TURN_RESEND_SECONDS = int(os.environ.get("TURN_RESEND_SECONDS", "120"))
+    TURN_RESEND_SECONDS = _env_int("TURN_RESEND_SECONDS", 120)
     # Points off a practice drill's total per hint, unless an assignment sets its own.
-    HINT_PENALTY = float(os.environ.get("HINT_PENALTY", "2"))
+    HINT_PENALTY = _env_float("HINT_PENALTY", 2)
     XAPI_BASE_IRI = os.environ.get("XAPI_BASE_IRI", "https://hotline-coach.example/xapi/")
     # What a certificate states about its issuer: the organisation, the person who signs
     # (name and title, printed under the signature line) and the text round the seal
@@ -201,6 +304,10 @@ class TestingConfig(Config):
     LOGIN_ACCOUNT_MAX_WAIT = 300.0
     LOGIN_ADDRESS_MAX_WAIT = 900.0
     LOGIN_WINDOW_SECONDS = 900
+    # Tests log in hundreds of times: N=2**10 costs about 2 ms a check against about 100-400
+    # ms. The tests that prove the production hashes (tests/security/test_login_security.py)
+    # set "scrypt" back; `check_settings` refuses anything weaker outside testing.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     LOAD_CONTENT_ON_START = False
     # Off unless a test sets them: tests start drills and send turns faster than people.
     DRILL_STARTS_PER_WINDOW = 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from config import config_from_env, engine_options, local_secret_key
+from config import check_settings, config_from_env, engine_options, local_secret_key
 
 
 def create_app(config_object: type | object | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(config_object: type | object | None = None) -> Flask:
 
 def configure(app: Flask, config_object) -> None:
     app.config.from_object(config_object or config_from_env())
+    check_settings(app.config)  # a bad number fails the start, naming the setting
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {},
         app.config.get("DB_POOL_SIZE", 5), app.config.get("DB_MAX_OVERFLOW", 10))

@@ -5,6 +5,7 @@ import enum
 from datetime import datetime
 from typing import Optional
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
+
+
+def password_hash_method() -> str:
+    """The app's PASSWORD_HASH_METHOD (config.py): werkzeug's scrypt defaults, cheaper only
+    in the testing config; "scrypt" outside an app."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
 
 
 class Role(str, enum.Enum):
@@ -78,8 +85,8 @@ class User(UserMixin, db.Model):
         return ", ".join(c.name for c in self.cohorts)
 
     def set_password(self, password: str) -> None:
-        # scrypt is werkzeug's default: memory-hard, salted.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        # scrypt (werkzeug's default: memory-hard, salted) at the app's PASSWORD_HASH_METHOD.
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
         self.end_sessions()  # a new password is worthless if the old sessions live on
 
     def end_sessions(self) -> None:

@@ -11,6 +11,7 @@ from app.core.throttle import Backoff
 from app.extensions import db
 from app.models import Cohort, LoginAttempt, Role, User
 from app.models.base import utcnow
+from app.models.people import password_hash_method
 from app.services import audit, login_throttle
 
 
@@ -44,16 +45,17 @@ class LoginPolicy:
             audit_window=window)
 
 
-_dummy_hash: str | None = None
+_dummy_hashes: dict[str, str] = {}
 
 
 def _dummy_password_hash() -> str:
-    """A hash of a random password with the same scrypt cost as real ones: checking it
-    takes as long as checking a real user's, so timing does not tell which names exist."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = generate_password_hash(secrets.token_hex(16), method="scrypt")
-    return _dummy_hash
+    """A hash of a random password with the same scrypt cost as real ones (the app's
+    PASSWORD_HASH_METHOD): checking it takes as long as checking a real user's, so timing
+    does not tell which names exist."""
+    method = password_hash_method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _dummy_hashes[method]
 
 
 def _known_address(username: str, ip: str | None) -> bool:

@@ -490,6 +490,10 @@ def _score(drill: Drill) -> None:
 
     try:
         scoring.score_on_end(drill)
+    except scoring.ScoringPending:
+        # Another request is scoring it and takes longer than this one may wait: its score
+        # lands when it finishes (a scorer that dies frees the drill for the next request).
+        log.info("drill %s is still being scored by another request", drill.id)
     except Exception:
         db.session.rollback()
         log.exception("scoring drill %s failed; the drill stays ended and unscored", drill.id)

@@ -11,7 +11,7 @@ penalty off in its view (`score_report.build_report`).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import update
 
@@ -37,6 +37,7 @@ class Hint:
     model: str | None  # how one might say it (rubric model phrasing), if any
     hints_used: int
     penalty: float  # points one hint costs on this drill
+    charged: bool = True  # False: the same click again, given back without a new charge
 
 
 def hints_allowed(drill: Drill) -> bool:
@@ -83,21 +84,30 @@ def next_step(drill: Drill) -> tuple[str, str | None, str, str | None]:
     return "closing", "closing", "", models.get("confirm_result") or models.get("closing")
 
 
-def take_hint(drill: Drill, actor, default_penalty: float = 2.0) -> Hint:
+def take_hint(drill: Drill, actor, default_penalty: float = 2.0, seen: int | None = None) -> Hint:
     """Count, note and audit one hint and return it; commits.
 
-    Raises HintRefused (403) when hints are not offered on this drill, DrillConflict
-    (409) when the call has ended.
+    `seen` is the count of hints the trainee's page showed when the button was clicked
+    (None: the count read now). A hint is charged only while the drill still has that
+    count, by one conditional UPDATE: the same click sent twice (a double click, a retry,
+    two requests racing) charges once, and the repeat gets the hint already given back,
+    uncharged (`charged` False). Raises HintRefused (403) when hints are not offered on
+    this drill, DrillConflict (409) `ended` when the call has ended and `moved_on` when
+    `seen` matches no hint given (the page is out of date).
     """
     db.session.refresh(drill)
     if not hints_allowed(drill):
         raise HintRefused("hints_refused", "hints are not offered on this drill")
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
+    expected = drill.hints_used if seen is None else seen
     step, item, text, model = next_step(drill)
-    # An UPDATE of the column itself, so two hint requests at once both count.
-    db.session.execute(update(Drill).where(Drill.id == drill.id)
-                       .values(hints_used=Drill.hints_used + 1).execution_options(synchronize_session=False))
+    charged = db.session.execute(
+        update(Drill).where(Drill.id == drill.id, Drill.status == "active", Drill.hints_used == expected)
+        .values(hints_used=Drill.hints_used + 1).execution_options(synchronize_session=False)).rowcount == 1
+    if not charged:
+        db.session.rollback()
+        return _repeat(drill, expected, default_penalty)
     last = last_turn(drill)
     note = {"step": step, "item": item}
     # The hint as given is kept with the turn, so the page shows it again after a reload.
@@ -107,6 +117,22 @@ def take_hint(drill: Drill, actor, default_penalty: float = 2.0) -> Hint:
     db.session.commit()
     db.session.refresh(drill)
     return Hint(step, item, text, model, drill.hints_used, hint_penalty_per_hint(drill, default_penalty))
+
+
+def _repeat(drill: Drill, expected: int, default_penalty: float) -> Hint:
+    """The hint that answered the click counted at `expected` hints, uncharged: another
+    request with the same count took it first. 409 when the call ended meanwhile, or when
+    no such hint was given (a count from an out-of-date page)."""
+    db.session.refresh(drill)
+    if drill.status != "active":
+        raise DrillConflict("ended", "the call has ended")
+    given = hints_given(drill)
+    if not given or not 0 <= expected < drill.hints_used:
+        raise DrillConflict("moved_on", "the hint count has changed; reload the page")
+    # (Hints noted before their text was kept are not in `given`: then the newest one.)
+    hint = given[expected] if expected < len(given) else given[-1]
+    return replace(hint, hints_used=drill.hints_used, penalty=hint_penalty_per_hint(drill, default_penalty),
+                   charged=False)
 
 
 def hints_given(drill: Drill) -> list[Hint]:

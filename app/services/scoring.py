@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -197,28 +198,57 @@ def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origi
     return score
 
 
-def score_on_end(drill: Drill) -> Score:
+class ScoringPending(Exception):
+    """Another request is computing the drill's end score and did not finish in time."""
+
+
+# How long a request that finds another one scoring the drill waits for its score (within
+# gunicorn's 30 s timeout), and how often it looks.
+SCORING_WAIT_SECONDS = 20.0
+_SCORING_POLL_SECONDS = 0.05
+
+
+def score_on_end(drill: Drill, wait: float = SCORING_WAIT_SECONDS) -> Score:
     """The drill's end-of-call score: the stored one, or made, stored and committed now.
 
     However many requests ask at once (parallel "end" clicks, the timer, the report
-    page), one score is stored: the unique (drill, origin) lets one insert in, and the
-    others return the winner's row. Raises like `score_drill` (nothing stored then).
+    page), one of them runs the scorer: the one holding `locks.scoring_lock`; the others
+    wait up to `wait` seconds for its score and return it. The lock dies with its holder,
+    so a scorer that failed or was killed leaves the next request free to score at once.
+    Commits. Raises like `score_drill` (nothing stored then), or ScoringPending when the
+    wait runs out.
     """
-    stored = _end_score(drill)
-    if stored is not None:
-        return stored
+    from app.services.locks import scoring_lock
+
+    drill_id = drill.id
+    deadline = time.monotonic() + wait
+    while True:
+        stored = _end_score(drill_id)
+        if stored is not None:
+            return stored
+        with scoring_lock(drill_id) as mine:
+            if mine:
+                # The holder before us may have stored it between our look and our lock.
+                return _end_score(drill_id) or _score_end(drill)
+        if time.monotonic() >= deadline:
+            raise ScoringPending(f"drill {drill_id} is being scored by another request")
+        time.sleep(_SCORING_POLL_SECONDS)
+
+
+def _score_end(drill: Drill) -> Score:
     try:
         return score_drill(drill, origin=END)
     except IntegrityError:
-        won = _end_score(drill)
+        # Stored by a request that did not take the lock (an import; a system without flock).
+        won = _end_score(drill.id)
         if won is None:  # not the race this guards against
             raise
         log.info("drill %s was scored by another request at the same time", drill.id)
         return won
 
 
-def _end_score(drill: Drill) -> Score | None:
-    return db.session.scalar(select(Score).where(Score.drill_id == drill.id, Score.origin == END))
+def _end_score(drill_id: int) -> Score | None:
+    return db.session.scalar(select(Score).where(Score.drill_id == drill_id, Score.origin == END))
 
 
 def latest_score(drill: Drill) -> Score | None:

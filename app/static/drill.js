@@ -291,7 +291,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
-      body: "{}"
+      // The count this page showed: the same click sent twice is charged once.
+      body: JSON.stringify({ seen: parseInt(box.dataset.hintsUsed || "0", 10) })
     }).then(function (response) {
       return response.json().then(function (body) { return { ok: response.ok, body: body }; },
                                   function () { return { ok: false, body: {} }; });
@@ -301,6 +302,7 @@
         line(result.body.error || box.dataset.msgFailed, "error");
         if (result.body.status === 403 || result.body.status === 409) { return; }
       } else {
+        box.dataset.hintsUsed = String(result.body.hint.hints_used);
         line(result.body.hint.text, "hint-step");
         if (result.body.hint.model) { line(box.dataset.msgModel + ": " + result.body.hint.model, "hint-model"); }
         line(result.body.message, "muted");

@@ -54,8 +54,12 @@ def hint(drill_id: int):
     """JSON: the next step and its model phrasing; 403 when no hints are offered on this
     drill (test mode, or the assignment forbids them), 409 once the call has ended."""
     drill = drills.drill_for_trainee(current_user.id, drill_id) or abort(404)
+    seen = _seen_hints()
+    if seen is False:
+        return jsonify(error=_("The request was not understood. Reload the page and try again."),
+                       code="bad_request", status=400), 400
     try:
-        given = hints.take_hint(drill, current_user, _penalty())
+        given = hints.take_hint(drill, current_user, _penalty(), seen)
     except hints.HintRefused as exc:
         return jsonify(error=_("Hints are not available in this drill."), code=exc.code, status=exc.status), exc.status
     except DrillError as exc:
@@ -63,3 +67,20 @@ def hint(drill_id: int):
     return jsonify(hint={**hints.hint_json(given), "text": hint_text(given)},
                    message=_("Hints used: %(n)d, each costs %(points)g points.", n=given.hints_used,
                              points=given.penalty))
+
+
+def _seen_hints() -> int | None | bool:
+    """The hint count the page showed when its button was clicked (`{"seen": n}`), which
+    makes the click idempotent; None when there is no JSON body or it does not say
+    (counted as now); False for JSON that is not an object or a `seen` that is not a count."""
+    if not request.is_json or not request.get_data():
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return False
+    seen = body.get("seen")
+    if seen is None:
+        return None
+    if isinstance(seen, bool) or not isinstance(seen, int) or not 0 <= seen < 2**31:
+        return False
+    return seen

@@ -266,7 +266,8 @@ def test_malformed_form_posts(web_app, people, prober, wrong_values):
 # --- the drill's JSON endpoint --------------------------------------------------------------
 
 def _turn_bodies():
-    """(label, request kwargs, expected status or None for "4xx or accepted after cleaning")."""
+    """(label, request kwargs, expected): a 4xx status, or the text the turn is stored as
+    once cleaned (control characters dropped, line breaks made spaces)."""
     J = "application/json"
     out = [
         ("2001 chars", {"json": {"text": "好" * 2001}}, 400),
@@ -298,39 +299,88 @@ def _turn_bodies():
         ("deep array", {"data": "[" * 100_000, "content_type": J}, 400),
         ("deep object", {"data": '{"a":' * 100_000, "content_type": J}, 400),
         ("invalid UTF-8", {"data": b'{"text": "\xff\xfe\xc0\x80"}', "content_type": J}, 400),
-        ("lone surrogate", {"data": '{"text": "\\ud800"}', "content_type": J}, None),
-        ("UTF-16 body", {"data": '{"text": "您好"}'.encode("utf-16"), "content_type": J}, None),
+        ("lone surrogate", {"data": '{"text": "\\ud800"}', "content_type": J}, 400),  # dropped: empty
+        # JSON may come in UTF-16 (RFC 8259 readers detect it): a turn like any other.
+        ("UTF-16 body", {"data": '{"text": "您好"}'.encode("utf-16"), "content_type": J}, "您好"),
         ("form body", {"data": {"text": "您好"}}, 400),
         ("text/plain body", {"data": "您好", "content_type": "text/plain"}, 400),
         ("no body", {}, 400),
         ("duplicate keys", {"data": '{"text": "", "text": ""}', "content_type": J}, 400),
     ]
-    # Accepted after cleaning (control characters dropped, whitespace collapsed), or 4xx:
-    for label, text in (("NUL inside", "您好\x00，工号1024"), ("escape codes", "\x1b[31m您好\x1b[0m"),
-                        ("bidi override", "\u202e您好"), ("zero width", "您\u200b好"),
-                        ("script", "<script>alert(1)</script>"), ("2000 chars", "好" * 2000),
-                        ("line breaks", "您好\r\n\u2028工号\t1024")):
-        out.append((label, {"json": {"text": text}}, None))
+    # Accepted after cleaning: control characters (Cc) dropped, line breaks made spaces;
+    # format characters (bidi, zero width) are kept, as the trainee typed them, and shown
+    # escaped like the rest.
+    for label, text, stored in (("NUL inside", "您好\x00，工号1024", "您好，工号1024"),
+                                ("escape codes", "\x1b[31m您好\x1b[0m", "[31m您好[0m"),
+                                ("bidi override", "\u202e您好", "\u202e您好"), ("zero width", "您\u200b好", "您\u200b好"),
+                                ("script", "<script>alert(1)</script>", "<script>alert(1)</script>"),
+                                ("2000 chars", "好" * 2000, "好" * 2000),
+                                ("line breaks", "您好\r\n\u2028工号\t1024", "您好 工号 1024")):
+        out.append((label, {"json": {"text": text}}, stored))
     return out
 
 
+def _agent_text(response, stream: bool) -> str:
+    """The agent turn an accepted turn request answers with (JSON or the NDJSON events)."""
+    if stream:
+        events = [json.loads(line) for line in response.get_data(as_text=True).splitlines() if line.strip()]
+        return next(e["turn"]["text"] for e in events if e.get("type") == "agent")
+    return next(t["text"] for t in response.get_json()["turns"] if t["speaker"] == "agent")
+
+
 def test_broken_turns(web_app, people, prober, clients):
-    url = f"/trainee/drills/{people['drill_id']}/turns"
-    for label, kwargs, expected in _turn_bodies():
+    """Each broken body twice, as JSON and as a stream request. A refused one is refused
+    both times with its status, and nothing is stored. An accepted one gets a drill of its
+    own (so the customer's answers cannot end the call under the next one): the first
+    request stores the cleaned text as a new exchange (200); the second is the same words
+    again without `after`, a resend, answered 200 with that stored exchange and stored
+    nothing (issue 16: resends are recognised)."""
+    from sqlalchemy import func, select
+
+    from app.models import Turn
+    from app.services.drills import start_drill
+
+    def stored(drill_id):
+        db.session.expire_all()
+        return db.session.scalar(select(func.count(Turn.id)).where(Turn.drill_id == drill_id))
+
+    refused_on = people["drill_id"]
+    for n, (label, kwargs, expected) in enumerate(_turn_bodies()):
+        drill_id = refused_on
+        if isinstance(expected, str):
+            drill_id = start_drill(people["users"]["trainee"], "billing_complaint", "zh-CN", "calm", "scripted",
+                                   seed=100 + n).id
+        before = stored(drill_id)
         for stream in (False, True):
             if stream and isinstance(kwargs.get("json"), dict) and "stream" not in kwargs["json"]:
                 kwargs = {"json": {**kwargs["json"], "stream": True}}
-            response = prober.send("turns", "trainee", "post", url, handled_ok=expected is None,
-                                   headers={"Accept": "application/json"}, **kwargs)
+            response = prober.send("turns", "trainee", "post", f"/trainee/drills/{drill_id}/turns",
+                                   handled_ok=isinstance(expected, str), headers={"Accept": "application/json"},
+                                   **kwargs)
             if response is None:
                 continue
-            if expected is not None:
+            if isinstance(expected, int):
                 assert response.status_code == expected, (label, response.status_code, response.data[:200])
-            response.get_data()  # run a streamed answer to its end
+                assert stored(drill_id) == before, (label, "a refused turn was stored")
+                continue
+            assert response.status_code == 200, (label, stream, response.status_code, response.data[:200])
+            streamed = isinstance(kwargs.get("json"), dict) and kwargs["json"].get("stream") is True
+            assert _agent_text(response, streamed) == expected, (label, stream)
+            # The first request stores the agent's turn and the reply; its resend stores nothing.
+            assert stored(drill_id) == before + 2, (label, stream, before, stored(drill_id))
     # What was accepted is stored without control characters, and shown escaped.
-    page = clients["trainee"].get(f"/trainee/drills/{people['drill_id']}").get_data(as_text=True)
-    assert "<script>alert(1)</script>" not in page and "\x00" not in page and "\x1b" not in page
+    for drill_id in {d for d in _trainee_drills(people)}:
+        page = clients["trainee"].get(f"/trainee/drills/{drill_id}").get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page and "\x00" not in page and "\x1b" not in page
     prober.check()
+
+
+def _trainee_drills(people) -> list[int]:
+    from sqlalchemy import select
+
+    from app.models import Drill
+
+    return list(db.session.scalars(select(Drill.id).where(Drill.trainee_id == people["users"]["trainee"].id)))
 
 
 @pytest.mark.parametrize("web_app", ["sqlite"], indirect=True)  # routing and rendering, not the database

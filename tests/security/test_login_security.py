@@ -243,8 +243,18 @@ def _assert_modern(stored: str, password: str) -> None:
 
 
 def test_every_way_of_setting_a_password_stores_a_scrypt_hash(app, client, runner, world):
+    """With the production method (the testing config hashes more cheaply, for speed)."""
+    from config import Config, ProductionConfig
+
     from app.services.accounts import DEMO_USERS, ensure_demo_accounts
 
+    assert ProductionConfig.PASSWORD_HASH_METHOD == Config.PASSWORD_HASH_METHOD == "scrypt"
+    assert _hash("trainee-a").startswith(app.config["PASSWORD_HASH_METHOD"] + "$")  # the config is what is used
+    app.config["PASSWORD_HASH_METHOD"] = Config.PASSWORD_HASH_METHOD
+    own = app.test_client()  # the trainee's own form: a new password ("changed" to the same one)
+    assert own.post("/login", data={"username": "trainee-a", "password": PASSWORD}).status_code == 302
+    r = own.post("/account/password", data={"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
     _assert_modern(_hash("trainee-a"), PASSWORD)
     # the administrator's forms: a new user and a password reset
     login(client, world.admin)

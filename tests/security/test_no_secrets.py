@@ -38,6 +38,9 @@ SECRET_ASSIGNMENT = re.compile(
 # Literal values allowed for such names, each with the reason.
 ALLOWED_SECRET_LITERALS = {
     ("config.py", "testing-only-secret"): "TestingConfig's key, for the test suite only",
+    ("config.py", "scrypt"): "PASSWORD_HASH_METHOD: the name of a hash method, not a secret",
+    ("config.py", "scrypt:1024:8:1"): "TestingConfig's PASSWORD_HASH_METHOD: a hash method and its cost",
+    ("benchmarks/security_suite.py", "scrypt"): "the login timing at the production PASSWORD_HASH_METHOD",
 }
 # Tests may give their own accounts any password, and keys and tokens obviously fake
 # values (for the fake servers they start on 127.0.0.1).

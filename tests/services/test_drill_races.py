@@ -13,7 +13,9 @@ What must hold whatever the interleaving:
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -119,11 +121,15 @@ def slow_judge(monkeypatch):
 
     from app.services import scoring
 
+    calls = []
+
     def judge(report, *args):
+        calls.append(threading.get_ident())
         time.sleep(0.3)
         return report
 
     monkeypatch.setattr(scoring, "_judge", judge)
+    return calls
 
 
 def test_parallel_ends_store_one_score(any_app, trainee, slow_judge):
@@ -134,6 +140,122 @@ def test_parallel_ends_store_one_score(any_app, trainee, slow_judge):
     out = race(any_app, *[(_drill(drill_id), lambda d: drills.end_drill(d)) for _ in range(6)])
     assert all(isinstance(d, Drill) and d.status == "ended" for d in out), out
     assert _score_count(drill_id) == 1 and len(_end_scores(drill_id)) == 1
+
+
+def test_parallel_ends_run_the_scorer_once(any_app, trainee, slow_judge):
+    """One request claims the scoring; the others wait for its score instead of each
+    running the scorer (and all but one failing to store it)."""
+    from app.services import scoring
+
+    _version_stored()
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    drill_id = drill.id
+
+    def end(d):
+        ended = drills.end_drill(d)
+        return ended.status, scoring.latest_score(ended) is not None
+
+    out = race(any_app, *[(_drill(drill_id), end) for _ in range(6)])
+    assert out == [("ended", True)] * 6, out  # every "end" answers with the score stored
+    assert len(slow_judge) == 1, f"the scorer ran {len(slow_judge)} times"
+    assert _score_count(drill_id) == 1
+
+
+def test_a_failed_scoring_leaves_the_next_request_free_to_score(trainee, monkeypatch):
+    from app.services import scoring
+
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+
+    def broken(*args):
+        raise RuntimeError("judge down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(scoring, "_judge", broken)
+        drills.end_drill(drill)  # the end stands; the scoring failed
+    assert drill.status == "ended" and _score_count(drill.id) == 0
+    assert scoring.score_on_end(drill, wait=0).origin == scoring.END  # at once, no wait
+    assert _score_count(drill.id) == 1
+
+
+def test_a_request_that_finds_the_drill_being_scored_waits_and_does_not_score(any_app, trainee, slow_judge):
+    from app.services import scoring
+    from app.services.locks import scoring_lock
+
+    drill = start(trainee)
+    drill_turns.post_agent_turn(drill, GOOD_SCRIPT[0], after=0)
+    drills.mark_ended(drill, "unfinished")
+    db.session.commit()
+    with scoring_lock(drill.id) as held:  # another request is scoring it
+        assert held
+        with pytest.raises(scoring.ScoringPending):
+            scoring.score_on_end(drill, wait=0.2)
+    assert slow_judge == [] and _score_count(drill.id) == 0
+    assert scoring.score_on_end(drill, wait=0).origin == scoring.END  # the holder is gone: scored
+    assert len(slow_judge) == 1 and _score_count(drill.id) == 1
+
+
+def test_the_scoring_lock_dies_with_a_killed_holder(any_app, trainee, tmp_path):
+    """A worker killed mid-score must not keep the drill from being scored: the lock is
+    one the operating system (SQLite: flock) or the server (PostgreSQL: a session
+    advisory lock) drops with its process."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from app.services.locks import scoring_lock
+
+    drill = start(trainee)
+    url = db.engine.url.render_as_string(hide_password=False)
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from tests.conftest import make_config
+        from app import create_app
+        from app.services.locks import scoring_lock
+        app = create_app(make_config({url!r}))
+        with app.app_context(), scoring_lock({drill.id}) as held:
+            assert held
+            Path({str(ready)!r}).write_text("held")
+            time.sleep(120)
+        """)], cwd=Path(__file__).resolve().parents[2])
+    try:
+        for _ in range(600):
+            if ready.exists() or holder.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert ready.exists(), "the holder did not take the lock"
+        with scoring_lock(drill.id) as mine:
+            assert not mine  # held by the other process
+        holder.kill()
+        holder.wait(30)
+        with scoring_lock(drill.id) as mine:
+            assert mine  # dropped with it
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+
+
+def test_a_hint_clicked_twice_at_once_is_charged_once(any_app, trainee):
+    """Two hint requests from one click (a double click, a retry racing the first) carry
+    the count the page showed; one conditional UPDATE charges, the other gets the same
+    hint back uncharged."""
+    from app.services import hints
+
+    drill = start(trainee)
+    drill_id = drill.id
+    for rnd in range(4):
+        seen = rnd
+        out = race(any_app, *[(_drill(drill_id), lambda d: hints.take_hint(d, None, seen=seen)) for _ in range(2)])
+        assert all(isinstance(h, hints.Hint) for h in out), out
+        db.session.expire_all()
+        assert db.session.get(Drill, drill_id).hints_used == rnd + 1, f"one click charged {out}"
+        assert sorted(h.charged for h in out) == [False, True], out
+        assert out[0].text == out[1].text and {h.hints_used for h in out} == {rnd + 1}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "hint")).all()
+    assert len(events) == 4
 
 
 def test_test_mode_timer_end_racing_ends_and_turns_stores_one_score(any_app, trainee, slow_judge):

@@ -132,6 +132,35 @@ def test_hint_in_practice_counts_records_and_costs_points(client, auth, people):
     assert score.total == machine_total  # the stored machine score is untouched
 
 
+def test_the_same_hint_click_sent_again_is_not_charged_again(client, auth, people):
+    trainer, chosen, _ = people
+    a = assign(trainer, chosen)
+    login(auth, chosen)
+    client.post(f"/trainee/assignments/{a.id}/start/billing_complaint")
+    drill = db.session.scalar(select(Drill).where(Drill.trainee_id == chosen.id))
+    page = client.get(f"/trainee/drills/{drill.id}").get_data(as_text=True)
+    assert 'data-hints-used="0"' in page  # the count the button sends back
+    url = f"/trainee/drills/{drill.id}/hint"
+    first = client.post(url, headers=JSON, json={"seen": 0}).get_json()["hint"]
+    again = client.post(url, headers=JSON, json={"seen": 0}).get_json()["hint"]  # the answer was lost; resent
+    db.session.refresh(drill)
+    assert drill.hints_used == 1 and again["hints_used"] == 1
+    assert first["charged"] and not again["charged"] and again["text"] == first["text"]
+    assert client.post(url, headers=JSON, json={"seen": 1}).get_json()["hint"]["hints_used"] == 2  # a new click
+    # A count the page cannot have shown, or not a count at all: refused, nothing charged.
+    future = client.post(url, headers=JSON, json={"seen": 7})
+    assert future.status_code == 409 and future.get_json()["code"] == "moved_on"
+    for bad in ("1", -1, 1.5, True, 2**31):
+        r = client.post(url, headers=JSON, json={"seen": bad})
+        assert r.status_code == 400 and r.get_json()["error"], bad
+    for raw in ("[]", "null", "{bad"):
+        r = client.post(url, headers=JSON, data=raw, content_type="application/json")
+        assert r.status_code == 400 and r.get_json()["code"] == "bad_request", raw
+    db.session.refresh(drill)
+    assert drill.hints_used == 2
+
+
+
 def test_free_practice_hint_uses_the_default_penalty(client, auth, people, app):
     _, chosen, _ = people
     app.config["HINT_PENALTY"] = 1.5
