@@ -50,6 +50,9 @@
   }
 
   function showTurn(turn) {
+    // An outbound call's invitation to open goes once the agent has spoken.
+    var opens = document.getElementById("agent-opens");
+    if (opens) { opens.remove(); }
     var bubble = bubbleFor(turn.position, turn.speaker);
     bubble.textContent = turn.text;  // the stored text wins over streamed pieces
     bubble.parentNode.classList.remove("streaming");
