@@ -24,7 +24,7 @@ from app.core.transcript import make_transcript
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
 NEW = ["arrears_suspension", "plan_downgrade", "fraud_suspension", "sim_replacement", "escalation_threat",
-       "broadband_cancel", "number_porting"]
+       "broadband_cancel", "number_porting", "callback_followup"]
 RUBRIC = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
 EXCELLENT_AT_LEAST, POOR_AT_MOST = 85, 30
 
