@@ -75,7 +75,7 @@ def scenarios_validate(paths):
 @scenarios_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenarios_list(as_json):
-    """List the scenarios (id, language, title, difficulty, personas)."""
+    """List the scenarios (id, language, title, difficulty, direction, personas)."""
     from app.services.content import ContentError, catalog
 
     try:
@@ -87,7 +87,7 @@ def scenarios_list(as_json):
         m = e.model
         rows.append({
             "id": m.id, "language": m.language, "title": m.title, "difficulty": m.difficulty,
-            "category": m.category, "personas": [p.id for p in getattr(m, "personas", [])],
+            "category": m.category, "direction": m.direction, "personas": [p.id for p in getattr(m, "personas", [])],
             "file": str(e.path), "content_hash": e.content_hash,
         })
     if as_json:

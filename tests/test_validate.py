@@ -164,6 +164,8 @@ def test_list_json(app_factory, content):
     assert {("billing_complaint", "zh-CN"), ("5g_plan_launch", "zh-CN"), ("signal_complaint", "zh-CN"),
             ("elderly_smartphone", "zh-CN")} <= ids
     assert all(len(r["personas"]) >= 3 for r in rows)
+    # Who places the call: the callback is the one outbound scenario.
+    assert {r["id"] for r in rows if r["direction"] == "outbound"} == {"callback_followup"}
 
 
 def test_load_is_idempotent_and_versions_on_change(app_factory, content):

@@ -49,3 +49,13 @@ def test_an_inbound_drill_page_has_no_invitation(client, login_as):
     r = client.post("/trainee/start/billing_complaint", data={"persona": "calm", "customer": "scripted", "seed": "7"})
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert INVITE not in page and len(re.findall(r'data-position="\d+"', page)) == 1
+
+
+def test_a_hint_before_the_first_turn_gives_the_outbound_opening(client, drill_url):
+    """The first hint of an outbound call is this call's opening (who, why, is now a good
+    time), not the rubric's inbound one; with no turn yet to keep it on, it is counted."""
+    r = client.post(drill_url + "/hint", headers=JSON, json={})
+    assert r.status_code == 200, r.get_json()
+    hint = r.get_json()["hint"]
+    assert hint["step"] == "greeting" and "回访" in hint["model"] and "方便" in hint["model"]
+    assert Drill.query.one().hints_used == 1
