@@ -49,4 +49,5 @@ def scaffold_scenario(scenario_id: str, scenarios_dir: Path | str, scripts_dir: 
 def _yaml_safe(title: str) -> str:
     # The title goes in as a plain YAML scalar and in a comment: keep characters that would
     # start a YAML structure out of it rather than quoting (the file stays easy to read).
-    return "".join(" " if ch in ":#{}[]&*!|>'\"%@`" else ch for ch in title).strip() or "新场景"
+    plain = "".join(" " if ch in ":#{}[]&*!|>'\"%@`" else ch for ch in title)
+    return " ".join(plain.split()) or "新场景"
