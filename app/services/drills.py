@@ -398,7 +398,16 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
 
     Ending an ended drill changes nothing. `on_drill_ended` runs once per drill, after
     the commit, whoever ended it.
+
+    An outbound call ended before the agent said a word never took place: it is set aside
+    unscored (`discarded`, audited) instead, as there is no transcript to score. (A
+    certification drill cannot be set aside: it ends as `unfinished`, unscored.)
     """
+    if drill.certification_attempt_id is None and turn_at(drill, 0) is None and drill.status == "active":
+        try:
+            return discard_drill(drill, drill.trainee, why="nothing_said")
+        except DrillConflict:
+            pass  # a turn or an end won the race: end it as usual below
     if mark_ended(drill, "unfinished"):
         db.session.commit()
         log.info("drill %s ended by %s", drill.id, by)
@@ -422,7 +431,7 @@ def refuse_if_out_of_time(drill: Drill) -> None:
         raise DrillConflict("time_up", "the time limit of this test drill has passed")
 
 
-def discard_drill(drill: Drill, actor) -> Drill:
+def discard_drill(drill: Drill, actor, why: str | None = None) -> Drill:
     """Set an abandoned call aside, unscored: status `discarded`, so the trainee's list no
     longer offers to continue it and no report or statistic counts it. Audited
     (`drill_discarded`); commits.
@@ -441,7 +450,7 @@ def discard_drill(drill: Drill, actor) -> Drill:
     if result.rowcount != 1:
         db.session.rollback()
         raise DrillConflict("ended", "the call has already ended")
-    audit.record("drill_discarded", actor, f"drill:{drill.id}")
+    audit.record("drill_discarded", actor, f"drill:{drill.id}", **({"why": why} if why else {}))
     db.session.commit()
     db.session.refresh(drill)
     return drill
@@ -485,6 +494,9 @@ def on_drill_ended(drill: Drill) -> None:
 def _score(drill: Drill) -> None:
     from app.services import scoring
 
+    if turn_at(drill, 0) is None:
+        log.info("drill %s ended before anyone spoke; nothing to score", drill.id)
+        return
     try:
         scoring.score_on_end(drill)
     except Exception:

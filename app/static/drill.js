@@ -230,7 +230,14 @@
     if (confirmFirst && !window.confirm(data.msgConfirmEnd)) { return; }
     post(data.endUrl, {}).then(function (response) {
       if (!response.ok) { return errorOf(response); }
-      return response.json().then(function (result) { finish(result.drill); });
+      return response.json().then(function (result) {
+        // An outbound call ended before a word was said is set aside: back to the list.
+        if (result.drill && result.drill.status === "discarded" && result.home) {
+          window.location.assign(result.home);
+          return;
+        }
+        finish(result.drill);
+      });
     }).catch(function (error) { setStatus(error.message || data.msgFailed, true); });
   }
 

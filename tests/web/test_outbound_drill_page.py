@@ -59,3 +59,33 @@ def test_a_hint_before_the_first_turn_gives_the_outbound_opening(client, drill_u
     hint = r.get_json()["hint"]
     assert hint["step"] == "greeting" and "回访" in hint["model"] and "方便" in hint["model"]
     assert Drill.query.one().hints_used == 1
+
+
+def test_hanging_up_before_a_word_sets_the_call_aside(client, drill_url):
+    """Ending an outbound call before the agent said anything leaves nothing to score or
+    download: the drill is discarded (audited), not ended unscored."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import AuditEvent
+
+    r = client.post(drill_url + "/end", headers=JSON, json={})
+    assert r.status_code == 200
+    assert r.get_json()["drill"]["status"] == "discarded" and r.get_json()["home"] == "/trainee/"
+    drill = Drill.query.one()
+    assert drill.status == "discarded" and drill.outcome is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "drill_discarded")).one()
+    assert event.target == f"drill:{drill.id}"
+    assert client.get(drill_url + "/transcript.json").status_code == 404
+
+
+def test_ending_after_the_opening_scores_the_call(client, drill_url):
+    from app.services import scoring
+
+    client.post(drill_url + "/turns", json={"text": OPENING}, headers=JSON)
+    r = client.post(drill_url + "/end", headers=JSON, json={})
+    assert r.get_json()["drill"]["status"] == "ended"
+    drill = Drill.query.one()
+    assert drill.outcome == "unfinished" and scoring.latest_score(drill) is not None
+    r = client.get(drill_url + "/transcript.json")
+    assert r.status_code == 200 and r.get_json()["turns"][0]["speaker"] == "agent"
