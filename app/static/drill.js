@@ -27,7 +27,7 @@
 
   function lastPosition() {
     var items = transcript.querySelectorAll("li[data-position]");
-    if (!items.length) { return null; }
+    if (!items.length) { return -1; }  // an outbound call: nobody has spoken yet
     return parseInt(items[items.length - 1].dataset.position, 10);
   }
 

@@ -1,6 +1,6 @@
 """The drill page of an outbound call (callback_followup): nobody has spoken when it
 opens, the page invites the trainee to place the call, and the first turn sent from it
-(no `after`: the page has seen no turn) is turn 0."""
+(`after: -1`: the page has seen no turn) is turn 0."""
 from __future__ import annotations
 
 import json
@@ -31,7 +31,9 @@ def test_the_page_invites_the_agent_to_open_and_the_first_turn_is_turn_0(client,
     assert INVITE in page and "说明来电目的" in page
     assert "输入您的开场白" in page and 'id="turn-form"' in page
 
-    r = client.post(drill_url + "/turns", json={"text": OPENING, "after": None, "stream": True}, headers=JSON)
+    assert client.post(drill_url + "/turns", json={"text": OPENING, "after": -2}, headers=JSON).status_code == 400
+    assert client.post(drill_url + "/turns", json={"text": OPENING, "after": 0}, headers=JSON).status_code == 409
+    r = client.post(drill_url + "/turns", json={"text": OPENING, "after": -1, "stream": True}, headers=JSON)
     assert r.status_code == 200 and r.mimetype == "application/x-ndjson"
     events = [json.loads(line) for line in r.get_data(as_text=True).splitlines() if line.strip()]
     assert [e["type"] for e in events] == ["agent", "chunk", "customer"]
