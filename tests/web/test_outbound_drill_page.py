@@ -91,3 +91,9 @@ def test_ending_after_the_opening_scores_the_call(client, drill_url):
     assert drill.outcome == "unfinished" and scoring.latest_score(drill) is not None
     r = client.get(drill_url + "/transcript.json")
     assert r.status_code == 200 and r.get_json()["turns"][0]["speaker"] == "agent"
+
+
+def test_the_start_page_says_the_call_is_outbound(client, login_as):
+    login_as("trainee")
+    assert INVITE in client.get("/trainee/start/callback_followup").get_data(as_text=True)
+    assert INVITE not in client.get("/trainee/start/billing_complaint").get_data(as_text=True)
