@@ -403,11 +403,11 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
     unscored (`discarded`, audited) instead, as there is no transcript to score. (A
     certification drill cannot be set aside: it ends as `unfinished`, unscored.)
     """
-    if drill.certification_attempt_id is None and turn_at(drill, 0) is None and drill.status == "active":
-        try:
-            return discard_drill(drill, drill.trainee, why="nothing_said")
-        except DrillConflict:
-            pass  # a turn or an end won the race: end it as usual below
+    # The row lock first: a first line being sent commits before it or waits for the end,
+    # so "no turn" read under it stays true until the discard commits.
+    if (drill.certification_attempt_id is None and scenario_of(drill).direction == "outbound"
+            and hold_if_active(drill) and turn_at(drill, 0) is None):
+        return discard_drill(drill, drill.trainee, why="nothing_said")
     if mark_ended(drill, "unfinished"):
         db.session.commit()
         log.info("drill %s ended by %s", drill.id, by)

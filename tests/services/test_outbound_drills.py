@@ -116,3 +116,15 @@ def test_an_inbound_drill_without_turns_still_refuses_a_turn(trainee):
     with pytest.raises(DrillConflict) as exc:
         drill_turns.post_agent_turn(drill, "您好，客服中心，工号1024。")
     assert exc.value.code == "moved_on"
+
+
+def test_ending_before_a_word_discards_and_after_one_scores(trainee):
+    from app.services import scoring
+
+    silent = start(trainee)
+    assert drills.end_drill(silent).status == "discarded" and silent.outcome is None
+    spoken = start(trainee)
+    assert spoken.id != silent.id
+    drill_turns.post_agent_turn(spoken, SCRIPT[0])
+    ended = drills.end_drill(spoken)
+    assert (ended.status, ended.outcome) == ("ended", "unfinished") and scoring.latest_score(ended) is not None
