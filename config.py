@@ -166,6 +166,9 @@ class Config:
 
     SCENARIOS_DIR = os.environ.get("SCENARIOS_DIR", str(BASE_DIR / "scenarios"))
     RUBRICS_DIR = os.environ.get("RUBRICS_DIR", str(BASE_DIR / "rubrics"))
+    # Each scenario's excellent and poor agent scripts (app/core/agent_scripts.py): checked
+    # by `flask scenarios validate`, written by `flask scenarios new`, played by the tests.
+    AGENT_SCRIPTS_DIR = os.environ.get("AGENT_SCRIPTS_DIR", str(BASE_DIR / "tests" / "data" / "agent_scripts"))
     # The centre's operator: operators/<OPERATOR>.yaml fills the scenarios' {operator.…}
     # placeholders (hotline, number prefixes, forwarding codes). China Mobile by default,
     # as most of the content's customers have China Mobile numbers.

@@ -61,13 +61,17 @@ def _dirs() -> tuple[Path, Path]:
 
 @scenarios_cli.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-def scenarios_validate(paths):
+@click.option("--no-scripts", is_flag=True,
+              help="Skip the check that each scenario in scenarios/ has its excellent and poor agent scripts.")
+def scenarios_validate(paths, no_scripts):
     """Check scenario and rubric files; print each fault as `file: field path: reason`.
 
     Without PATHS every file under scenarios/ and rubrics/ is checked. Files with
-    `{operator.…}` placeholders are checked under every operator profile. Exit status 1 on
-    any fault.
+    `{operator.…}` placeholders are checked under every operator profile. A scenario in
+    scenarios/ must have its own excellent and poor agent scripts (AGENT_SCRIPTS_DIR,
+    `<id>.good.txt` / `<id>.bad.txt`; English ones in `en/`). Exit status 1 on any fault.
     """
+    from app.core.agent_scripts import missing_script_faults
     from app.core.catalog import build_catalog, other_operator_faults
     from app.core.operators import load_operators
 
@@ -75,6 +79,11 @@ def scenarios_validate(paths):
     operator = current_app.config.get("OPERATOR")
     catalog = build_catalog(sdir, rdir, list(paths) if paths else None, operator=operator)
     catalog.faults.extend(other_operator_faults(catalog, sorted(load_operators()), operator))
+    if not no_scripts:
+        # Drafts outside scenarios/ are checked on their own and not played: no scripts asked.
+        played = [(e.path, e.model.id, e.model.language) for e in catalog.entries
+                  if e.kind == "scenario" and e.path.resolve().is_relative_to(sdir.resolve())]
+        catalog.faults.extend(missing_script_faults(played, current_app.config["AGENT_SCRIPTS_DIR"]))
     for fault in catalog.faults:
         click.echo(str(fault), err=True)
     if catalog.faults:
@@ -86,7 +95,7 @@ def scenarios_validate(paths):
 @scenarios_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenarios_list(as_json):
-    """List the scenarios (id, language, title, difficulty, personas)."""
+    """List the scenarios (id, language, title, difficulty, direction, personas)."""
     from app.services.content import ContentError, catalog
 
     try:
@@ -98,7 +107,7 @@ def scenarios_list(as_json):
         m = e.model
         rows.append({
             "id": m.id, "language": m.language, "title": m.title, "difficulty": m.difficulty,
-            "category": m.category, "personas": [p.id for p in getattr(m, "personas", [])],
+            "category": m.category, "direction": m.direction, "personas": [p.id for p in getattr(m, "personas", [])],
             "file": str(e.path), "content_hash": e.content_hash,
         })
     if as_json:
@@ -106,6 +115,37 @@ def scenarios_list(as_json):
         return
     for r in rows:
         click.echo(f"{r['id']:<24} {r['language']:<6} d{r['difficulty']}  {r['title']}  [{', '.join(r['personas'])}]")
+
+
+@scenarios_cli.command("new")
+@click.argument("scenario_id")
+@click.option("--title", default=None, help="The scenario's title (default: 新场景 ID).")
+def scenarios_new(scenario_id, title):
+    """Scaffold scenarios/ID.yaml (commented, valid, playable) and its two agent scripts.
+
+    The file is a small working example to change step by step (docs/authoring.md);
+    nothing is overwritten. The new file is validated at once.
+    """
+    from app.core.agent_scripts import missing_script_faults
+    from app.core.catalog import build_catalog
+    from app.core.scaffold import ScaffoldError, scaffold_scenario
+
+    sdir, rdir = _dirs()
+    try:
+        written = scaffold_scenario(scenario_id, sdir, current_app.config["AGENT_SCRIPTS_DIR"], title)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    catalog = build_catalog(sdir, rdir, [written[0]], operator=current_app.config.get("OPERATOR"))
+    faults = catalog.faults + missing_script_faults([(written[0], scenario_id, "zh-CN")],
+                                                    current_app.config["AGENT_SCRIPTS_DIR"])
+    for path in written:
+        click.echo(f"wrote {path}")
+    for fault in faults:
+        click.echo(str(fault), err=True)
+    if faults:
+        sys.exit(1)
+    click.echo(f"ok: {written[0]} is valid. Change it step by step (docs/authoring.md) and run "
+               f"`flask scenarios validate {written[0]}` after each change.")
 
 
 @scenarios_cli.command("load")

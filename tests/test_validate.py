@@ -164,6 +164,8 @@ def test_list_json(app_factory, content):
     assert {("billing_complaint", "zh-CN"), ("5g_plan_launch", "zh-CN"), ("signal_complaint", "zh-CN"),
             ("elderly_smartphone", "zh-CN")} <= ids
     assert all(len(r["personas"]) >= 3 for r in rows)
+    # Who places the call: the callback is the one outbound scenario.
+    assert {r["id"] for r in rows if r["direction"] == "outbound"} == {"callback_followup"}
 
 
 def test_load_is_idempotent_and_versions_on_change(app_factory, content):
@@ -243,3 +245,59 @@ def test_a_placeholder_is_checked_under_every_operator(app_factory, content):
     faulty = [ln for ln in result.output.splitlines() if "{operator.codes.dnd_on}" in ln]
     assert {ln.rsplit("(operator ", 1)[-1] for ln in faulty} == {"china_mobile)", "china_unicom)"}, result.output
     assert all(ln.startswith(f"{path}: lines.filler[2]: ") for ln in faulty), result.output
+
+
+@pytest.fixture
+def scripts(tmp_path):
+    adir = tmp_path / "agent_scripts"
+    shutil.copytree(ROOT / "tests" / "data" / "agent_scripts", adir)
+    return adir
+
+
+def test_a_scenario_without_its_poor_script_fails_naming_file_and_script(app_factory, content, scripts):
+    sdir, rdir = content
+    (scripts / "callback_followup.bad.txt").unlink()
+    app = app_factory(SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), AGENT_SCRIPTS_DIR=str(scripts))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["scenarios", "validate", str(sdir / "callback_followup.yaml")])
+    assert result.exit_code == 1
+    assert (f"{sdir / 'callback_followup.yaml'}: agent_scripts.bad: no poor agent script "
+            f"{scripts / 'callback_followup.bad.txt'}") in result.output
+    # The same file with the check switched off, and another scenario, are fine.
+    assert runner.invoke(args=["scenarios", "validate", "--no-scripts",
+                               str(sdir / "callback_followup.yaml")]).exit_code == 0
+    assert runner.invoke(args=["scenarios", "validate", str(sdir / "billing_complaint.yaml")]).exit_code == 0
+
+
+def test_an_english_scenario_looks_for_its_scripts_in_en(app_factory, content, scripts):
+    sdir, rdir = content
+    (scripts / "en" / "billing_complaint.good.txt").unlink()
+    app = app_factory(SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), AGENT_SCRIPTS_DIR=str(scripts))
+    result = app.test_cli_runner().invoke(args=["scenarios", "validate", str(sdir / "en")])
+    assert result.exit_code == 1
+    assert f"no excellent agent script {scripts / 'en' / 'billing_complaint.good.txt'}" in result.output
+
+
+def test_scenarios_new_scaffolds_a_valid_file_that_loads(app_factory, content, scripts):
+    from app.services.content import load_catalog
+
+    sdir, rdir = content
+    app = app_factory(SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), AGENT_SCRIPTS_DIR=str(scripts))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["scenarios", "new", "roaming_bill", "--title", "漫游账单"])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {sdir / 'roaming_bill.yaml'}" in result.output and "ok:" in result.output
+    assert (scripts / "roaming_bill.good.txt").is_file() and (scripts / "roaming_bill.bad.txt").is_file()
+    checked = runner.invoke(args=["scenarios", "validate", str(sdir / "roaming_bill.yaml")])
+    assert checked.exit_code == 0, checked.output
+    # It loads with the rest of the content, as the app loads it.
+    catalog = load_catalog(sdir, rdir)
+    entry = next(e for e in catalog.of_kind("scenario") if e.model.id == "roaming_bill")
+    assert entry.model.title == "漫游账单" and len(entry.model.personas) >= 3
+    # A second run refuses, and leaves the file as it is.
+    before = (sdir / "roaming_bill.yaml").read_bytes()
+    again = runner.invoke(args=["scenarios", "new", "roaming_bill"])
+    assert again.exit_code != 0 and "already exists" in again.output
+    assert (sdir / "roaming_bill.yaml").read_bytes() == before
+    bad = runner.invoke(args=["scenarios", "new", "Roaming Bill"])
+    assert bad.exit_code != 0 and "is not a scenario id" in bad.output

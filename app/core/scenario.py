@@ -156,6 +156,10 @@ class ScenarioBase(Strict):
     briefing: str = Field(description="what the trainee is told before the call (shown in test mode too)")
     background: str = Field("", description="extra notes, practice mode only")
     customer: CustomerProfile
+    direction: Literal["inbound", "outbound"] = Field(
+        "inbound", description=("who places the call: `inbound` (default) the customer calls the hotline and speaks"
+                                " first; `outbound` the agent calls the customer (a callback) and speaks first, so"
+                                " a drill opens with no customer line and the start state has no `say` lines"))
     verification_required: bool = Field(
         True, description=("the briefing asks the trainee to verify the caller's identity; when false (a how-to call)"
                            " no account fact or change is gated by verification, so nothing is disclosed"

@@ -111,19 +111,27 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
             return sent, None
     if drill.status != "active":
         raise DrillConflict("ended", "the call has ended")
-    if last is None:
-        raise DrillConflict("moved_on", "the drill has no turns to answer")
-    if after is not None and after != last.position:
+    if last is not None:
+        if after is not None and after != last.position:
+            raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
+        if last.speaker == "agent":
+            if last.text == text:
+                return last, None
+            raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
+    elif after is not None and after != -1:  # -1: the page saw no turn (an outbound call's start)
         raise DrillConflict("moved_on", "the conversation has changed since this page was loaded")
-    if last.speaker == "agent":
-        if last.text == text:
-            return last, None
-        raise DrillConflict("reply_pending", "the customer has not answered the previous turn yet")
     refuse_if_out_of_time(drill)
     scenario = scenario_of(drill)
+    if last is None:
+        # Only an outbound call has no opening turn: the agent's first line answers nothing.
+        if scenario.direction != "outbound":
+            raise DrillConflict("moved_on", "the drill has no turns to answer")
+        state, position = drills.opening_state(drill, scenario), 0
+    else:
+        state, position = last.state, last.position + 1
     fresh = None
-    if last.state is not None:
-        fresh = _Fresh(drill.customer_kind, scenario, last.state)
+    if state is not None:
+        fresh = _Fresh(drill.customer_kind, scenario, state)
         fresh.understanding = _understand(fresh, text, drill.id)
     # The acts go in with the turn (one INSERT, no later UPDATE); recognising them is
     # local and fast, and the turn is still committed before the reply is computed.
@@ -131,7 +139,7 @@ def _accept_agent_turn(drill: Drill, text: Any, after: int | None,
         acts = sorted(fresh.understanding.acts)
     else:
         acts = _acts(scenario.language, text, drill.id)
-    return _insert_agent_turn(drill, last.position + 1, text, acts, fresh)
+    return _insert_agent_turn(drill, position, text, acts, fresh)
 
 
 def _resent_without_after(drill: Drill, last: Turn, text: str) -> Turn | None:
@@ -139,7 +147,7 @@ def _resent_without_after(drill: Drill, last: Turn, text: str) -> Turn | None:
     TURN_RESEND_SECONDS: a client that sends no `after` retrying a turn whose answer it
     did not get. (Saying the same words again on purpose that soon needs `after`, which
     the drill page always sends.)"""
-    if last.position < 2:
+    if last.position < 1:  # a customer line with no agent turn before it (position 1 is outbound's first reply)
         return None
     sent = turn_at(drill, last.position - 1)
     if sent is None or sent.speaker != "agent" or sent.text != text:

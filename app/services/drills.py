@@ -173,7 +173,22 @@ def resume_state(drill: Drill, before: int | None = None) -> dict:
         query = query.where(Turn.position < before)
     state = db.session.scalar(query.order_by(Turn.position.desc()).limit(1))
     if state is None:
+        scenario = scenario_of(drill)
+        if scenario.direction == "outbound":
+            return opening_state(drill, scenario)
         raise LookupError(f"drill {drill.id} has no stored simulator state")
+    return state
+
+
+def opening_state(drill: Drill, scenario) -> dict:
+    """The simulator state an outbound call starts from, before the agent's first turn.
+
+    An outbound drill stores no opening turn (the agent speaks first, and a transcript
+    holds no empty customer line); the state is made again instead: with no customer
+    line rendered it is a function of the scenario version, persona, seed and customer
+    kind alone (and the LLM engine makes no call for it).
+    """
+    _text, state, _events = engine_for(drill.customer_kind).start_turn(scenario, drill.persona, drill.seed)
     return state
 
 
@@ -238,7 +253,8 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
                 seed: int | None = None, mode: str = "practice", *, assignment_id: int | None = None,
                 report_released: bool = True, certification: tuple[int, str] | None = None) -> Drill:
     """Create and commit a drill on the scenario version as the file is now, with the
-    customer's opening line stored as turn 0 (with its simulator state).
+    customer's opening line stored as turn 0 (with its simulator state); an outbound
+    call stores no turn, its agent speaks first (`opening_state`).
 
     `assignment_id` links the drill to the assignment it is done for; `report_released`
     false holds the report back until the trainer releases it; `certification`
@@ -306,20 +322,22 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     )
     # The opening line is a customer turn like the others: its LLM call and any fallback
     # are lifted out the same way (they were once left inside `events` only).
-    drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
-                            meta=reply_meta(customer_kind, list(events or []))))
+    if text:  # an outbound call stores none: the agent speaks first (opening_state)
+        drill.turns.append(Turn(position=0, speaker="customer", text=text, state=state,
+                                meta=reply_meta(customer_kind, list(events or []))))
     db.session.add(drill)
     db.session.commit()
     return drill
 
 
 def _untouched_drill(same: dict, seed: int | None) -> Drill | None:
-    """The trainee's newest active drill matching `same` (and `seed` if given) with only
-    the customer's opening line and time left, or None."""
+    """The trainee's newest active drill matching `same` (and `seed` if given) in which the
+    agent has said nothing yet (only the customer's opening line, or no turn at all in an
+    outbound call) and time is left, or None."""
     query = select(Drill).where(*(getattr(Drill, k) == v if v is not None else getattr(Drill, k).is_(None)
                                   for k, v in same.items()),
                                 Drill.status == "active", Drill.certification_attempt_id.is_(None),
-                                ~select(Turn.id).where(Turn.drill_id == Drill.id, Turn.position > 0).exists())
+                                ~select(Turn.id).where(Turn.drill_id == Drill.id, Turn.speaker == "agent").exists())
     if seed is not None:
         query = query.where(Drill.seed == seed)
     for drill in db.session.scalars(query.order_by(Drill.id.desc()).limit(3)):
@@ -401,7 +419,16 @@ def end_drill(drill: Drill, by: str = "trainee") -> Drill:
 
     Ending an ended drill changes nothing. `on_drill_ended` runs once per drill, after
     the commit, whoever ended it.
+
+    An outbound call ended before the agent said a word never took place: it is set aside
+    unscored (`discarded`, audited) instead, as there is no transcript to score. (A
+    certification drill cannot be set aside: it ends as `unfinished`, unscored.)
     """
+    # The row lock first: a first line being sent commits before it or waits for the end,
+    # so "no turn" read under it stays true until the discard commits.
+    if (drill.certification_attempt_id is None and scenario_of(drill).direction == "outbound"
+            and hold_if_active(drill) and turn_at(drill, 0) is None):
+        return discard_drill(drill, drill.trainee, why="nothing_said")
     if mark_ended(drill, "unfinished"):
         db.session.commit()
         log.info("drill %s ended by %s", drill.id, by)
@@ -425,7 +452,7 @@ def refuse_if_out_of_time(drill: Drill) -> None:
         raise DrillConflict("time_up", "the time limit of this test drill has passed")
 
 
-def discard_drill(drill: Drill, actor) -> Drill:
+def discard_drill(drill: Drill, actor, why: str | None = None) -> Drill:
     """Set an abandoned call aside, unscored: status `discarded`, so the trainee's list no
     longer offers to continue it and no report or statistic counts it. Audited
     (`drill_discarded`); commits.
@@ -444,7 +471,7 @@ def discard_drill(drill: Drill, actor) -> Drill:
     if result.rowcount != 1:
         db.session.rollback()
         raise DrillConflict("ended", "the call has already ended")
-    audit.record("drill_discarded", actor, f"drill:{drill.id}")
+    audit.record("drill_discarded", actor, f"drill:{drill.id}", **({"why": why} if why else {}))
     db.session.commit()
     db.session.refresh(drill)
     return drill
@@ -488,6 +515,9 @@ def on_drill_ended(drill: Drill) -> None:
 def _score(drill: Drill) -> None:
     from app.services import scoring
 
+    if turn_at(drill, 0) is None:
+        log.info("drill %s ended before anyone spoke; nothing to score", drill.id)
+        return
     try:
         scoring.score_on_end(drill)
     except scoring.ScoringPending:

@@ -68,7 +68,10 @@ def next_step(drill: Drill) -> tuple[str, str | None, str, str | None]:
     models = _models(scenario.language)
     state = resume_state(drill)
     if not any(t.speaker == "agent" for t in turns_of(drill)):
-        return "greeting", "greeting", "", models.get("self_id") or models.get("greeting")
+        # The scenario's own opening line first: an outbound call opens unlike an inbound one.
+        own = scenario.criterion_tip("self_id", scenario.language) or scenario.criterion_tip("greeting", scenario.language)
+        model = (own.model if own else None) or models.get("self_id") or models.get("greeting")
+        return "greeting", "greeting", "", model
     if not state.get("verified"):
         return "verify", "verify_before_account", "", models.get("verify_before_account")
     done, known = set(state.get("resolution") or ()), set(state.get("knowledge") or ())
@@ -110,10 +113,12 @@ def take_hint(drill: Drill, actor, default_penalty: float = 2.0, seen: int | Non
         return _repeat(drill, expected, default_penalty)
     last = last_turn(drill)
     note = {"step": step, "item": item}
-    # The hint as given is kept with the turn, so the page shows it again after a reload.
-    kept = {**note, "text": text, "model": model}
-    last.meta = {**(last.meta or {}), "hints": [*((last.meta or {}).get("hints") or []), kept]}
-    audit.record("hint", actor, f"drill:{drill.id}", position=last.position, **note)
+    # The hint as given is kept with the turn, so the page shows it again after a reload;
+    # an outbound call has no turn before the agent's first, so that one is only counted.
+    if last is not None:
+        kept = {**note, "text": text, "model": model}
+        last.meta = {**(last.meta or {}), "hints": [*((last.meta or {}).get("hints") or []), kept]}
+    audit.record("hint", actor, f"drill:{drill.id}", position=last.position if last is not None else -1, **note)
     db.session.commit()
     db.session.refresh(drill)
     return Hint(step, item, text, model, drill.hints_used, hint_penalty_per_hint(drill, default_penalty))

@@ -27,7 +27,7 @@
 
   function lastPosition() {
     var items = transcript.querySelectorAll("li[data-position]");
-    if (!items.length) { return null; }
+    if (!items.length) { return -1; }  // an outbound call: nobody has spoken yet
     return parseInt(items[items.length - 1].dataset.position, 10);
   }
 
@@ -50,6 +50,9 @@
   }
 
   function showTurn(turn) {
+    // An outbound call's invitation to open goes once the agent has spoken.
+    var opens = document.getElementById("agent-opens");
+    if (opens) { opens.remove(); }
     var bubble = bubbleFor(turn.position, turn.speaker);
     bubble.textContent = turn.text;  // the stored text wins over streamed pieces
     bubble.parentNode.classList.remove("streaming");
@@ -227,7 +230,14 @@
     if (confirmFirst && !window.confirm(data.msgConfirmEnd)) { return; }
     post(data.endUrl, {}).then(function (response) {
       if (!response.ok) { return errorOf(response); }
-      return response.json().then(function (result) { finish(result.drill); });
+      return response.json().then(function (result) {
+        // An outbound call ended before a word was said is set aside: back to the list.
+        if (result.drill && result.drill.status === "discarded" && result.home) {
+          window.location.assign(result.home);
+          return;
+        }
+        finish(result.drill);
+      });
     }).catch(function (error) { setStatus(error.message || data.msgFailed, true); });
   }
 

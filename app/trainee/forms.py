@@ -44,7 +44,8 @@ class StartDrillForm(Form):
 
 @dataclass(frozen=True)
 class TurnRequest:
-    """A POSTed turn: `{"text": str, "after": int?, "stream": bool?}` or `{"retry": true}`."""
+    """A POSTed turn: `{"text": str, "after": int?, "stream": bool?}` or `{"retry": true}`
+    (`after`: the last position the page has seen, -1 for none)."""
 
     text: str | None
     after: int | None
@@ -57,8 +58,9 @@ class TurnRequest:
         if not isinstance(body, dict):
             raise DrillError("bad_request", "send a JSON object")
         after, retry, stream = body.get("after"), body.get("retry", False), body.get("stream", False)
-        # A position beyond the column's range cannot exist and would overflow the query.
-        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < ID_MAX):
+        # A position beyond the column's range cannot exist and would overflow the query;
+        # -1 says the page has seen no turn (an outbound call before the agent's first line).
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool) or not -1 <= after < ID_MAX):
             raise DrillError("bad_request", "`after` must be a turn position")
         if not isinstance(retry, bool) or not isinstance(stream, bool):
             raise DrillError("bad_request", "`retry` and `stream` must be true or false")

@@ -31,6 +31,8 @@ def report(drill_id: int):
 @bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")
 def download(drill_id: int, fmt: str):
     drill = _own(drill_id)
+    if drills.turn_at(drill, 0) is None:  # an outbound call where nobody spoke: no transcript exists
+        abort(404)
     # A report held back by the trainer stays held back in the PDF too.
     out = export_drill(drill, fmt, current_user, content_language(), with_score=drill.report_released)
     return send_file(BytesIO(out.data), mimetype=out.mimetype, as_attachment=True, download_name=out.filename)

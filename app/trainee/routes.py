@@ -83,7 +83,10 @@ def post_turn(drill_id: int):
 def end(drill_id: int):
     drill = drills.end_drill(_own_drill(drill_id), by="trainee")
     if request.is_json or request.accept_mimetypes.best == "application/json":
-        return jsonify(drill=drills.drill_json(drill))
+        return jsonify(drill=drills.drill_json(drill), home=url_for(".home"))
+    if drill.status == "discarded":  # an outbound call hung up before a word was said
+        flash(_("The call was discarded."), "success")
+        return redirect(url_for(".home"), 303)
     return redirect(url_for(".drill", drill_id=drill.id))
 
 

@@ -281,7 +281,8 @@ def _turn_bodies():
         ("list text", {"json": {"text": ["a"]}}, 400),
         ("object text", {"json": {"text": {"a": 1}}}, 400),
         ("bool text", {"json": {"text": True}}, 400),
-        ("negative after", {"json": {"text": "您好", "after": -1}}, 400),
+        # -1 is "no turn seen yet" (an outbound call); anything below is no position.
+        ("negative after", {"json": {"text": "您好", "after": -2}}, 400),
         ("float after", {"json": {"text": "您好", "after": 1.5}}, 400),
         ("bool after", {"json": {"text": "您好", "after": True}}, 400),
         ("string after", {"json": {"text": "您好", "after": "0"}}, 400),

@@ -189,3 +189,18 @@ def test_a_reply_that_leaves_out_the_lines_numbers_falls_back(fake):
     fake.queue("normal", text="行，我是王丽华，139-0013-9000，身份证后四位是4421，快查。")
     _, _, events = engine.next_turn(ask, state)
     assert fallback(events) is None  # the same numbers, written differently
+
+
+def test_an_outbound_call_opens_without_asking_the_model(fake):
+    """callback_followup: the agent speaks first, so there is nothing to rephrase; the
+    first model call is the reply to the agent's opening, with that opening in it."""
+    outbound = load_model(Scenario, ROOT / "scenarios/callback_followup.yaml")[0]
+    engine = engine_for(fake)
+    text, state, events = engine.start_turn(outbound, "busy", 7)
+    assert text == "" and fake.requests == [] and state["engine"] == "llm"
+    assert not any(e["type"] in ("llm", "llm_fallback") for e in events)
+    fake.queue("normal", text="哦，回访啊，你说吧。")
+    opening = "您好，我是客服中心回访专员，工号7021，您昨天反映的扣费问题我来回访一下，请问现在方便吗？"
+    text, state, events = engine.next_turn(opening, state, outbound)
+    assert len(fake.requests) == 1 and any(opening in m["content"] for m in fake.requests[0]["messages"])
+    assert [t["speaker"] for t in state["history"]] == ["agent", "customer"]

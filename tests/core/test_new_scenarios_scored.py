@@ -24,7 +24,7 @@ from app.core.transcript import make_transcript
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
 NEW = ["arrears_suspension", "plan_downgrade", "fraud_suspension", "sim_replacement", "escalation_threat",
-       "broadband_cancel", "number_porting"]
+       "broadband_cancel", "number_porting", "callback_followup"]
 RUBRIC = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
 EXCELLENT_AT_LEAST, POOR_AT_MOST = 85, 30
 
@@ -80,3 +80,17 @@ def test_every_fact_and_point_names_its_norm(sid):
             if not lines[i - 1].strip().startswith("# norm:"):
                 missing.append(line.strip())
     assert not missing, f"{sid}: no '# norm:' comment above {missing}"
+
+
+def test_the_outbound_opening_earns_the_opening_criteria(zh_model):
+    """callback_followup opens with the agent: the rubric's greeting and staff-number
+    criteria credit an outbound opening (greeting, who is calling, why, is now a good time)
+    given in the first turn, and the report's model lines are this call's own."""
+    played, report = scored(zh_model, "callback_followup", "busy", "good")
+    assert played["turns"][0]["speaker"] == "agent"
+    by_id = {c.id: c for c in report.criteria}
+    for cid in ("greeting", "self_id"):
+        assert by_id[cid].score == by_id[cid].max > 0, by_id[cid]
+        assert [e.turn for e in by_id[cid].evidence] == [0]
+    sc = load_scenario_for_scoring(ROOT / "scenarios" / "callback_followup.yaml")
+    assert "回访" in sc.criterion_tip("self_id", "zh-CN").model

@@ -1,6 +1,7 @@
 """Play the additional zh-CN scenarios and the English core scenarios end to end
 (issue 13 added arrears_suspension, plan_downgrade, fraud_suspension, sim_replacement,
-escalation_threat, broadband_cancel, number_porting).
+escalation_threat, broadband_cancel, number_porting, and the outbound callback_followup,
+where the agent speaks first).
 
 Each scenario × persona is played with the scripted engine and the real intent model
 (trained from rubrics/acts/<language>.yaml, cached for the session) against the good
@@ -36,6 +37,7 @@ SCENARIO_FILES = [
     ("scenarios/escalation_threat.yaml", "escalation_threat"),
     ("scenarios/broadband_cancel.yaml", "broadband_cancel"),
     ("scenarios/number_porting.yaml", "number_porting"),
+    ("scenarios/callback_followup.yaml", "callback_followup"),
     ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
     ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
     ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
@@ -109,7 +111,7 @@ def play(intent_models, scenario_files):
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
         text, state = engine.start(sc, persona_id, seed)
         start_mood = state["mood"]
-        turns = [("customer", text)]
+        turns = [("customer", text)] if text else []  # an outbound call opens with the agent
         events: list[dict] = []
         for line in lines:
             reply, state, evs = engine.next_turn(line, state, sc)
@@ -186,8 +188,11 @@ def test_scenario_shape(scenario_files, rel, stem):
     assert len(behaviour) == len(sc.personas), "two personas behave identically"
     for key, variants in sc.lines.items():
         assert len(variants) >= 2, f"line {key!r} needs at least two variants"
+    # The persona's own first words: the opening in an inbound call; in an outbound one
+    # (the agent speaks first) her answer before she knows who is calling.
+    first = "opening" if sc.direction == "inbound" else sc.state(sc.start_state).idle[0]
     for p in sc.personas:
-        assert p.lines.get("opening"), f"persona {p.id} should open the call in its own words"
+        assert p.lines.get(first), f"persona {p.id} should answer the call in its own words ({first})"
     if path.parent.name == "en":
         core = ROOT / "scenarios" / f"{sc.id}.yaml"
         zh = scenario_files(str(core.relative_to(ROOT)))
@@ -196,3 +201,28 @@ def test_scenario_shape(scenario_files, rel, stem):
         assert {h.id for h in sc.hidden_facts} == {h.id for h in zh.hidden_facts}
         assert {k.id for k in sc.knowledge_points} == {k.id for k in zh.knowledge_points}
         assert {r.id for r in sc.resolution_items} == {r.id for r in zh.resolution_items}
+
+
+def test_the_outbound_callback_starts_with_the_agent(play):
+    """callback_followup is an outbound call: no customer line before the agent's first."""
+
+    for persona in ("busy", "wary", "upset"):
+        result = play("scenarios/callback_followup.yaml", "callback_followup", persona, "good")
+        assert result["scenario"].direction == "outbound"
+        assert result["turns"][0][0] == "agent", _trace(result)
+
+
+def test_an_outbound_opening_without_who_and_why_gets_asked(intent_models, scenario_files):
+    """The callee does not know who is calling until the agent says so: a bare greeting
+    keeps the call at the start, and the customer asks who it is."""
+    from app.core.simulation import make_engine
+
+    sc = scenario_files("scenarios/callback_followup.yaml")
+    engine = make_engine("scripted", lambda language: intent_models("zh-CN"))
+    text, state = engine.start(sc, "wary", SEED)
+    assert text == "" and state["state"] == sc.start_state
+    reply, state, _ = engine.next_turn("您好。", state, sc)
+    assert state["state"] == sc.start_state
+    assert reply in sc.variants(sc.persona("wary"), "who_is_it")
+    reply, state, _ = engine.next_turn("我是客服中心回访专员，工号7021，您昨天反映的扣费问题我来回访一下，现在方便吗？", state, sc)
+    assert state["state"] == "identifying", reply

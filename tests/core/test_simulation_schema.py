@@ -64,3 +64,40 @@ def test_prompt_with_unknown_placeholder_is_rejected(tmp_path):
     with pytest.raises(DataFileError) as err:
         load_prompt("en", tmp_path)
     assert any(f.field == "system" and "mood_wrod" in f.reason for f in err.value.faults)
+
+
+def _minimal_with(tmp_path, direction: str, opening_says: bool) -> Path:
+    """minimal_valid.yaml with a direction, its start state saying its lines or nothing."""
+    import yaml
+
+    data = yaml.safe_load((BROKEN / "minimal_valid.yaml").read_text(encoding="utf-8"))
+    data["direction"] = direction
+    start = next(s for s in data["states"] if s["id"] == data["start_state"])
+    if not opening_says:
+        start.pop("say", None)
+    path = tmp_path / "minimal_valid.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("direction, opening_says, words", [
+    ("outbound", True, "in an outbound call the agent speaks first"),
+    ("inbound", False, "in an inbound call the customer speaks first"),
+])
+def test_who_speaks_first_follows_the_direction(tmp_path, direction, opening_says, words):
+    path = _minimal_with(tmp_path, direction, opening_says)
+    with pytest.raises(DataFileError) as err:
+        load_model(Scenario, path)
+    faults = [f for f in err.value.faults if words in f.reason]
+    assert faults, str(err.value)
+    assert faults[0].field.startswith("states[") and faults[0].field.endswith("].say")
+
+
+def test_an_outbound_scenario_opens_with_no_customer_line(tmp_path):
+    from app.core.simulation import make_engine
+
+    sc, _ = load_model(Scenario, _minimal_with(tmp_path, "outbound", opening_says=False))
+    engine = make_engine("scripted", lambda language: None)  # opening a call analyses nothing
+    text, state, events = engine.start_turn(sc, sc.personas[0].id, 3)
+    assert text == "" and state["state"] == sc.start_state and state["history"] == []
+    assert engine.start_turn(sc, sc.personas[0].id, 3)[1] == state  # the same inputs, the same state

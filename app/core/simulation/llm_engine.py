@@ -41,6 +41,8 @@ class LLMEngine:
     def start_turn(self, scenario: Scenario, persona_id: str, seed: int) -> tuple[str, dict, list[dict]]:
         d = self.scripted.decide_start(scenario, persona_id, seed)
         d.state.engine = self.kind
+        if not d.text:  # an outbound call: the agent speaks first, there is nothing to rephrase
+            return "", dump_state(d.state), d.events
         r = self._finish(d, scenario, self._call(d, scenario))
         return r.text, r.state, r.events
 

@@ -20,9 +20,11 @@ def play_lines(engine, scenario: Scenario, persona_id: str, seed: int, agent_lin
     `on_turn(speaker, text, meta)` is called as each turn happens (for live output).
     """
     text, state, events = engine.start_turn(scenario, persona_id, seed)
-    turns = [{"speaker": "customer", "text": text, "meta": customer_meta(state, events)}]
-    if on_turn:
-        on_turn("customer", text, turns[-1]["meta"])
+    turns = []
+    if text:  # an outbound call opens with the agent's first line, not a customer turn
+        turns.append({"speaker": "customer", "text": text, "meta": customer_meta(state, events)})
+        if on_turn:
+            on_turn("customer", text, turns[-1]["meta"])
     for line in agent_lines:
         line = line.strip()
         if not line:

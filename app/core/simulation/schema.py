@@ -131,7 +131,8 @@ class Scenario(ScenarioBase):
     """A scenario the simulated customer can play. See docs/scenario-format.md."""
 
     max_turns: int = Field(ge=2, le=200, description="agent turns before the call ends as `unfinished`")
-    start_state: str = Field(description="id of the state the call starts in; its `say` lines open the call")
+    start_state: str = Field(description=("id of the state the call starts in; its `say` lines open the call"
+                                         " (none in an outbound call: the agent speaks first)"))
     lines: dict[str, list[str]] = Field(description="default wording per line key (list of variants, one is picked at random)")
     personas: list[Persona] = Field(min_length=3, description="at least three behaviourally different customers")
     details: list[Detail] = Field(default_factory=list, description="what the customer knows and tells when asked")
@@ -245,6 +246,15 @@ def _check_states(sc: Scenario, f: _Faults) -> None:
         return
     if by_id[sc.start_state].end:
         f.add(("start_state",), "the start state must not be an end state")
+    # Who speaks first follows the call's direction (docs/scenario-format.md, `direction`).
+    start_index = next(i for i, s in enumerate(sc.states) if s.id == sc.start_state)
+    if sc.direction == "outbound" and by_id[sc.start_state].say:
+        f.add(("states", start_index, "say"), "in an outbound call the agent speaks first: the start state"
+                                               " says nothing (move the customer's first words to the state"
+                                               " the agent's opening leads to)")
+    if sc.direction == "inbound" and not by_id[sc.start_state].say:
+        f.add(("states", start_index, "say"), "in an inbound call the customer speaks first: the start state"
+                                               " needs the line keys of the customer's opening")
     for i, t in enumerate(sc.global_transitions):
         if t.to not in by_id:
             f.add(("global_transitions", i, "to"), f"unknown state {t.to!r}")

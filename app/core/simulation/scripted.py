@@ -113,7 +113,8 @@ class ScriptedEngine:
 
     # -- public interface -------------------------------------------------------
     def start(self, scenario: Scenario, persona_id: str, seed: int) -> tuple[str, dict]:
-        """Open the call: the customer states the problem. Returns (text, JSON state)."""
+        """Open the call: the customer states the problem (an empty text in an outbound
+        call, where the agent speaks first). Returns (text, JSON state)."""
         text, state, _ = self.start_turn(scenario, persona_id, seed)
         return text, state
 
@@ -140,12 +141,17 @@ class ScriptedEngine:
         self._seen[(sc.id, sc.language)] = sc
         st = CallState(scenario=sc.id, language=sc.language, persona=persona.id, seed=int(seed),
                        engine=self.kind, state=sc.start_state, mood=persona.mood)
+        started = [{"type": "started", "state": st.state, "mood": st.mood}]
+        if sc.direction == "outbound":
+            # The agent places the call and speaks first: no customer line, nothing rendered,
+            # so the opening state is a function of scenario, persona and seed alone.
+            return Decision("", st, started, [])
         keys = list(sc.state(sc.start_state).say)
         text = self._render(sc, persona, st, keys)
         st.remember("customer", text)
         _note_told(st, sc, text)
         _update_topic(st, sc, text)
-        return Decision(text, st, [{"type": "started", "state": st.state, "mood": st.mood}], keys)
+        return Decision(text, st, started, keys)
 
     def decide(self, agent_text: str, state: dict | CallState, scenario: Scenario | None = None,
                understanding: Understanding | None = None) -> Decision:

@@ -1,0 +1,69 @@
+"""Every scenario in scenarios/ (both languages) is played with its own agent scripts,
+found by the rule `flask scenarios validate` enforces (app/core/agent_scripts.py): the
+excellent script resolves the call under every persona, the poor one never does.
+
+Nothing here lists scenarios by hand: a new file is played as soon as it exists, and a
+file without its scripts fails here as it fails validation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.core.agent_scripts import missing_script_faults, script_lines, script_path
+from app.core.datafiles import load_model
+from app.core.operators import fill_text, get_operator
+from app.core.simulation import make_engine
+from app.core.simulation.play import play_lines
+from app.core.simulation.schema import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
+FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.parent.name != "prompts")
+_loaded: dict[Path, Scenario] = {}
+
+
+def scenario(path: Path) -> Scenario:
+    if path not in _loaded:
+        _loaded[path] = load_model(Scenario, path)[0]
+    return _loaded[path]
+
+
+CASES = [pytest.param(path, p.id, id=f"{path.relative_to(SCENARIOS).with_suffix('')}-{p.id}")
+         for path in FILES for p in scenario(path).personas]
+
+
+@pytest.fixture(scope="module")
+def engines(cache_dir):
+    from app.core.acts import load_intent_model
+
+    models = {}
+
+    def engine(language: str):
+        if language not in models:
+            models[language] = load_intent_model(language, acts_dir=ROOT / "rubrics" / "acts", cache_dir=cache_dir)
+        return make_engine("scripted", lambda _language: models[language])
+
+    return engine
+
+
+def lines(sc: Scenario, kind: str) -> list[str]:
+    # Scripts name numbers and codes through {operator.…} placeholders, as scenarios do.
+    return [fill_text(line, get_operator()) for line in script_lines(script_path(SCRIPTS, sc.id, sc.language, kind))]
+
+
+def test_every_scenario_has_its_own_scripts():
+    assert len(FILES) >= 20
+    faults = missing_script_faults([(p, scenario(p).id, scenario(p).language) for p in FILES], SCRIPTS)
+    assert faults == [], "\n".join(map(str, faults))
+
+
+@pytest.mark.parametrize("path, persona", CASES)
+def test_the_excellent_script_resolves_and_the_poor_one_does_not(engines, path, persona):
+    sc = scenario(path)
+    good = play_lines(engines(sc.language), sc, persona, 7, lines(sc, "good"))
+    assert good["outcome"] == "resolved", [t["text"] for t in good["turns"]]
+    poor = play_lines(engines(sc.language), sc, persona, 7, lines(sc, "bad"))
+    assert poor["outcome"] != "resolved", [t["text"] for t in poor["turns"]]
