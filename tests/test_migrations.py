@@ -14,7 +14,7 @@ EXPECTED_TABLES = {
     "users", "cohorts", "scenario_versions", "rubric_versions", "drills", "turns", "scores",
     "criterion_results", "score_adjustments", "certification_attempts", "certification_results",
     "assignments", "assignment_targets", "case_answers",
-    "audit_events", "login_attempts", "login_throttles", "flag_overturns",
+    "audit_events", "login_attempts", "login_throttles", "flag_overturns", "jobs", "job_items",
 }
 
 

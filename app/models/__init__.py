@@ -4,11 +4,12 @@ from app.models.audit import AuditEvent, LoginAttempt, LoginThrottle
 from app.models.certification import CaseAnswer, CertificationAttempt, CertificationResult
 from app.models.content import RubricVersion, ScenarioVersion
 from app.models.drills import CriterionResult, Drill, FlagOverturn, Score, ScoreAdjustment, Turn
+from app.models.jobs import Job, JobItem
 from app.models.people import Cohort, Role, User
 
 __all__ = [
     "Assignment", "AssignmentTarget", "CaseAnswer",
     "AuditEvent", "LoginAttempt", "LoginThrottle", "CertificationAttempt", "CertificationResult",
     "RubricVersion", "ScenarioVersion", "CriterionResult", "Drill", "FlagOverturn", "Score",
-    "ScoreAdjustment", "Turn", "Cohort", "Role", "User",
+    "ScoreAdjustment", "Turn", "Cohort", "Role", "User", "Job", "JobItem",
 ]
