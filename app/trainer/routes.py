@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from app.auth.decorators import blueprint_roles
 from app.extensions import db
 from app.i18n import content_language, plain_fault
 from app.models import Cohort, Role
-from app.services import scoring
+from app.services import jobs, scoring
 from app.services.drill_score import with_current
 from app.services.score_report import build_report, export_drill
 from app.trainer.forms import EXTERNAL, UploadForm
@@ -39,8 +39,16 @@ def _visible(drill_id: int):
 @bp.route("/drills/<int:drill_id>/report")
 def drill_report(drill_id: int):
     # Trainers see the report even while it is held back from the trainee.
-    view = build_report(_visible(drill_id), content_language(), released=True)
-    return render_template("trainer/drill_report.html", view=view)
+    drill = _visible(drill_id)
+    view = build_report(drill, content_language(), released=True)
+    return render_template("trainer/drill_report.html", view=view, scoring_state=jobs.scoring_state(drill))
+
+
+@bp.route("/drills/<int:drill_id>/score", methods=["POST"])
+def retry_scoring(drill_id: int):
+    """The report's "retry" after a failed score: queue the end score again."""
+    jobs.retry_drill_scoring(_visible(drill_id))
+    return redirect(url_for(".drill_report", drill_id=drill_id))
 
 
 @bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")
