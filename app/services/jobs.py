@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app.celery_app import enqueue, is_eager
 from app.core.datafiles import DataFileError, Fault
@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 SCORE_DRILL, IMPORT_BATCH, RESCORE = "score_drill", "import_batch", "rescore"
 # Failures worth another try later: the database was locked, restarting or unreachable.
-TRANSIENT = (OperationalError, InterfaceError)
+# An IntegrityError too: two workers storing the first row of a scenario or rubric version
+# at once (measured: 4 of 60 files refused by two workers on PostgreSQL); the retry finds it.
+TRANSIENT = (OperationalError, InterfaceError, IntegrityError)
 ERROR_MAX = 500
 
 
