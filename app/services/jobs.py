@@ -208,8 +208,12 @@ def run_rescore_item(item_id: int) -> None:
     try:
         if drill is None:
             raise LookupError("the drill no longer exists")
-        score = scoring._store_score(drill, job.params.get("rubric", scoring.DEFAULT_RUBRIC), actor,
-                                     origin=f"job:{job_id}")
+        origin = f"job:{job_id}"
+        # Stored by an earlier run of this item (the score is unique per drill and origin).
+        score = db.session.scalar(select(Score).where(Score.drill_id == drill_id, Score.origin == origin))
+        if score is None:
+            score = scoring._store_score(drill, job.params.get("rubric", scoring.DEFAULT_RUBRIC), actor,
+                                         origin=origin)
         outcome = ("done", drill_id, score.id, {"total": score.total, "max": score.max_total,
                                                  "flags": [f["id"] for f in score.flags]})
     except TRANSIENT:
