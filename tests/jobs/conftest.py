@@ -8,6 +8,7 @@ its own process group against a given database, so a test can kill it with SIGKI
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -64,7 +65,7 @@ def start_worker(tmp_path, cache_dir):
 
     def start(database_url: str, broker_url: str, concurrency: int = 1, name: str = "w") -> subprocess.Popen:
         env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
-               "CELERY_BROKER_URL": broker_url, "SECRET_KEY": "worker-test-secret",
+               "CELERY_BROKER_URL": broker_url, "SECRET_KEY": secrets.token_hex(16),
                "INSTANCE_PATH": str(tmp_path / "instance"), "HOTLINE_CACHE_DIR": str(cache_dir),
                "DEMO_ACCOUNTS": "0", "LOAD_CONTENT_ON_START": "0",
                # A task a killed worker held comes back after 3 s, not an hour.
