@@ -212,8 +212,8 @@ def run_rescore_item(item_id: int) -> None:
         # Stored by an earlier run of this item (the score is unique per drill and origin).
         score = db.session.scalar(select(Score).where(Score.drill_id == drill_id, Score.origin == origin))
         if score is None:
-            score = scoring._store_score(drill, job.params.get("rubric", scoring.DEFAULT_RUBRIC), actor,
-                                         origin=origin)
+            score = scoring.stage_score(drill, job.params.get("rubric", scoring.DEFAULT_RUBRIC), actor,
+                                        origin=origin)
         outcome = ("done", drill_id, score.id, {"total": score.total, "max": score.max_total,
                                                  "flags": [f["id"] for f in score.flags]})
     except TRANSIENT:
@@ -229,7 +229,7 @@ def run_rescore_item(item_id: int) -> None:
 
 def stale_drills(drills: list[Drill], rubric_id: str = scoring.DEFAULT_RUBRIC) -> list[Drill]:
     """The drills whose latest score is not under the rubric's current version."""
-    current = scoring._current_rubric(rubric_id)[0].id
+    current = scoring.current_rubric_version_id(rubric_id)
     out = []
     for d in drills:
         score = scoring.latest_score(d)

@@ -197,6 +197,18 @@ def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origi
     return score
 
 
+def stage_score(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origin: str | None = None) -> Score:
+    """`score_drill` without the commit, for a caller that commits the score with rows of
+    its own (a re-score job finishes its item in the same transaction). The caller rolls
+    back on an exception."""
+    return _store_score(drill, rubric_id, actor, origin)
+
+
+def current_rubric_version_id(rubric_id: str = DEFAULT_RUBRIC) -> int:
+    """The id of the rubric's current version row (new scores are made under it)."""
+    return _current_rubric(rubric_id)[0].id
+
+
 def score_on_end(drill: Drill) -> Score:
     """The drill's end-of-call score: the stored one, or made, stored and committed now.
 
