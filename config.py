@@ -267,6 +267,24 @@ class Config:
     CERT_SIGNATORY_TITLE = os.environ.get("CERT_SIGNATORY_TITLE", "培训负责人 Head of Training")
     CERT_SEAL_TEXT = os.environ.get("CERT_SEAL_TEXT", "")
 
+    # Background jobs (Celery, README "Background jobs"). Without a broker every job runs
+    # at once inside the request that starts it (task_always_eager), so `make run` needs
+    # nothing more; production sets CELERY_BROKER_URL (Redis) and runs `celery worker`.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL")
+    # Jobs keep their state in the database (the jobs table), not in a result backend.
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND")
+    CELERY_ALWAYS_EAGER = _env_bool("CELERY_ALWAYS_EAGER", not CELERY_BROKER_URL)
+    # A task a worker took but never acknowledged (the worker was killed) goes back on the
+    # queue after this many seconds; it must exceed the longest task (one drill's score).
+    CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    # Tries of a task that fails on something passing (database locked, server gone), with
+    # backoff doubling from CELERY_RETRY_BACKOFF seconds; a fault of the input never retries.
+    CELERY_MAX_RETRIES = int(os.environ.get("CELERY_MAX_RETRIES", "5"))
+    CELERY_RETRY_BACKOFF = float(os.environ.get("CELERY_RETRY_BACKOFF", "2"))
+    # With a worker: a drill still unscored this many seconds after its end (its task was
+    # lost before it reached the broker) is queued again when its report is opened.
+    SCORING_REQUEUE_SECONDS = int(os.environ.get("SCORING_REQUEUE_SECONDS", "60"))
+
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", True)
     LOAD_CONTENT_ON_START = _env_bool("LOAD_CONTENT_ON_START", True)
     # benchmarks/turn_bench.py's baseline route (app/bench.py); ignored in production.
@@ -312,6 +330,9 @@ class TestingConfig(Config):
     # set "scrypt" back; `check_settings` refuses anything weaker outside testing.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     LOAD_CONTENT_ON_START = False
+    # Jobs run inside the request unless a test starts a worker (tests/jobs).
+    CELERY_BROKER_URL = None
+    CELERY_ALWAYS_EAGER = True
     # Off unless a test sets them: tests start drills and send turns faster than people.
     DRILL_STARTS_PER_WINDOW = 0
     TURNS_PER_WINDOW = 0

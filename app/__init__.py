@@ -11,6 +11,7 @@ def create_app(config_object: type | object | None = None) -> Flask:
     configure(app, config_object)
     register_proxy(app)
     register_extensions(app)
+    register_jobs(app)
     register_content(app)
     register_url_converters(app)
     register_blueprints(app)
@@ -68,6 +69,13 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     from app.auth.loader import load_user  # noqa: F401  (registers the user loader)
+
+
+def register_jobs(app: Flask) -> None:
+    """The Celery app for background jobs (app/celery_app.py): eager unless a broker is set."""
+    from app.celery_app import celery_init_app
+
+    celery_init_app(app)
 
 
 def register_sqlite_tuning(app: Flask) -> None:

@@ -493,33 +493,34 @@ def ensure_scored(drill: Drill) -> None:
 
     The end of a call and its score are two commits: a server killed between them leaves
     an ended, unscored drill that no later turn would ever score. The requests that come
-    after the end (the end or the last turn sent again, the report page) repair it.
+    after the end (the end or the last turn sent again, the report page) repair it: eager,
+    by scoring now; with a worker, by queueing its job again when it was lost
+    (`jobs.ensure_scoring`).
     """
-    from app.services import scoring
+    from app.services import jobs
 
     db.session.refresh(drill)
-    if drill.status == "ended" and scoring.latest_score(drill) is None:
-        log.warning("drill %s ended without a score (a crash after its end?); scoring it now", drill.id)
-        _score(drill)  # not the end hook: that runs once per drill, when the end is committed
+    try:
+        jobs.ensure_scoring(drill)
+    except Exception:
+        db.session.rollback()
+        log.exception("queueing the score of drill %s failed", drill.id)
 
 
 def on_drill_ended(drill: Drill) -> None:
-    """Called once after a drill's end is committed: score it with the standard rubric.
+    """Called once after a drill's end is committed: score it with the standard rubric,
+    as a background job (at once in the request when jobs run eagerly, the default).
 
-    A scoring failure is logged and leaves the ended drill intact (it can be scored again
-    later); it never fails the request that ended the call.
+    A scoring failure is logged and recorded on the job (the report page offers a retry);
+    it never fails the request that ended the call.
     """
-    _score(drill)
-
-
-def _score(drill: Drill) -> None:
-    from app.services import scoring
+    from app.services import jobs, scoring
 
     if turn_at(drill, 0) is None:
         log.info("drill %s ended before anyone spoke; nothing to score", drill.id)
         return
     try:
-        scoring.score_on_end(drill)
+        jobs.start_drill_scoring(drill)
     except scoring.ScoringPending:
         # Another request is scoring it and takes longer than this one may wait: its score
         # lands when it finishes (a scorer that dies frees the drill for the next request).

@@ -198,6 +198,18 @@ def score_drill(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origi
     return score
 
 
+def stage_score(drill: Drill, rubric_id: str = DEFAULT_RUBRIC, actor=None, origin: str | None = None) -> Score:
+    """`score_drill` without the commit, for a caller that commits the score with rows of
+    its own (a re-score job finishes its item in the same transaction). The caller rolls
+    back on an exception."""
+    return _store_score(drill, rubric_id, actor, origin)
+
+
+def current_rubric_version_id(rubric_id: str = DEFAULT_RUBRIC) -> int:
+    """The id of the rubric's current version row (new scores are made under it)."""
+    return _current_rubric(rubric_id)[0].id
+
+
 class ScoringPending(Exception):
     """Another request is computing the drill's end score and did not finish in time."""
 
@@ -324,31 +336,41 @@ def import_transcript(raw_bytes: bytes, filename: str, uploader, trainee: User |
     JSON path) and any failure while storing or scoring rolls back, so nothing of the
     file is kept. Exactly one of `trainee` and `external_agent` names whose call it is.
     """
+    try:
+        drill, _score = stage_import(raw_bytes, filename, uploader, trainee, external_agent, rubric_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return drill
+
+
+def stage_import(raw_bytes: bytes, filename: str, uploader, trainee: User | None = None,
+                 external_agent: str | None = None, rubric_id: str = DEFAULT_RUBRIC) -> tuple[Drill, Score]:
+    """`import_transcript` without the commit: the drill, its turns, the audit row and the
+    score are added and flushed, for a caller that commits them with rows of its own (a
+    batch job marks its item done in the same transaction). Raises like `import_transcript`;
+    the caller rolls back."""
     if (trainee is None) == (not external_agent):
         raise ValueError("give either a trainee or an external agent name")
     if external_agent and len(external_agent) > AGENT_MAX:
         raise ValueError(f"the external agent name is longer than {AGENT_MAX} characters")
     transcript = read_upload(raw_bytes, filename)
     now = utcnow()
-    try:
-        started = _parse_time(transcript.started_at, now)
-        drill = Drill(trainee_id=trainee.id if trainee else None, external_agent=external_agent or None,
-                      scenario_version_id=_version_for(transcript).id, persona=transcript.persona,
-                      customer_kind="import", mode="practice", status="ended", started_at=started,
-                      ended_at=now)
-        drill.turns = [Turn(position=i, speaker=t.speaker, text=t.text, meta=t.meta,
-                            created_at=_parse_time(t.at, started)) for i, t in enumerate(transcript.turns)]
-        db.session.add(drill)
-        db.session.flush()
-        audit.record(IMPORT_ACTION, uploader, f"drill:{drill.id}", file=filename,
-                     scenario=transcript.scenario, turns=len(transcript.turns),
-                     trainee=trainee.username if trainee else None, external_agent=external_agent or None)
-        _store_score(drill, rubric_id, uploader, END)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return drill
+    started = _parse_time(transcript.started_at, now)
+    drill = Drill(trainee_id=trainee.id if trainee else None, external_agent=external_agent or None,
+                  scenario_version_id=_version_for(transcript).id, persona=transcript.persona,
+                  customer_kind="import", mode="practice", status="ended", started_at=started,
+                  ended_at=now)
+    drill.turns = [Turn(position=i, speaker=t.speaker, text=t.text, meta=t.meta,
+                        created_at=_parse_time(t.at, started)) for i, t in enumerate(transcript.turns)]
+    db.session.add(drill)
+    db.session.flush()
+    audit.record(IMPORT_ACTION, uploader, f"drill:{drill.id}", file=filename,
+                 scenario=transcript.scenario, turns=len(transcript.turns),
+                 trainee=trainee.username if trainee else None, external_agent=external_agent or None)
+    score = _store_score(drill, rubric_id, uploader, END)
+    return drill, score
 
 
 @dataclass

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import abort, render_template, send_file
+from flask import abort, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from app.i18n import content_language
-from app.services import drills, scoring
+from app.services import drills, jobs, scoring
 from app.services.score_report import build_report, export_drill
 from app.trainee.routes import bp
 
@@ -25,7 +25,14 @@ def report(drill_id: int):
     drill = _own(drill_id)
     drills.ensure_scored(drill)  # the page the call's end links to: repairs a crash before scoring
     view = build_report(drill, content_language(), released=drill.report_released)
-    return render_template("trainee/report.html", view=view)
+    return render_template("trainee/report.html", view=view, scoring_state=jobs.scoring_state(drill))
+
+
+@bp.route("/drills/<int:drill_id>/score", methods=["POST"])
+def retry_scoring(drill_id: int):
+    """The report's "retry" after a failed score: queue the end score again."""
+    jobs.retry_drill_scoring(_own(drill_id))
+    return redirect(url_for(".report", drill_id=drill_id))
 
 
 @bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, jsonify, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from app.auth.decorators import blueprint_roles
 from app.extensions import db
 from app.i18n import content_language, plain_fault
 from app.models import Cohort, Role
-from app.services import scoring
+from app.services import jobs, scoring
 from app.services.drill_score import with_current
 from app.services.score_report import build_report, export_drill
 from app.trainer.forms import EXTERNAL, UploadForm
@@ -39,8 +39,16 @@ def _visible(drill_id: int):
 @bp.route("/drills/<int:drill_id>/report")
 def drill_report(drill_id: int):
     # Trainers see the report even while it is held back from the trainee.
-    view = build_report(_visible(drill_id), content_language(), released=True)
-    return render_template("trainer/drill_report.html", view=view)
+    drill = _visible(drill_id)
+    view = build_report(drill, content_language(), released=True)
+    return render_template("trainer/drill_report.html", view=view, scoring_state=jobs.scoring_state(drill))
+
+
+@bp.route("/drills/<int:drill_id>/score", methods=["POST"])
+def retry_scoring(drill_id: int):
+    """The report's "retry" after a failed score: queue the end score again."""
+    jobs.retry_drill_scoring(_visible(drill_id))
+    return redirect(url_for(".drill_report", drill_id=drill_id))
 
 
 @bp.route("/drills/<int:drill_id>/transcript.<any(json, txt, pdf):fmt>")
@@ -90,3 +98,48 @@ def upload_file():
     return jsonify(file=result.file, ok=True, drill_id=result.drill.id, total=score.total, max=score.max_total,
                    flags=[f["id"] for f in score.flags],
                    report_url=url_for(".drill_report", drill_id=result.drill.id)), 201
+
+
+# --- background jobs: batch imports and re-scores (app/services/jobs.py) ---------------
+
+@bp.route("/batches", methods=["GET", "POST"])
+def batches():
+    """A batch of transcripts scored in the background: the files are stored with the job
+    and the trainer is sent to its progress page at once, whatever the number of files."""
+    form, trainees = _upload_form()
+    if form.validate_on_submit():
+        trainee = trainees.get(form.trainee_id.data) if form.trainee_id.data != EXTERNAL else None
+        agent = form.external_agent.data if trainee is None else None
+        job = jobs.start_import_batch(form.uploads(_max_bytes()), current_user, trainee, agent)
+        return redirect(url_for(".batch", job_id=job.id))
+    status = 400 if form.errors else 200
+    return render_template("trainer/batches.html", form=form, jobs=jobs.recent_jobs(current_user),
+                           stale=len(_stale_drills())), status
+
+
+@bp.route("/batches/<int:job_id>")
+def batch(job_id: int):
+    """A job's progress and each file's (or drill's) result; reloads itself until done."""
+    job = jobs.job_for(current_user, job_id) or abort(404)
+    return render_template("trainer/batch.html", job=job, faults=jobs.item_faults)
+
+
+@bp.route("/batches/<int:job_id>.json")
+def batch_json(job_id: int):
+    job = jobs.job_for(current_user, job_id) or abort(404)
+    return jsonify(id=job.id, kind=job.kind, status=job.status, total=job.total, done=job.done, failed=job.failed)
+
+
+def _stale_drills():
+    return jobs.stale_drills([d for d, _s in scoring.recent_drills_for_trainer(current_user, limit=1000)])
+
+
+@bp.route("/rescore", methods=["POST"])
+def rescore():
+    """Score again, under the rubric's current version, this trainer's drills whose latest
+    score is under an older one: new score rows beside the old, as a background job."""
+    drills = _stale_drills()
+    if not drills:
+        return redirect(url_for(".batches"))
+    job = jobs.start_rescore(drills, current_user)
+    return redirect(url_for(".batch", job_id=job.id))

@@ -40,6 +40,7 @@ trainee.end                      POST    login     ok       403      403      40
 trainee.discard                  POST    login     ok       403      403      403
 trainee.report                   GET     login     ok       403      403      403
 trainee.download                 GET     login     ok       403      403      403
+trainee.retry_scoring            POST    login     ok       403      403      403
 trainee.cert_home                GET     login     ok       403      403      403
 trainee.cert_track               GET     login     ok       403      403      403
 trainee.cert_start               POST    login     ok       403      403      403
@@ -60,6 +61,12 @@ trainer.download                 GET     login     403      ok       403      40
 trainer.upload                   GET     login     403      ok       403      403
 trainer.upload                   POST    login     403      ok       403      403
 trainer.upload_file              POST    login     403      ok       403      403
+trainer.retry_scoring            POST    login     403      ok       403      403
+trainer.batches                  GET     login     403      ok       403      403
+trainer.batches                  POST    login     403      ok       403      403
+trainer.batch                    GET     login     403      ok       403      403
+trainer.batch_json               GET     login     403      ok       403      403
+trainer.rescore                  POST    login     403      ok       403      403
 trainer.review_queue             GET     login     403      ok       403      403
 trainer.review_drill             GET     login     403      ok       403      403
 trainer.review_adjust            POST    login     403      ok       403      403
@@ -128,10 +135,15 @@ OWNERSHIP = {
     ("trainee.discard", "drill_id"): "scoped",
     ("trainee.report", "drill_id"): "scoped",
     ("trainee.download", "drill_id"): "scoped",
+    ("trainee.retry_scoring", "drill_id"): "scoped",
     ("trainee.start_assigned", "assignment_id"): "scoped",
     # trainer: drills, case answers and assignments of the cohorts they lead.
     ("trainer.drill_report", "drill_id"): "scoped",
     ("trainer.download", "drill_id"): "scoped",
+    ("trainer.retry_scoring", "drill_id"): "scoped",
+    # trainer: background jobs they started.
+    ("trainer.batch", "job_id"): "scoped",
+    ("trainer.batch_json", "job_id"): "scoped",
     ("trainer.review_drill", "drill_id"): "scoped",
     ("trainer.review_adjust", "drill_id"): "scoped",
     ("trainer.review_mark", "drill_id"): "scoped",
@@ -155,7 +167,7 @@ OWNERSHIP = {
 }
 
 # URL arguments that name a stored row (the others are catalog ids, formats, languages).
-ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id", "cohort_id"}
+ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id", "cohort_id", "job_id"}
 
 # Routes that change a score, a mark or what a score report shows: HR (read-only by
 # design) must be refused on every one of them.
@@ -168,6 +180,10 @@ SCORE_CHANGING = {
     "trainee.cert_exam_begin",  # starts the exam's clock
     "trainer.upload",           # scores an uploaded call
     "trainer.upload_file",
+    "trainer.batches",          # scores a batch of uploaded calls
+    "trainer.rescore",          # adds new scores under the current rubric
+    "trainer.retry_scoring",    # scores an unscored drill
+    "trainee.retry_scoring",
     "trainer.review_adjust",
     "trainer.review_mark",
     "trainer.review_release",

@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, User
-from app.services import accounts, assignments, certification, drills, scoring
+from app.services import accounts, assignments, certification, drills, jobs, scoring
 
 TRANSCRIPTS = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 ROLES = ("trainee", "trainer", "hr", "admin")
@@ -43,6 +43,7 @@ class Side:
     answer: int                     # the trainee's submitted answer to another drawn case
     assignment: int                 # the trainer's assignment to the cohort
     result: int                     # a certificate held by the peer
+    job: int                        # the trainer's batch job (one transcript, scored)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class World:
         drill = s.live_drill if role == "trainee" else s.scored_drill
         return {"drill_id": drill, "answer_id": s.answer, "assignment_id": s.assignment, "user_id": s.trainee,
                 "cohort_id": s.cohort,
-                "result_id": s.result, "track_id": "core", "case_id": s.case_id,
+                "result_id": s.result, "job_id": s.job, "track_id": "core", "case_id": s.case_id,
                 "scenario_id": "billing_complaint", "language": "zh-CN", "rubric_id": "standard-100",
                 "code": "en", "filename": "app.css"}
 
@@ -97,9 +98,10 @@ def build_side(name: str, seed: int) -> Side:
     result = CertificationResult(user_id=peer.id, attempt=held, track_id="core", grade="good", total=150.0)
     db.session.add(result)
     db.session.commit()
+    job = jobs.start_import_batch([(good.name, good.read_bytes())], trainer, external_agent=f"outsourced-{name}")
     return Side(name=name, cohort=cohort.id, trainer=trainer.id, trainee=trainee.id, peer=peer.id,
                 live_drill=live.id, scored_drill=scored.id, peer_drill=peer_drill.id, attempt=attempt.id,
-                case_id=cases[0], answer=answer.id, assignment=assignment.id, result=result.id)
+                case_id=cases[0], answer=answer.id, assignment=assignment.id, result=result.id, job=job.id)
 
 
 def build_world() -> World:
