@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "drill_discarded": _l("Abandoned drill discarded"),
     "flag_overturned": _l("Red-line flag overturned"),
     "flag_overturn_undone": _l("Red-line flag overturn undone"),
+    "batch_started": _l("Batch scoring of uploaded calls started"),
+    "rescore_started": _l("Re-scoring under the current rubric started"),
 }
 
 DETAIL_LABELS = {
@@ -57,6 +59,7 @@ DETAIL_LABELS = {
     "passed_exam": _l("Exam passed"), "position": _l("Turn"), "step": _l("Step"), "item": _l("Item"),
     "flag_id": _l("Red-line flag"), "overturn_id": _l("Overturn"),
     "usernames": _l("Names tried"), "comment": _l("Comment"), "last": _l("Last at (UTC)"),
+    "files": _l("Files"), "drills": _l("Drills"),
 }
 
 

@@ -70,7 +70,7 @@ def run_score_drill(job_id: int) -> None:
         return
     try:
         scoring.score_on_end(drill)
-    except (TRANSIENT, scoring.ScoringPending):
+    except TRANSIENT + (scoring.ScoringPending,):
         # ScoringPending: another request holds the drill's scoring lock and stores the
         # score when it finishes; a worker retries (and finds it), eager mode lets it be.
         db.session.rollback()
