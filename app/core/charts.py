@@ -103,8 +103,11 @@ def bar_chart(bars: Sequence[tuple[str, float]], title: str, x_label: str = "", 
     height = max(height, int(top + 120 + bottom))
     x0, y0, y1 = left, height - bottom, top
     ymax = _nice_max(max(v for _, v in bars))
+    # Counts read as whole numbers: a 0-5 axis in four steps read "1.2, 2.5, 3.8" drills.
+    whole = all(v == int(v) for _, v in bars) and ymax == int(ymax)
+    ticks = next((t for t in (4, 5, 2, 1) if (ymax / t) == int(ymax / t)), 4) if whole else 4
     body = [_text(width / 2, FONT + 6, clip(title, width - 8), "middle", "chart-heading", ' font-weight="bold"')]
-    body += _y_axis(x0, y0, y1, ymax, width - right, y_label)
+    body += _y_axis(x0, y0, y1, ymax, width - right, y_label, ticks)
     for i, (label, value) in enumerate(bars):
         h = (y0 - y1) * value / ymax
         x = x0 + i * slot + slot * 0.1

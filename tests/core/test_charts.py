@@ -86,3 +86,9 @@ def test_bar_chart_shows_its_title_and_whole_bin_labels():
 def test_bar_chart_keeps_short_labels_level():
     root = parse(charts.bar_chart([("a", 1), ("b", 2)], "Hist"))
     assert all(t.get("transform") is None for t in root.iter(f"{NS}text") if t.text in ("a", "b"))
+
+
+@pytest.mark.parametrize("top, ticks", [(3, ["0", "1", "2", "3", "4", "5"]), (2, ["0", "1", "2"]), (8, ["0", "2", "4", "6", "8", "10"])])
+def test_bar_chart_counts_axis_has_whole_ticks(top, ticks):
+    root = parse(charts.bar_chart([("0–10", 1), ("10–20", top)], "Hist"))
+    assert [t.text for t in root.iter(f"{NS}text") if t.get("class") == "chart-tick" and t.get("text-anchor") == "end"] == ticks
