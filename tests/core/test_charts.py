@@ -64,3 +64,31 @@ def test_clip_counts_wide_characters():
     assert charts.text_width("中文") == 2 * charts.FONT
     assert charts.clip("中文中文中文中文", 3 * charts.FONT).endswith("…")
     assert charts.clip("short", 500) == "short"
+
+
+def test_bar_chart_shows_its_title_and_whole_bin_labels():
+    """Issue 15: the five analytics histograms had no visible title and cut "10–20" to
+    "10…" (a 36 px bar for a 36 px label). The title is a drawn text now, and every bin
+    label is drawn whole (slanted when it is wider than its bar)."""
+    bins = [(f"{lo}–{lo + 10}", lo % 3) for lo in range(0, 100, 10)]
+    root = parse(charts.bar_chart(bins, "得分分布：总分", x_label="占满分的 %", y_label="次数"))
+    drawn = texts(root)
+    assert "得分分布：总分" in drawn
+    assert all(label in drawn for label, _ in bins)
+    assert not any(t.endswith("…") for t in drawn)
+    slanted = [t for t in root.iter(f"{NS}text") if t.text == "90–100"][0]
+    assert "rotate(-45" in slanted.get("transform")
+    # the slanted labels sit between the axis and the axis title, inside the picture
+    axis_title_y = float([t for t in root.iter(f"{NS}text") if t.text == "占满分的 %"][0].get("y"))
+    assert float(slanted.get("y")) + 0.71 * charts.text_width("90–100", 11) < axis_title_y <= float(root.get("height"))
+
+
+def test_bar_chart_keeps_short_labels_level():
+    root = parse(charts.bar_chart([("a", 1), ("b", 2)], "Hist"))
+    assert all(t.get("transform") is None for t in root.iter(f"{NS}text") if t.text in ("a", "b"))
+
+
+@pytest.mark.parametrize("top, ticks", [(3, ["0", "1", "2", "3", "4", "5"]), (2, ["0", "1", "2"]), (8, ["0", "2", "4", "6", "8", "10"])])
+def test_bar_chart_counts_axis_has_whole_ticks(top, ticks):
+    root = parse(charts.bar_chart([("0–10", 1), ("10–20", top)], "Hist"))
+    assert [t.text for t in root.iter(f"{NS}text") if t.get("class") == "chart-tick" and t.get("text-anchor") == "end"] == ticks

@@ -12,7 +12,8 @@ Two promises of issue 15 are checked on the same walk:
 
 Rows to show (calls with a score, an assignment with a persona, certification attempts)
 are seeded in the live app before the walk; each page is saved to
-tests/screenshots/walk_<role>_<n>.png.
+tests/screenshots/walk_<role>_<n>.png, and each main page once more in English to
+tests/screenshots/walk_en_<role>_<page>.png.
 """
 from __future__ import annotations
 
@@ -225,6 +226,36 @@ def test_every_page_in_chinese_without_raw_ids_and_within_two_clicks(open_sessio
            if not any(re.search(p, urlsplit(path).path) and d <= MAX_CLICKS for path, d in clicks.items())]
     assert not far, (f"{role}: not reached from {HOMES[role]} within {MAX_CLICKS} clicks: {far}\n"
                      f"walked: {json.dumps(clicks, indent=1)}")
+
+
+# The main pages shot in English too ("screenshots of each main page in both languages"):
+# each role's home and the pages it must reach, plus the trainee's call page.
+MAIN_PAGES = {role: [re.escape(home) + "$"] + REACHABLE[role] + ([r"/trainee/drills/\d+$"] if role == "trainee" else [])
+              for role, home in HOMES.items()}
+
+
+@pytest.mark.parametrize("role", list(HOMES))
+def test_main_pages_in_english(open_session, seeded, role):
+    """The interface switched to English with its own button, then the same link walk,
+    shooting each main page once as tests/screenshots/walk_en_<role>_<page>.png (the
+    Chinese ones are the walk_<role>_<n>.png above). Every page must stay in English."""
+    s = open_session(role)
+    s.goto(HOMES[role])
+    with s.page.expect_navigation():
+        s.page.click(".tools button[lang=en]")
+    todo, not_english = list(MAIN_PAGES[role]), []
+    for path, _ in walk(s, role):
+        pattern = next((p for p in todo if re.search(p, urlsplit(path).path)), None)
+        if pattern is None:
+            continue
+        todo.remove(pattern)
+        if s.page.evaluate("document.documentElement.lang") != "en":
+            not_english.append(path)
+        s.shot(f"walk_en_{role}_" + _shape(urlsplit(path).path).strip("/").replace("/", "_"))
+        if not todo:
+            break
+    assert not not_english, f"{role}: pages not in English after switching: {not_english}"
+    assert not todo, f"{role}: main pages not shot in English: {todo}"
 
 
 PHONE = {"width": 390, "height": 844}
