@@ -158,6 +158,9 @@ def _only(drill):
 ALLOWED = {
     "app/services/drill_score.py", "app/services/review.py", "app/services/scoring.py",
     "app/trainer/routes.py", "app/services/analytics.py",
+    # A batch or re-score item records the machine score it has just made (a new row: no
+    # trainer adjustment, no hints yet), as the job's per-file result.
+    "app/services/jobs.py",
 }
 RAW_TOTAL = re.compile(r"\b(?:score|Score)\.total\b|hints_used\s*\)?\s*\*|\*\s*\(?drill\.hints_used")
 
