@@ -1,5 +1,5 @@
-"""Calendar days as bounds on UTC instants, for filters whose days are inclusive; stored
-UTC instants as the centre's local time for people to read."""
+"""Calendar days (the centre's) as bounds on UTC instants, for filters whose days are
+inclusive; stored UTC instants as the centre's local time for people to read."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -24,15 +24,22 @@ def local(moment: datetime, zone_name: str) -> datetime:
     return moment.astimezone(zone(zone_name))
 
 
-def day_start(day: date) -> datetime:
-    """The first UTC instant of `day`: the inclusive lower bound of a filter from it."""
-    return datetime.combine(day, time.min, timezone.utc)
+def day_start(day: date, zone_name: str = "UTC") -> datetime:
+    """The first instant of `day` in the zone `zone_name` (the centre's: a trainer in
+    Shanghai filtering "12-07" means from 00:00 there), as UTC: the inclusive lower bound
+    of a filter from that day. The calendar's first day in a zone east of UTC starts
+    before the first UTC instant there is; that bound is the first one."""
+    try:
+        return datetime.combine(day, time.min, zone(zone_name)).astimezone(timezone.utc)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=timezone.utc)
 
 
-def after_day(day: date) -> datetime | None:
-    """The first UTC instant after `day`: the exclusive upper bound of a filter up to and
-    including it. None for the calendar's last day (9999-12-31), after which no instant
-    exists, so such a filter has no upper bound (`day + 1` would overflow)."""
+def after_day(day: date, zone_name: str = "UTC") -> datetime | None:
+    """The first instant after `day` in the zone `zone_name`, as UTC: the exclusive upper
+    bound of a filter up to and including that day. None for the calendar's last day
+    (9999-12-31), after which no instant exists, so such a filter has no upper bound
+    (`day + 1` would overflow)."""
     if day >= date.max:
         return None
-    return day_start(day + timedelta(days=1))
+    return day_start(day + timedelta(days=1), zone_name)

@@ -108,8 +108,8 @@ def _scored_drills(trainer, cohort_id: int | None, start: date | None, end: date
          .join(Score, Score.id == latest.c.sid)
          .where(Drill.trainee_id.in_(members), Drill.status == "ended"))
     if start is not None:
-        q = q.where(Drill.started_at >= day_start(start))
-    if end is not None and (after := after_day(end)):  # the end day is included
+        q = q.where(Drill.started_at >= day_start(start, _centre_zone()))
+    if end is not None and (after := after_day(end, _centre_zone())):  # the end day is included
         q = q.where(Drill.started_at < after)
     return [tuple(r) for r in db.session.execute(q.order_by(Drill.started_at, Drill.id))]
 
@@ -347,3 +347,10 @@ def render_charts(a: Analytics) -> dict[str, Markup]:
         [(g.title, round(g.mad, 1)) for g in a.agreement if g.mad is not None],
         _("Mean absolute difference, machine vs trainer"), x_label=_("Points"), empty=none)
     return {k: Markup(v) for k, v in out.items()}
+
+
+def _centre_zone() -> str:
+    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
+    from flask import current_app
+
+    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

@@ -76,10 +76,17 @@ def events_page(f: AuditFilters, page: int, per_page: int) -> tuple[list[AuditEv
         actor_ids = select(User.id).where(User.username.ilike(pattern, escape="\\"))
         stmt = stmt.where(or_(AuditEvent.actor_id.in_(actor_ids), AuditEvent.target.ilike(pattern, escape="\\")))
     if f.date_from:
-        stmt = stmt.where(AuditEvent.at >= day_start(f.date_from))
-    if f.date_to and (end := after_day(f.date_to)) is not None:
+        stmt = stmt.where(AuditEvent.at >= day_start(f.date_from, _centre_zone()))
+    if f.date_to and (end := after_day(f.date_to, _centre_zone())) is not None:
         stmt = stmt.where(AuditEvent.at < end)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc())
                               .offset((page - 1) * per_page).limit(per_page)).all()
     return rows, total
+
+
+def _centre_zone() -> str:
+    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
+    from flask import current_app
+
+    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

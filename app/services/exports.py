@@ -93,7 +93,9 @@ def check_known(f: ResultFilter) -> ResultFilter:
 
 
 def _bounds(f: ResultFilter):
-    return day_start(f.since) if f.since else None, after_day(f.until) if f.until else None
+    centre = _centre_zone()
+    return (day_start(f.since, centre) if f.since else None,
+            after_day(f.until, centre) if f.until else None)
 
 
 def _cohort_names():
@@ -515,3 +517,10 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     audit.record("export", actor, f"certification_result:{result.id}", format="pdf", number=number, rows=1)
     db.session.commit()
     return buf.getvalue()
+
+
+def _centre_zone() -> str:
+    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
+    from flask import current_app
+
+    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

@@ -3,11 +3,13 @@ score, bad input stores nothing, and two trainers from one revision cannot both 
 from __future__ import annotations
 
 import threading
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from app.core.dates import local
 from app.extensions import db
 from app.models import AuditEvent, CriterionResult, Score, ScoreAdjustment
 from app.services import review, scoring
@@ -170,8 +172,22 @@ def test_queue_filters(people):
     assert review.review_queue(coach, review.QueueFilters(scenario_id="5g_plan_launch")) == []
     review.mark_reviewed(good, coach)
     assert ids(review.review_queue(coach, review.QueueFilters(unreviewed=True))) == {flagged.id}
-    today = good.drill.started_at.date()
+    today = local(good.drill.started_at, "Asia/Shanghai").date()  # the testing config's centre zone
     assert len(review.review_queue(coach, review.QueueFilters(date_from=today, date_to=today))) == 2
+
+
+def test_date_filters_take_the_centres_day(people, any_app):
+    """A drill at 01:00 in Shanghai (17:00 UTC the day before) belongs to the Shanghai day a
+    trainer there filters by, not to the UTC one."""
+    coach, _, trainee = people
+    drill, score = scored(trainee)
+    drill.started_at = datetime(2026, 12, 6, 17, 0, tzinfo=timezone.utc)
+    db.session.commit()
+    any_app.config["CENTRE_TIMEZONE"] = "Asia/Shanghai"
+    on = lambda day: {s.id for _, s in review.review_queue(coach, review.QueueFilters(date_from=day, date_to=day))}  # noqa: E731
+    assert on(date(2026, 12, 7)) == {score.id} and on(date(2026, 12, 6)) == set()
+    any_app.config["CENTRE_TIMEZONE"] = "UTC"
+    assert on(date(2026, 12, 6)) == {score.id} and on(date(2026, 12, 7)) == set()
 
 
 @pytest.mark.postgres
