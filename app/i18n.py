@@ -197,6 +197,12 @@ def plain_fault(fault) -> str:
     return plain(fault, content_language())
 
 
+def centre_zone() -> str:
+    """The centre's time zone (CENTRE_TIMEZONE): the zone of every time shown and of the
+    days that date filters mean."""
+    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"
+
+
 def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Template filter `local`: a stored UTC time in the centre's time zone
     (CENTRE_TIMEZONE), formatted; "—" for none."""
@@ -204,4 +210,4 @@ def local_time(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "—"
     from app.core.dates import local
 
-    return local(moment, current_app.config.get("CENTRE_TIMEZONE") or "UTC").strftime(fmt)
+    return local(moment, centre_zone()).strftime(fmt)

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from app.core import charts, stats
 from app.core.dates import after_day, day_start
 from app.extensions import db
+from app.i18n import centre_zone
 from app.models import Cohort, Drill, Score, ScoreAdjustment
 from app.services.drill_score import CurrentScore, current_score
 from app.services.scoring import led_member_ids
@@ -108,8 +109,8 @@ def _scored_drills(trainer, cohort_id: int | None, start: date | None, end: date
          .join(Score, Score.id == latest.c.sid)
          .where(Drill.trainee_id.in_(members), Drill.status == "ended"))
     if start is not None:
-        q = q.where(Drill.started_at >= day_start(start, _centre_zone()))
-    if end is not None and (after := after_day(end, _centre_zone())):  # the end day is included
+        q = q.where(Drill.started_at >= day_start(start, centre_zone()))
+    if end is not None and (after := after_day(end, centre_zone())):  # the end day is included
         q = q.where(Drill.started_at < after)
     return [tuple(r) for r in db.session.execute(q.order_by(Drill.started_at, Drill.id))]
 
@@ -347,10 +348,3 @@ def render_charts(a: Analytics) -> dict[str, Markup]:
         [(g.title, round(g.mad, 1)) for g in a.agreement if g.mad is not None],
         _("Mean absolute difference, machine vs trainer"), x_label=_("Points"), empty=none)
     return {k: Markup(v) for k, v in out.items()}
-
-
-def _centre_zone() -> str:
-    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
-    from flask import current_app
-
-    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.core.dates import after_day, day_start
 from app.extensions import db
+from app.i18n import centre_zone
 from app.models import AuditEvent, User
 from app.models.base import utcnow
 
@@ -76,17 +77,10 @@ def events_page(f: AuditFilters, page: int, per_page: int) -> tuple[list[AuditEv
         actor_ids = select(User.id).where(User.username.ilike(pattern, escape="\\"))
         stmt = stmt.where(or_(AuditEvent.actor_id.in_(actor_ids), AuditEvent.target.ilike(pattern, escape="\\")))
     if f.date_from:
-        stmt = stmt.where(AuditEvent.at >= day_start(f.date_from, _centre_zone()))
-    if f.date_to and (end := after_day(f.date_to, _centre_zone())) is not None:
+        stmt = stmt.where(AuditEvent.at >= day_start(f.date_from, centre_zone()))
+    if f.date_to and (end := after_day(f.date_to, centre_zone())) is not None:
         stmt = stmt.where(AuditEvent.at < end)
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = db.session.scalars(stmt.order_by(AuditEvent.id.desc())
                               .offset((page - 1) * per_page).limit(per_page)).all()
     return rows, total
-
-
-def _centre_zone() -> str:
-    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
-    from flask import current_app
-
-    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

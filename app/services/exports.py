@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from app.core.certification import GRADES
 from app.core.dates import after_day, day_start
 from app.extensions import db
+from app.i18n import centre_zone
 from app.models import CertificationAttempt, CertificationResult, Cohort, Drill, Score, ScenarioVersion, User, cohort_members
 from app.services import audit, content
 from app.services.drill_score import current_score
@@ -93,7 +94,7 @@ def check_known(f: ResultFilter) -> ResultFilter:
 
 
 def _bounds(f: ResultFilter):
-    centre = _centre_zone()
+    centre = centre_zone()
     return (day_start(f.since, centre) if f.since else None,
             after_day(f.until, centre) if f.until else None)
 
@@ -517,10 +518,3 @@ def certificate_pdf(result: CertificationResult, actor) -> bytes:
     audit.record("export", actor, f"certification_result:{result.id}", format="pdf", number=number, rows=1)
     db.session.commit()
     return buf.getvalue()
-
-
-def _centre_zone() -> str:
-    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
-    from flask import current_app
-
-    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from app.core.dates import after_day, day_start
 from app.extensions import db
+from app.i18n import centre_zone
 from app.models import AuditEvent, Drill, ReviewComment, ScenarioVersion, Score, ScoreAdjustment, User
 from app.models.base import utcnow
 from app.services import audit, notifications
@@ -105,8 +106,8 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
     if f.scenario_id:
         q = q.where(ScenarioVersion.scenario_id == f.scenario_id)
     if f.date_from:
-        q = q.where(Drill.started_at >= day_start(f.date_from, _centre_zone()))
-    if f.date_to and (end := after_day(f.date_to, _centre_zone())):
+        q = q.where(Drill.started_at >= day_start(f.date_from, centre_zone()))
+    if f.date_to and (end := after_day(f.date_to, centre_zone())):
         q = q.where(Drill.started_at < end)
     in_python = f.flagged is not None or f.score_min is not None or f.score_max is not None
     if f.unreviewed:
@@ -379,10 +380,3 @@ def reviewer_name(score: Score) -> str | None:
         return None
     user = db.session.get(User, score.reviewed_by_id)
     return user.display_name if user else None
-
-
-def _centre_zone() -> str:
-    """The centre's time zone (CENTRE_TIMEZONE): filter days are its days."""
-    from flask import current_app
-
-    return current_app.config.get("CENTRE_TIMEZONE") or "UTC"
