@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from app.celery_app import enqueue, is_eager
@@ -245,6 +246,34 @@ def stale_drills(drills: list[Drill], rubric_id: str = scoring.DEFAULT_RUBRIC) -
 def job_for(user: User, job_id: int) -> Job | None:
     """The job if this user started it; None otherwise (views answer 404)."""
     return db.session.scalar(select(Job).where(Job.id == job_id, Job.created_by_id == user.id))
+
+
+ITEMS_PER_PAGE = 200
+
+
+def item_page(job: Job, page: int = 1, per_page: int | None = None) -> tuple[list[JobItem], int]:
+    """One page of a job's items in file order, and the number of pages: a batch of
+    10,000 files is not one page, and a page never loads the stored files."""
+    per_page = per_page or ITEMS_PER_PAGE
+    pages = max(1, -(-(job.total or 0) // per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(select(JobItem).options(defer(JobItem.payload))
+                               .where(JobItem.job_id == job.id).order_by(JobItem.position)
+                               .offset((page - 1) * per_page).limit(per_page))
+    return list(items), pages
+
+
+def current_scores(items: list[JobItem]) -> dict[int, "CurrentScore"]:
+    """drill id -> the drill's current score, for the scored items: what the drill counts as
+    now (a trainer's adjustment, an overturned red line, a later re-score), not the figure
+    the job stored when it scored the file."""
+    from app.services.drill_score import current_score
+
+    ids = [i.drill_id for i in items if i.status == "done" and i.drill_id is not None]
+    if not ids:
+        return {}
+    drills = db.session.scalars(select(Drill).where(Drill.id.in_(ids)))
+    return {d.id: s for d in drills if (s := current_score(d)) is not None}
 
 
 def recent_jobs(user: User, limit: int = 10) -> list[Job]:

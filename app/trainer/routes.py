@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -121,7 +121,10 @@ def batches():
 def batch(job_id: int):
     """A job's progress and each file's (or drill's) result; reloads itself until done."""
     job = jobs.job_for(current_user, job_id) or abort(404)
-    return render_template("trainer/batch.html", job=job, faults=jobs.item_faults)
+    items, pages = jobs.item_page(job, request.args.get("page", 1, type=int))
+    return render_template("trainer/batch.html", job=job, items=items, pages=pages,
+                           page=min(max(1, request.args.get("page", 1, type=int)), pages),
+                           current=jobs.current_scores(items), faults=jobs.item_faults)
 
 
 @bp.route("/batches/<int:job_id>.json")

@@ -142,3 +142,34 @@ class TestRace:
         jobs.run_import_item(item.id)
         db.session.refresh(item)
         assert item.status == "done" and item.drill_id is not None
+
+
+def test_the_batch_page_shows_each_drills_current_score(client, setup):
+    """A trainer who lowers a batch drill later sees the lowered figure and why on the
+    batch page too, not the machine figure the job stored."""
+    from app.models import User
+    from app.services import review
+
+    _, trainee = setup
+    url = post_batch(client, trainee)
+    item = db.session.scalar(select(JobItem).where(JobItem.name == "a.json"))
+    score = db.session.get(Score, item.score_id)
+    trainer = db.session.get(User, db.session.scalar(select(Job.created_by_id)))
+    review.adjust(score, trainer, [("dimension", "knowledge", 0)], "read from a card", 0)
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    line = next(x for x in page.splitlines() if "a.json" in x)
+    machine = "%g" % item.result["total"]
+    assert "read from a card" in page and f"{machine} / " not in line, line
+
+
+def test_a_large_batch_page_shows_its_items_a_page_at_a_time(client, setup, monkeypatch):
+    _, trainee = setup
+    monkeypatch.setattr(jobs, "ITEMS_PER_PAGE", 2)
+    url = post_batch(client, trainee)
+    first = client.get(url).get_data(as_text=True)
+    second = client.get(url + "?page=2").get_data(as_text=True)
+    assert "a.json" in first and "robot.json" in first and "c.json" not in first
+    assert "c.json" in second and "a.json" not in second
+    assert "第 1 / 2 页" in first and "第 2 / 2 页" in second
+    assert client.get(url + "?page=99").status_code == 200  # past the end: the last page
