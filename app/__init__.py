@@ -105,6 +105,7 @@ def register_url_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.admin.routes import bp as admin_bp
     from app.auth.routes import bp as auth_bp
+    from app.editor.routes import bp as editor_bp
     from app.hr.routes import bp as hr_bp
     from app.notices.routes import bp as notices_bp
     from app.trainee.routes import bp as trainee_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(trainee_bp, url_prefix="/trainee")
     app.register_blueprint(trainer_bp, url_prefix="/trainer")
+    app.register_blueprint(editor_bp, url_prefix="/editor")
     app.register_blueprint(hr_bp, url_prefix="/hr")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(notices_bp)  # every role

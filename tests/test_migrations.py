@@ -15,7 +15,7 @@ EXPECTED_TABLES = {
     "criterion_results", "score_adjustments", "certification_attempts", "certification_results",
     "assignments", "assignment_targets", "case_answers",
     "audit_events", "login_attempts", "login_throttles", "flag_overturns", "review_comments", "cohort_members",
-    "jobs", "job_items", "notifications",
+    "jobs", "job_items", "notifications", "scenario_drafts",
 }
 
 

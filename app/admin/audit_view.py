@@ -7,6 +7,10 @@ from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
     "login": _l("Logged in"),
+    "scenario_draft_created": _l("Scenario draft started"),
+    "scenario_draft_saved": _l("Scenario draft saved"),
+    "scenario_playtest_started": _l("Scenario draft play-tested"),
+    "scenario_published": _l("Scenario published"),
     "login_failed": _l("Failed login"),
     "login_throttled": _l("Login refused (too many failures)"),
     "logout": _l("Logged out"),

@@ -107,7 +107,7 @@ def _scored_drills(trainer, cohort_id: int | None, start: date | None, end: date
     q = (select(Drill, Score)
          .join(latest, latest.c.drill_id == Drill.id)
          .join(Score, Score.id == latest.c.sid)
-         .where(Drill.trainee_id.in_(members), Drill.status == "ended"))
+         .where(Drill.trainee_id.in_(members), Drill.status == "ended", Drill.mode != "playtest"))
     if start is not None:
         q = q.where(Drill.started_at >= day_start(start, centre_zone()))
     if end is not None and (after := after_day(end, centre_zone())):  # the end day is included

@@ -88,10 +88,14 @@ def _upsert_version(model_cls, id_field: str, entry, extra_key: dict) -> tuple[o
     rows = db.session.scalars(select(model_cls).where(*filters)).all()
     row = next((r for r in rows if r.content_hash == entry.content_hash), None)
     created = row is None
-    if created:
+    next_version = max((r.version for r in rows), default=0) + 1
+    if getattr(row, "is_draft", False):
+        # The file now holds content first played as a draft: it becomes a published version.
+        row.is_draft, row.version, created = False, max(next_version, 1), True
+    if created and row is None:
         row = model_cls(
             **{id_field: ident}, **extra_key,
-            version=max((r.version for r in rows), default=0) + 1,
+            version=max(next_version, 1),
             content_hash=entry.content_hash,
             title=_title(entry.model),
             source_path=str(entry.path),

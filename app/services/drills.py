@@ -30,7 +30,10 @@ from app.services.locks import lock_user
 
 log = logging.getLogger(__name__)
 
-MODES = ("practice", "test")
+# `playtest`: a trainer playing a draft scenario (app/services/authoring.py); such drills
+# are kept out of every trainee list, statistic, certification and export (PLAYED filters).
+MODES = ("practice", "test", "playtest")
+PLAYED = Drill.mode != "playtest"
 # A test drill's clock binds on the server too: the page ends the call at zero, and a turn
 # sent later than this past the limit (a client that ignores the timer) ends it instead.
 TIME_GRACE = timedelta(seconds=30)
@@ -123,7 +126,7 @@ def drill_for_trainee(trainee_id: int, drill_id: int) -> Drill | None:
 def recent_drills(trainee_id: int, limit: int = 20) -> list[Drill]:
     """The trainee's newest drills, discarded ones left out."""
     return list(db.session.scalars(
-        select(Drill).where(Drill.trainee_id == trainee_id, Drill.status != "discarded")
+        select(Drill).where(Drill.trainee_id == trainee_id, Drill.status != "discarded", PLAYED)
         .order_by(Drill.started_at.desc(), Drill.id.desc())
         .limit(limit)
     ))
@@ -251,7 +254,8 @@ def reply_meta(kind: str, events: list[dict]) -> dict:
 
 def start_drill(trainee, scenario_id: str, language: str, persona: str, customer_kind: str,
                 seed: int | None = None, mode: str = "practice", *, assignment_id: int | None = None,
-                report_released: bool = True, certification: tuple[int, str] | None = None) -> Drill:
+                report_released: bool = True, certification: tuple[int, str] | None = None,
+                version: ScenarioVersion | None = None) -> Drill:
     """Create and commit a drill on the scenario version as the file is now, with the
     customer's opening line stored as turn 0 (with its simulator state); an outbound
     call stores no turn, its agent speaks first (`opening_state`).
@@ -259,7 +263,8 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     `assignment_id` links the drill to the assignment it is done for; `report_released`
     false holds the report back until the trainer releases it; `certification`
     (attempt id, drawn scenario id) makes it that attempt's drill on that scenario (all
-    set in the same commit). The database takes one drill per attempt and scenario: a
+    set in the same commit). `version` plays that stored version instead of the file as
+    it is now (a play-test of a draft). The database takes one drill per attempt and scenario: a
     second raises IntegrityError from the commit (`certification.start_cert_drill`
     turns that into the drill that won).
 
@@ -283,7 +288,7 @@ def start_drill(trainee, scenario_id: str, language: str, persona: str, customer
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
         raise DrillError("bad_seed", f"the seed must be a whole number from 0 to {SEED_MAX}", max=SEED_MAX)
     try:
-        version = scenario_version(scenario_id, language)
+        version = version or scenario_version(scenario_id, language)
     except LookupError:
         db.session.rollback()
         raise DrillError("unknown_scenario", f"no scenario {scenario_id!r} in {language}") from None

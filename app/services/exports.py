@@ -350,7 +350,8 @@ def _drills_query(f: ResultFilter):
     return (select(Drill, Score, ScenarioVersion.scenario_id, User.username)
             .join(User, Drill.trainee_id == User.id).join(ScenarioVersion, Drill.scenario_version_id == ScenarioVersion.id)
             .join(Score, Score.id == newest)
-            .where(Drill.status == "ended", Drill.certification_attempt_id.in_(select(attempts.c.id)))
+            .where(Drill.status == "ended", Drill.mode != "playtest",
+                   Drill.certification_attempt_id.in_(select(attempts.c.id)))
             .order_by(Drill.id))
 
 

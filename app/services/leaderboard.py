@@ -47,7 +47,7 @@ def cohort_board(user, now=None) -> list[Row]:
     for m in members:
         totals = []
         for drill in db.session.scalars(select(Drill).where(
-                Drill.trainee_id == m.id, Drill.status == "ended", Drill.report_released.is_(True),
+                Drill.trainee_id == m.id, Drill.status == "ended", Drill.report_released.is_(True), Drill.mode != "playtest",
                 Drill.started_at >= since)):
             current = current_score(drill)
             if current is not None:

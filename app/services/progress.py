@@ -133,7 +133,7 @@ class Progress:
 def scored_drills(user, limit: int = HISTORY, released_only: bool = True) -> list[ScoredDrill]:
     """The trainee's ended, scored drills, newest first: only those with a released report
     unless `released_only` is false (the trainer's view)."""
-    q = select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended")
+    q = select(Drill).where(Drill.trainee_id == user.id, Drill.status == "ended", Drill.mode != "playtest")
     if released_only:
         q = q.where(Drill.report_released.is_(True))
     drills = db.session.scalars(q.order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit * 2))

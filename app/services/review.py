@@ -100,7 +100,7 @@ def review_queue(trainer, filters: QueueFilters | None = None, limit: int = 200)
          .join(ScenarioVersion, Drill.scenario_version_id == ScenarioVersion.id)
          .outerjoin(latest, latest.c.drill_id == Drill.id)
          .outerjoin(Score, Score.id == latest.c.score_id)
-         .where(Drill.status == "ended", _visible_drills(trainer)))
+         .where(Drill.status == "ended", Drill.mode != "playtest", _visible_drills(trainer)))
     if f.trainee_id is not None:
         q = q.where(Drill.trainee_id == f.trainee_id)
     if f.scenario_id:

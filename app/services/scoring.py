@@ -448,7 +448,8 @@ def previous_attempts(drill: Drill, limit: int = 20) -> list[tuple[Drill, Score 
     who = (Drill.trainee_id == drill.trainee_id) if drill.trainee_id else (Drill.external_agent == drill.external_agent)
     drills = db.session.scalars(
         select(Drill).join(ScenarioVersion, Drill.scenario_version_id == ScenarioVersion.id)
-        .where(who, Drill.id != drill.id, ScenarioVersion.scenario_id == drill.scenario_version.scenario_id)
+        .where(who, Drill.id != drill.id, Drill.mode != "playtest",
+               ScenarioVersion.scenario_id == drill.scenario_version.scenario_id)
         .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit)).all()
     return [(d, latest_score(d)) for d in drills]
 
@@ -462,7 +463,7 @@ def recent_drills_for_trainer(trainer, limit: int = 30) -> list[tuple[Drill, Sco
     if not trainee_ids and not uploaded:
         return []
     drills = db.session.scalars(
-        select(Drill).where(Drill.status == "ended", Drill.trainee_id.in_(trainee_ids)
+        select(Drill).where(Drill.status == "ended", Drill.mode != "playtest", Drill.trainee_id.in_(trainee_ids)
                | (Drill.id.in_(uploaded) & Drill.trainee_id.is_(None)))
         .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(limit)).all()
     return [(d, latest_score(d)) for d in drills]

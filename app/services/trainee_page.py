@@ -79,7 +79,7 @@ def _adjustments(trainee: User, language: str) -> list[AdjustmentView]:
 
 def trainee_page(trainee: User, language: str) -> TraineePage:
     """Everything the trainer's page on `trainee` shows (see the module docstring)."""
-    drills = db.session.scalars(select(Drill).where(Drill.trainee_id == trainee.id)
+    drills = db.session.scalars(select(Drill).where(Drill.trainee_id == trainee.id, Drill.mode != "playtest")
                                 .order_by(Drill.started_at.desc(), Drill.id.desc()).limit(HISTORY)).all()
     return TraineePage(trainee=trainee, progress=trainee_progress(trainee, language, released_only=False),
                        history=with_current([(d, latest_score(d)) for d in drills]),

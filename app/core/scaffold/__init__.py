@@ -38,12 +38,19 @@ def scaffold_scenario(scenario_id: str, scenarios_dir: Path | str, scripts_dir: 
     there = [str(p) for p in targets if p.exists()]
     if there:
         raise ScaffoldError(f"already exists, not overwritten: {', '.join(there)}")
-    for path, template in targets.items():
-        text = (TEMPLATES / template).read_text(encoding="utf-8")
-        text = text.replace("__ID__", scenario_id).replace("__TITLE__", _yaml_safe(title))
+    texts = scaffold_texts(scenario_id, title)
+    for (path, template), text in zip(targets.items(), texts.values()):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return list(targets)
+
+
+def scaffold_texts(scenario_id: str, title: str) -> dict[str, str]:
+    """The three texts a new scenario starts from, keyed `scenario`, `good`, `bad` (the
+    browser editor's first draft is the same working example as `flask scenarios new`)."""
+    files = {"scenario": "scenario.zh-CN.yaml", "good": "good.zh-CN.txt", "bad": "bad.zh-CN.txt"}
+    return {key: (TEMPLATES / name).read_text(encoding="utf-8")
+            .replace("__ID__", scenario_id).replace("__TITLE__", _yaml_safe(title)) for key, name in files.items()}
 
 
 def _yaml_safe(title: str) -> str:
