@@ -48,6 +48,32 @@ _REASONS: list[tuple[re.Pattern, dict[str, str]]] = [(re.compile(p), w) for p, w
     (r"^unknown field", {
         _ZH: "这一项本系统不认识（请检查拼写）。",
         _EN: "This entry is not known here (check the spelling)."}),
+    # Scenario files written in the browser (app/core/authoring.py) meet the schema's own reasons.
+    (r"^Input should be less than or equal to (?P<n>\S+)", {
+        _ZH: "数值太大：最多为 {n}。", _EN: "The value is too large: at most {n}."}),
+    (r"^Input should be greater than or equal to (?P<n>\S+)", {
+        _ZH: "数值太小：至少为 {n}。", _EN: "The value is too small: at least {n}."}),
+    (r"^Input should be a valid integer", {
+        _ZH: "这里应填整数。", _EN: "A whole number belongs here."}),
+    (r"^Input should be a valid string", {
+        _ZH: "这里应填文字。", _EN: "Text belongs here."}),
+    (r"^Input should be a valid (list|array)", {
+        _ZH: "这里应是列表（每项以“- ”开头）。", _EN: "A list belongs here (each item starting with '- ')."}),
+    (r"^List should have at least (?P<n>\d+) items?", {
+        _ZH: "至少需要 {n} 项。", _EN: "At least {n} items are needed."}),
+    (r"^id '(?P<id>[^']*)' differs from the file name '(?P<stem>[^']*)'", {
+        _ZH: "编号 {id} 与文件名 {stem} 不一致。", _EN: "The id {id} differs from the file name {stem}."}),
+    (r"^the excellent agent script does not resolve the call with persona '(?P<p>[^']*)'", {
+        _ZH: "优秀坐席脚本在客户类型 {p} 下没有解决问题。",
+        _EN: "The excellent agent script does not resolve the call with the customer {p}."}),
+    (r"^the poor agent script resolves the call with persona '(?P<p>[^']*)'", {
+        _ZH: "较差坐席脚本在客户类型 {p} 下解决了问题（它不应解决）。",
+        _EN: "The poor agent script resolves the call with the customer {p} (it must not)."}),
+    (r"^the (excellent|poor) agent script has no lines", {
+        _ZH: "坐席脚本是空的：每个场景都需要优秀和较差两个脚本，每行一轮坐席发言。",
+        _EN: "The agent script is empty: every scenario needs an excellent and a poor script, one agent turn per line."}),
+    (r"^too large: (?P<n>\d+) bytes \(at most (?P<max>\d+)\)", {
+        _ZH: "内容过大：{n} 字节，最多 {max} 字节。", _EN: "Too large: {n} bytes, at most {max}."}),
     (r"could not be imported \(internal error\)", {
         _ZH: "系统处理这个文件时出错，文件没有保存；请把文件交给管理员查看。",
         _EN: "The system failed while importing this file, and nothing was stored; give the file to an administrator."}),
@@ -72,6 +98,11 @@ def _where(field: str, lang: str) -> str:
         turn = words["turn"].format(n=int(m.group(1)) + 1)
         return turn + (" " + words["field"].format(path=m.group(2)) if m.group(2) else "")
     return words["field"].format(path=field)
+
+
+def plain_reason(fault: Fault, lang: str) -> str:
+    """The fault's reason alone in `lang`, for a page that shows the field beside it."""
+    return plain(Fault(fault.file, "", fault.reason), lang)
 
 
 def plain(fault: Fault, lang: str) -> str:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.decorators import blueprint_roles
-from app.core.fault_words import plain
+from app.core.fault_words import plain_reason
 from app.editor.forms import DraftForm, NewScenarioForm
 from app.editor.messages import message_for
 from app.i18n import content_language
@@ -84,7 +84,7 @@ def _act(draft, form):
         except DrillError as exc:
             flash(drill_message(exc), "error")
             return exc.status if exc.status in (400, 429) else 400
-        return redirect(url_for(".playtest", drill_id=drill.id), 303)
+        return redirect(url_for(".playtest", playtest_id=drill.id), 303)
     if action == "publish":
         version = authoring.publish(draft, current_user)
         flash(_("Published as version %(n)d. New drills play it; earlier drills keep their version.",
@@ -107,7 +107,7 @@ def _page(draft, form, faults):
 
 def _fault_rows(faults) -> list[dict]:
     lang = content_language()
-    return [{"file": f.file, "field": f.field, "reason": plain(f, lang), "raw": f.reason} for f in faults]
+    return [{"file": f.file, "field": f.field, "reason": plain_reason(f, lang), "raw": f.reason} for f in faults]
 
 
 @bp.route("/drafts/<int:draft_id>/validate", methods=["POST"])
@@ -142,29 +142,29 @@ def rubric(scenario_id: str, language: str):
 
 # --- the play-test drill: the trainee's drill page and its JSON endpoints -----------------
 
-def _own_playtest(drill_id: int):
-    return authoring.playtest_drill(current_user, drill_id) or abort(404)
+def _own_playtest(playtest_id: int):
+    return authoring.playtest_drill(current_user, playtest_id) or abort(404)
 
 
-@bp.route("/playtests/<int:drill_id>")
-def playtest(drill_id: int):
-    drill = _own_playtest(drill_id)
+@bp.route("/playtests/<int:playtest_id>")
+def playtest(playtest_id: int):
+    drill = _own_playtest(playtest_id)
     left = drills.time_left(drill)
     draft_id = (drill.scenario_version.source_path or "").removeprefix("draft:")
     back = url_for(".draft", draft_id=int(draft_id)) if draft_id.isdigit() else url_for(".index")
     return render_template("trainee/drill.html", drill=drill, scenario=drills.scenario_of(drill),
                            turns=drills.turns_of(drill), pending=drills.pending_agent_turn(drill) is not None,
                            seconds_left=max(0, int(left.total_seconds())), hint_penalty=None, hints_given=[],
-                           endpoints="editor", back_url=back, report_url=back)
+                           playtest=True, back_url=back)
 
 
-@bp.route("/playtests/<int:drill_id>/turns", methods=["POST"])
-def post_turn(drill_id: int):
+@bp.route("/playtests/<int:playtest_id>/turns", methods=["POST"])
+def post_turn(playtest_id: int):
     """As the trainee's turn endpoint (JSON; NDJSON when `stream` is true)."""
     from app.trainee.forms import TurnRequest
     from app.trainee.routes import _ndjson
 
-    drill = _own_playtest(drill_id)
+    drill = _own_playtest(playtest_id)
     try:
         turn = TurnRequest.parse(request.get_json(silent=True))
         if turn.stream:
@@ -177,9 +177,9 @@ def post_turn(drill_id: int):
     return jsonify(turns=[drills.turn_json(t) for t in result.turns], drill=drills.drill_json(result.drill))
 
 
-@bp.route("/playtests/<int:drill_id>/end", methods=["POST"])
-def end(drill_id: int):
-    drill = drills.end_drill(_own_playtest(drill_id), by="trainer")
+@bp.route("/playtests/<int:playtest_id>/end", methods=["POST"])
+def end(playtest_id: int):
+    drill = drills.end_drill(_own_playtest(playtest_id), by="trainer")
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(drill=drills.drill_json(drill), home=url_for(".index"))
-    return redirect(url_for(".playtest", drill_id=drill.id), 303)
+    return redirect(url_for(".playtest", playtest_id=drill.id), 303)

@@ -77,6 +77,7 @@ def prober(clients, web_app, request):
 # --- the URL map ------------------------------------------------------------------------
 
 ROLE_OF_BLUEPRINT = {"trainee": "trainee", "trainer": "trainer", "hr": "hr", "admin": "admin", "auth": "anonymous",
+                     "editor": "trainer",
                      "notices": "trainee",  # every role has notices; a trainee is the one who gets most
                      "verify": "anonymous"}
 BAD_IDS = ("0", "abc", "-1", "1.5", "1e3", "%20%201", str(2**31 - 1), str(2**31), str(2**63), str(10**30),
@@ -98,7 +99,8 @@ def _good_values(people):
     return {"drill_id": people["drill_id"], "user_id": people["users"]["trainee"].id, "assignment_id": 1,
             "answer_id": 1, "result_id": 1, "scenario_id": "billing_complaint", "track_id": "core",
             "case_id": "c1", "rubric_id": "standard-100", "language": "zh-CN", "code": "en", "fmt": "json",
-            "export_format": "csv", "cohort_id": people["cohort"].id, "job_id": 1}
+            "export_format": "csv", "cohort_id": people["cohort"].id, "job_id": 1,
+            "draft_id": 1, "playtest_id": people["drill_id"]}
 
 
 def _build(rule, values: dict) -> str:

@@ -87,6 +87,20 @@ trainer.mark                     POST    login     403      ok       403      40
 trainer.suggest                  POST    login     403      ok       403      403
 trainer.trainee                  GET     login     403      ok       403      403
 
+# the scenario editor: trainers and admins; a play-test answers only to whoever started it
+# (the admin's values name the cohort trainer's play-test: 404)
+editor.index                     GET     login     403      ok       403      ok
+editor.new                       POST    login     403      ok       403      ok
+editor.edit                      POST    login     403      ok       403      ok
+editor.draft                     GET     login     403      ok       403      ok
+editor.draft                     POST    login     403      ok       403      ok
+editor.validate                  POST    login     403      ok       403      ok
+editor.draft_rubric              GET     login     403      ok       403      ok
+editor.rubric                    GET     login     403      ok       403      ok
+editor.playtest                  GET     login     403      ok       403      404
+editor.post_turn                 POST    login     403      ok       403      404
+editor.end                       POST    login     403      ok       403      404
+
 hr.home                          GET     login     403      403      ok       403
 hr.person                        GET     login     403      403      ok       403
 hr.runs                          GET     login     403      403      ok       403
@@ -154,6 +168,13 @@ OWNERSHIP = {
     ("trainer.suggest", "answer_id"): "scoped",
     ("trainer.assignment_deactivate", "assignment_id"): "scoped",
     ("trainer.trainee", "user_id"): "scoped",  # only trainees of the trainer's cohorts
+    # trainer: only play-tests they started; drafts are shared by every trainer and admin.
+    ("editor.playtest", "playtest_id"): "scoped",
+    ("editor.post_turn", "playtest_id"): "scoped",
+    ("editor.end", "playtest_id"): "scoped",
+    ("editor.draft", "draft_id"): "global",
+    ("editor.validate", "draft_id"): "global",
+    ("editor.draft_rubric", "draft_id"): "global",
     # HR: everyone's certification evidence, read-only.
     ("hr.person", "user_id"): "global",
     ("hr.drill_report", "drill_id"): "global",
@@ -167,7 +188,8 @@ OWNERSHIP = {
 }
 
 # URL arguments that name a stored row (the others are catalog ids, formats, languages).
-ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id", "cohort_id", "job_id"}
+ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id", "cohort_id", "job_id",
+                 "draft_id", "playtest_id"}
 
 # Routes that change a score, a mark or what a score report shows: HR (read-only by
 # design) must be refused on every one of them.

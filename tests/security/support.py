@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, User
-from app.services import accounts, assignments, certification, drills, jobs, scoring
+from app.services import accounts, assignments, authoring, certification, drills, jobs, scoring
 
 TRANSCRIPTS = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 ROLES = ("trainee", "trainer", "hr", "admin")
@@ -44,6 +44,8 @@ class Side:
     assignment: int                 # the trainer's assignment to the cohort
     result: int                     # a certificate held by the peer
     job: int                        # the trainer's batch job (one transcript, scored)
+    draft: int                      # the trainer's draft of a new scenario
+    playtest: int                   # the trainer's play-test of that draft
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class World:
                 "cohort_id": s.cohort,
                 "result_id": s.result, "job_id": s.job, "track_id": "core", "case_id": s.case_id,
                 "scenario_id": "billing_complaint", "language": "zh-CN", "rubric_id": "standard-100",
-                "code": "en", "filename": "app.css"}
+                "code": "en", "filename": "app.css", "draft_id": s.draft, "playtest_id": s.playtest}
 
 
 def _user(username: str, role: str, cohort: Cohort | None = None) -> User:
@@ -99,9 +101,12 @@ def build_side(name: str, seed: int) -> Side:
     db.session.add(result)
     db.session.commit()
     job = jobs.start_import_batch([(good.name, good.read_bytes())], trainer, external_agent=f"outsourced-{name}")
+    draft = authoring.new_draft(trainer, f"draft_{name}")
+    playtest = authoring.start_playtest(draft, trainer)
     return Side(name=name, cohort=cohort.id, trainer=trainer.id, trainee=trainee.id, peer=peer.id,
                 live_drill=live.id, scored_drill=scored.id, peer_drill=peer_drill.id, attempt=attempt.id,
-                case_id=cases[0], answer=answer.id, assignment=assignment.id, result=result.id, job=job.id)
+                case_id=cases[0], answer=answer.id, assignment=assignment.id, result=result.id, job=job.id,
+                draft=draft.id, playtest=playtest.id)
 
 
 def build_world() -> World:
