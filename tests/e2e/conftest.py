@@ -19,7 +19,14 @@ from tests.e2e.support import (CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORDS, LIVE_APP
 
 
 @pytest.fixture(scope="module")
-def live_server(browser, tmp_path_factory, cache_dir) -> str:
+def live_overrides() -> dict:
+    """Config settings a test module changes for its server (e.g. copies of the content
+    folders where publishing writes files); none by default."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(browser, tmp_path_factory, cache_dir, live_overrides) -> str:
     """The app served on 127.0.0.1 at a free port for the browser tests; yields its base URL.
 
     Depends on `browser` so that a missing browser skips (or fails) before the slow setup."""
@@ -40,7 +47,7 @@ def live_server(browser, tmp_path_factory, cache_dir) -> str:
     # TestingConfig turns CSRF off for the test client; the browser gets the real thing.
     config = type("BrowserConfig", (TestingConfig,), {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "CACHE_DIR": str(cache_dir),
-        "WTF_CSRF_ENABLED": True})
+        "WTF_CSRF_ENABLED": True, **live_overrides})
     app = create_app(config)
     with app.app_context():
         upgrade()
