@@ -80,6 +80,17 @@ def test_validation_refuses_a_body_that_is_not_three_texts(client, login_as, bod
     assert response.status_code == 400 and "error" in response.get_json()
 
 
+def test_trainees_never_see_a_draft(client, login_as, make_user, auth):
+    from app.services import authoring
+
+    trainer = make_user("trainer")
+    authoring.new_draft(trainer, "roaming_bill", "漫游账单")
+    login_as("trainee")
+    assert client.get("/trainee/start/roaming_bill").status_code == 404
+    assert "roaming_bill" not in client.get("/trainee/").get_data(as_text=True)
+    assert client.get("/editor/drafts/1").status_code == 403
+
+
 def test_bad_input(client, login_as):
     login_as("trainer")
     assert client.get("/editor/drafts/999999").status_code == 404
