@@ -236,6 +236,10 @@ def publish(draft: ScenarioDraft, user) -> ScenarioVersion:
     """Check the draft, play its scripts, write the scenario file and its scripts, and make
     it the scenario's next current version (audited). AuthoringError with the faults when
     the draft is not valid or a script goes the wrong way; nothing is written then. Commits."""
+    # The row lock makes two publishes of one draft (a double click) one after the other:
+    # the second sees it published.
+    db.session.execute(select(ScenarioDraft.id).where(ScenarioDraft.id == draft.id).with_for_update())
+    db.session.refresh(draft)
     if draft.status != OPEN:
         raise AuthoringError("published", "this draft is published already", status=409)
     result = _checked(draft)

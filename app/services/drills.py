@@ -31,9 +31,9 @@ from app.services.locks import lock_user
 log = logging.getLogger(__name__)
 
 # `playtest`: a trainer playing a draft scenario (app/services/authoring.py); such drills
-# are kept out of every trainee list, statistic, certification and export (PLAYED filters).
+# are kept out of every trainee list, statistic, certification and export
+# (`Drill.mode != "playtest"` in their queries).
 MODES = ("practice", "test", "playtest")
-PLAYED = Drill.mode != "playtest"
 # A test drill's clock binds on the server too: the page ends the call at zero, and a turn
 # sent later than this past the limit (a client that ignores the timer) ends it instead.
 TIME_GRACE = timedelta(seconds=30)
@@ -126,7 +126,7 @@ def drill_for_trainee(trainee_id: int, drill_id: int) -> Drill | None:
 def recent_drills(trainee_id: int, limit: int = 20) -> list[Drill]:
     """The trainee's newest drills, discarded ones left out."""
     return list(db.session.scalars(
-        select(Drill).where(Drill.trainee_id == trainee_id, Drill.status != "discarded", PLAYED)
+        select(Drill).where(Drill.trainee_id == trainee_id, Drill.status != "discarded", Drill.mode != "playtest")
         .order_by(Drill.started_at.desc(), Drill.id.desc())
         .limit(limit)
     ))
