@@ -105,7 +105,8 @@ def _split(path: str) -> list:
 
 
 def _is_id_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(x, dict) and "id" in x for x in value)
+    return isinstance(value, list) and bool(value) and all(isinstance(x, dict) and isinstance(x.get("id"), str)
+                                                           for x in value)
 
 
 def _record(node: Any, file: str, src: Loc, at: Loc, out: dict) -> Any:
