@@ -89,7 +89,7 @@ def scenarios_validate(paths, no_scripts):
     if catalog.faults:
         click.echo(f"{len(catalog.faults)} fault(s) in {len({f.file for f in catalog.faults})} file(s)", err=True)
         sys.exit(1)
-    click.echo(f"ok: {len(catalog.entries)} file(s) valid")
+    click.echo(f"ok: {len({e.path for e in catalog.entries})} file(s) valid")
 
 
 @scenarios_cli.command("list")

@@ -28,16 +28,14 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import RESULTS, command_line, machine_line, now_utc, write_section  # noqa: E402
 
 from app.core.acts import load_intent_model  # noqa: E402
-from app.core.datafiles import load_model  # noqa: E402
 from app.core.rubric import load_rubric  # noqa: E402
+from app.core.scenario_files import load_scenario  # noqa: E402
 from app.core.scoring import score_transcript  # noqa: E402
 from app.core.simulation.play import play_lines  # noqa: E402
-from app.core.simulation.schema import Scenario  # noqa: E402
 from app.core.simulation.scripted import ScriptedEngine  # noqa: E402
 from app.core.transcript import make_transcript  # noqa: E402
 
-CORPORA = (("zh-CN", "adversarial_turns.yaml", ROOT / "scenarios"),
-           ("en", "adversarial_turns.en.yaml", ROOT / "scenarios" / "en"))
+CORPORA = (("zh-CN", "adversarial_turns.yaml"), ("en", "adversarial_turns.en.yaml"))
 CEILING = 40.0
 
 
@@ -54,11 +52,11 @@ class Played:
 def measure(cache_dir: str | None) -> list[Played]:
     rubric = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
     out = []
-    for lang, name, folder in CORPORA:
+    for lang, name in CORPORA:
         model = load_intent_model(lang, ROOT / "rubrics" / "acts", cache_dir)
         calls = yaml.safe_load((ROOT / "tests" / "data" / name).read_text(encoding="utf-8"))
         for sid, kinds in calls.items():
-            scenario = load_model(Scenario, folder / f"{sid}.yaml")[0]
+            scenario = load_scenario(ROOT / "scenarios" / f"{sid}.yaml", lang)
             for kind, lines in kinds.items():
                 for persona in scenario.personas:
                     r = play_lines(ScriptedEngine(model), scenario, persona.id, 1, lines)

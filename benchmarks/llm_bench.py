@@ -37,13 +37,12 @@ import llm_model  # noqa: E402
 import llm_server  # noqa: E402
 
 from app.core.acts import load_intent_model  # noqa: E402
-from app.core.datafiles import load_model  # noqa: E402
 from app.core.llm import LLMClient  # noqa: E402
 from app.core.rubric import load_rubric  # noqa: E402
+from app.core.scenario_files import load_scenario  # noqa: E402
 from app.core.scoring import load_scenario_for_scoring, score_transcript  # noqa: E402
 from app.core.scoring.judge import apply_judge  # noqa: E402
 from app.core.simulation import make_engine  # noqa: E402
-from app.core.simulation.schema import Scenario  # noqa: E402
 from app.core.transcript import read_transcript  # noqa: E402
 from tests.llm.drills import CORE, play  # noqa: E402
 
@@ -83,7 +82,7 @@ def run_drills(client: LLMClient, intents, variant_dir: Path, personas: str, see
     engine = make_engine("llm", lambda language: intents, client, prompts_dir=variant_dir)
     out = []
     for sid in CORE:
-        sc = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
+        sc = load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
         chosen = [p.id for p in sc.personas][: 1 if personas == "first" else None]
         for persona in chosen:
             for script in ("good", "bad"):

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import write_section  # noqa: E402
 
 from app.core.acts import load_intent_model  # noqa: E402
-from app.core.datafiles import load_model  # noqa: E402
+from app.core.scenario_files import load_scenario  # noqa: E402
 from app.core.simulation.play import play_lines  # noqa: E402
 from app.core.simulation.schema import Scenario  # noqa: E402
 from app.core.simulation.scripted import ScriptedEngine  # noqa: E402
@@ -45,7 +45,7 @@ def main() -> None:
     engine = ScriptedEngine(load_intent_model("zh-CN", ROOT / "rubrics" / "acts", ROOT / "instance" / "cache"))
     rows, totals = [], Counter()
     for sid in CORE:
-        sc, _ = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")
+        sc = load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
         for kind in (*EXCELLENT, *POOR, "good", "bad"):
             path = SCRIPTS / "natural" / f"{sid}.{kind}.txt" if kind in (*EXCELLENT, *POOR) else SCRIPTS / f"{sid}.{kind}.txt"
             results = play(engine, sc, path.read_text(encoding="utf-8").splitlines())

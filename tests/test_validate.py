@@ -93,6 +93,20 @@ def test_unreachable_end_state(validate, content):
     assert code == 1 and str(path) in out and "states[" in out and "reach" in out.lower(), out
 
 
+def test_a_fault_in_the_english_overlay_names_file_overlay_field_and_reason(validate, content):
+    path = content[0] / "billing_complaint.yaml"
+
+    def break_english(d):
+        d["translations"]["en"]["lines"]["opening"] = []
+        d["translations"]["en"]["personas"][0]["id"] = "calmm"
+
+    _edit(path, break_english)
+    code, out = validate(path)
+    assert code == 1
+    assert f"{path}: translations.en.lines.opening: needs at least one variant" in out
+    assert f"{path}: translations.en.personas[0].id: no item 'calmm' to translate" in out
+
+
 def test_yaml_syntax_error_names_the_line(validate, content):
     path = content[0] / "signal_complaint.yaml"
     path.write_text("id: signal_complaint\ntitle: [unclosed\n", encoding="utf-8")
@@ -273,7 +287,7 @@ def test_an_english_scenario_looks_for_its_scripts_in_en(app_factory, content, s
     sdir, rdir = content
     (scripts / "en" / "billing_complaint.good.txt").unlink()
     app = app_factory(SCENARIOS_DIR=str(sdir), RUBRICS_DIR=str(rdir), AGENT_SCRIPTS_DIR=str(scripts))
-    result = app.test_cli_runner().invoke(args=["scenarios", "validate", str(sdir / "en")])
+    result = app.test_cli_runner().invoke(args=["scenarios", "validate", str(sdir / "billing_complaint.yaml")])
     assert result.exit_code == 1
     assert f"no excellent agent script {scripts / 'en' / 'billing_complaint.good.txt'}" in result.output
 

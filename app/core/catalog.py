@@ -27,6 +27,9 @@ class FileKind:
     # A kind whose module has its own loader (extra checks, id = file name) names it here;
     # it gets the path and the centre's operator profile id (None: the default).
     loader: Callable[[Path, str | None], Any] | None = None
+    # A kind whose file holds several items (a scenario in each of its languages) names
+    # how to read them all: (path, operator, scenarios folder) -> [(model, hash), ...].
+    versions: Callable[[Path, str | None, Path | None], list[tuple[Any, str]]] | None = None
 
     def load(self, path: Path, operator: str | None = None) -> tuple[Any, str]:
         """The validated model and its content hash. A file with `{operator.…}`
@@ -38,6 +41,15 @@ class FileKind:
         if uses_placeholders(path.read_bytes()):
             digest = content_hash(f"{digest}\0operator:{operator or DEFAULT_OPERATOR}".encode())
         return model, digest
+
+    def load_all(self, path: Path, operator: str | None = None,
+                 scenarios_dir: Path | None = None) -> list[tuple[Any, str]]:
+        """Every item the file holds with its content hash (one for most kinds; a scenario
+        file gives one per language). `scenarios_dir` is the folder whose defaults a
+        scenario inherits."""
+        if self.versions is not None:
+            return self.versions(path, operator, scenarios_dir)
+        return [self.load(path, operator)]
 
 
 KINDS: dict[str, FileKind] = {}
@@ -70,6 +82,7 @@ class Entry:
 class Catalog:
     entries: list[Entry] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    scenarios_dir: Path | None = None
 
     def of_kind(self, kind: str) -> list[Entry]:
         return [e for e in self.entries if e.kind == kind]
@@ -95,6 +108,8 @@ def kind_for_path(path: Path, scenarios_dir: Path, rubrics_dir: Path) -> str | N
         rel = path.relative_to(scenarios_dir.resolve())
         if rel.parts[0] == "prompts":
             return "customer_prompt" if "customer_prompt" in KINDS else None
+        if rel.parts[0] == "_defaults":
+            return "scenario_defaults"
         return "scenario"
     except ValueError:
         pass
@@ -165,7 +180,7 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
     """
     scenarios_dir, rubrics_dir = Path(scenarios_dir), Path(rubrics_dir)
     _ensure_kinds_registered()
-    catalog = Catalog()
+    catalog = Catalog(scenarios_dir=scenarios_dir)
     all_files = discover(scenarios_dir, rubrics_dir)
     wanted = None
     if paths is not None:
@@ -191,28 +206,37 @@ def build_catalog(scenarios_dir: Path | str, rubrics_dir: Path | str,
     for path, kind_name in all_files:
         kind = KINDS[kind_name]
         try:
-            model, digest = kind.load(path, operator)
+            items = kind.load_all(path, operator, scenarios_dir)
         except DataFileError as exc:
-            if wanted is None or path.resolve() in wanted:
+            if wanted is None or path.resolve() in wanted or _is_defaults(path, scenarios_dir):
                 catalog.faults.extend(exc.faults)
             continue
-        key = (kind_name, *kind.key(model))
-        # Files outside the content folders are drafts checked on their own: a draft of an
-        # existing scenario shares its id by design.
-        if _inside(path, scenarios_dir, rubrics_dir):
-            if key in seen:
-                catalog.faults.append(Fault(str(path), "id", f"duplicate of {seen[key]}"))
-                continue
-            seen[key] = path
-        raw = json.loads(model.model_dump_json())
-        catalog.entries.append(Entry(kind_name, path, model, digest, raw))
+        for model, digest in items:
+            key = (kind_name, *kind.key(model))
+            # Files outside the content folders are drafts checked on their own: a draft of an
+            # existing scenario shares its id by design.
+            if _inside(path, scenarios_dir, rubrics_dir):
+                if key in seen:
+                    catalog.faults.append(Fault(str(path), "id", f"duplicate of {seen[key]}"))
+                    continue
+                seen[key] = path
+            raw = json.loads(model.model_dump_json())
+            catalog.entries.append(Entry(kind_name, path, model, digest, raw))
     for entry in list(catalog.entries):
         check = KINDS[entry.kind].cross_check
         if check and (wanted is None or entry.path.resolve() in wanted):
             catalog.faults.extend(check(catalog, entry.path, entry.model))
     if wanted is not None:
         catalog.entries = [e for e in catalog.entries if e.path.resolve() in wanted]
+    # A fault in a shared defaults file, or in a file of several languages, is found once
+    # per version: report it once.
+    catalog.faults = list(dict.fromkeys(catalog.faults))
     return catalog
+
+
+def _is_defaults(path: Path, scenarios_dir: Path) -> bool:
+    # Every scenario inherits the defaults: their faults are reported whichever files are checked.
+    return path.resolve().parent == (scenarios_dir / "_defaults").resolve()
 
 
 def other_operator_faults(catalog: Catalog, operators: list[str], checked: str | None) -> list[Fault]:
@@ -220,17 +244,19 @@ def other_operator_faults(catalog: Catalog, operators: list[str], checked: str |
     not built with: a scenario must serve every operator, so a placeholder one profile lacks
     (China Mobile has no do-not-disturb code) is reported, naming that operator."""
     faults: list[Fault] = []
+    done = set()
     for entry in catalog.entries:
-        if not uses_placeholders(entry.path.read_bytes()):
+        if (entry.kind, entry.path) in done or not uses_placeholders(entry.path.read_bytes()):
             continue
+        done.add((entry.kind, entry.path))
         for op in operators:
             if op == (checked or DEFAULT_OPERATOR):
                 continue
             try:
-                KINDS[entry.kind].load(entry.path, op)
+                KINDS[entry.kind].load_all(entry.path, op, catalog.scenarios_dir)
             except DataFileError as exc:
                 faults.extend(Fault(f.file, f.field, f"{f.reason} (operator {op})") for f in exc.faults)
-    return faults
+    return list(dict.fromkeys(faults))
 
 
 _registered = False

@@ -13,6 +13,31 @@ def _scenario_schema():
     return Scenario
 
 
+def _scenario_versions(path: Path, operator: str | None = None, scenarios_dir: Path | None = None):
+    from app.core.scenario_files import scenario_versions
+
+    return list(scenario_versions(path, operator, scenarios_dir).values())
+
+
+def _load_scenario(path: Path, operator: str | None = None):
+    from app.core.scenario_files import load_scenario
+
+    return load_scenario(path, operator=operator)
+
+
+def _defaults_schema():
+    from app.core.simulation.schema import ScenarioDefaults
+
+    return ScenarioDefaults
+
+
+def _defaults_file_name(catalog: Catalog, path: Path, model) -> list[Fault]:
+    # Scenario versions find their defaults by language: `_defaults/<language>.yaml`.
+    if path.stem != model.language:
+        return [Fault(str(path), "language", f"defaults for {model.language} belong in {model.language}.yaml")]
+    return []
+
+
 def _rubric_schema():
     from app.core.rubric import Rubric
 
@@ -99,7 +124,9 @@ def _judge_prompt_schema():
 
 
 register_kind(FileKind("scenario", _scenario_schema, key=lambda m: (m.id, m.language),
-                       cross_check=_scenario_cross_check))
+                       cross_check=_scenario_cross_check, loader=_load_scenario, versions=_scenario_versions))
+register_kind(FileKind("scenario_defaults", _defaults_schema, key=lambda m: (m.language,),
+                       cross_check=_defaults_file_name))
 register_kind(FileKind("rubric", _rubric_schema, key=lambda m: (m.id,), loader=_load_rubric))
 register_kind(FileKind("acts", _acts_schema, key=lambda m: (m.language,)))
 register_kind(FileKind("acts_batch", _acts_batch_schema, key=lambda m: (m.language, m.batch),

@@ -1,4 +1,5 @@
-"""The scenario file schema (`scenarios/<id>.yaml`, English versions in `scenarios/en/`).
+"""The scenario file schema (`scenarios/<id>.yaml`; a file's other languages are
+`translations` overlays merged by app/core/scenario_files.py before validation).
 
 A scenario holds what the trainee is told, who the customer is, the back-office facts,
 the knowledge points the scorer checks, the red-line facts, the call's state machine and

@@ -111,6 +111,9 @@ def _upsert_version(model_cls, id_field: str, entry, extra_key: dict) -> tuple[o
 def sync_versions(cat: Catalog | None = None) -> dict[str, int]:
     """Store a version row for every scenario and rubric file whose content is new. Commits.
 
+    A scenario file gives one version row per language it holds (its own and each of its
+    `translations`); a language's row changes only when that language's content does.
+
     Returns counts: {"scenarios": n_files, "rubrics": n_files, "new_versions": k}.
     """
     cat = cat or catalog()
@@ -122,7 +125,7 @@ def sync_versions(cat: Catalog | None = None) -> dict[str, int]:
         _, created = _upsert_version(RubricVersion, "rubric_id", entry, {})
         new += created
     db.session.commit()
-    return {"scenarios": len(cat.of_kind("scenario")), "rubrics": len(cat.of_kind("rubric")), "new_versions": new}
+    return {"scenarios": len({e.path for e in cat.of_kind("scenario")}), "rubrics": len(cat.of_kind("rubric")), "new_versions": new}
 
 
 def scenario_version(scenario_id: str, language: str) -> ScenarioVersion:

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from app.core.datafiles import DataFileError, load_model, read_raw
+from app.core.datafiles import DataFileError, read_raw
 from app.core.rubric import load_rubric
 from app.core.scoring import load_scenario_for_scoring, score_transcript
 from app.core.scoring.keywords import keyword_analyse
@@ -191,9 +191,9 @@ def _load_each_way(loader, name: str, data):
 
 
 def _scenario_loader(path):
-    from app.core.simulation.schema import Scenario
+    from app.core.scenario_files import scenario_versions
 
-    return load_model(Scenario, path)
+    return scenario_versions(path, scenarios_dir=ROOT / "scenarios")
 
 
 @LOADER

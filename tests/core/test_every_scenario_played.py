@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from app.core.agent_scripts import missing_script_faults, script_lines, script_path
-from app.core.datafiles import load_model
 from app.core.operators import fill_text, get_operator
+from app.core.scenario_files import languages_of, load_scenario
 from app.core.simulation import make_engine
 from app.core.simulation.play import play_lines
 from app.core.simulation.schema import Scenario
@@ -21,18 +21,19 @@ from app.core.simulation.schema import Scenario
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
-FILES = sorted(p for p in SCENARIOS.rglob("*.yaml") if p.parent.name != "prompts")
-_loaded: dict[Path, Scenario] = {}
+# Every language version of every scenario file (`_defaults/`, `prompts/` hold no scenario).
+FILES = [(p, lang) for p in sorted(SCENARIOS.glob("[!_]*.yaml")) for lang in languages_of(p)]
+_loaded: dict[tuple[Path, str], Scenario] = {}
 
 
-def scenario(path: Path) -> Scenario:
-    if path not in _loaded:
-        _loaded[path] = load_model(Scenario, path)[0]
-    return _loaded[path]
+def scenario(path: Path, language: str) -> Scenario:
+    if (path, language) not in _loaded:
+        _loaded[path, language] = load_scenario(path, language)
+    return _loaded[path, language]
 
 
-CASES = [pytest.param(path, p.id, id=f"{path.relative_to(SCENARIOS).with_suffix('')}-{p.id}")
-         for path in FILES for p in scenario(path).personas]
+CASES = [pytest.param(path, lang, p.id, id=f"{'' if lang == 'zh-CN' else lang + '/'}{path.stem}-{p.id}")
+         for path, lang in FILES for p in scenario(path, lang).personas]
 
 
 @pytest.fixture(scope="module")
@@ -56,13 +57,13 @@ def lines(sc: Scenario, kind: str) -> list[str]:
 
 def test_every_scenario_has_its_own_scripts():
     assert len(FILES) >= 20
-    faults = missing_script_faults([(p, scenario(p).id, scenario(p).language) for p in FILES], SCRIPTS)
+    faults = missing_script_faults([(p, scenario(p, lang).id, lang) for p, lang in FILES], SCRIPTS)
     assert faults == [], "\n".join(map(str, faults))
 
 
-@pytest.mark.parametrize("path, persona", CASES)
-def test_the_excellent_script_resolves_and_the_poor_one_does_not(engines, path, persona):
-    sc = scenario(path)
+@pytest.mark.parametrize("path, language, persona", CASES)
+def test_the_excellent_script_resolves_and_the_poor_one_does_not(engines, path, language, persona):
+    sc = scenario(path, language)
     good = play_lines(engines(sc.language), sc, persona, 7, lines(sc, "good"))
     assert good["outcome"] == "resolved", [t["text"] for t in good["turns"]]
     poor = play_lines(engines(sc.language), sc, persona, 7, lines(sc, "bad"))

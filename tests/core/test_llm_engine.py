@@ -5,16 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from app.core.datafiles import load_model
 from app.core.llm import LLMClient, LLMResult
+from app.core.scenario_files import load_scenario
 from app.core.simulation import make_engine
 from app.core.simulation.llm_engine import TurnResult
-from app.core.simulation.schema import Scenario
 from tests.fakes.analyser import fake_analyser_for_language
 from tests.fakes.openai_server import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
-SC = load_model(Scenario, ROOT / "scenarios/billing_complaint.yaml")[0]
+SC = load_scenario(ROOT / "scenarios/billing_complaint.yaml")
 GREETING = "您好，客服中心，工号1024，很高兴为您服务。非常抱歉给您带来不便。"
 
 
@@ -194,7 +193,7 @@ def test_a_reply_that_leaves_out_the_lines_numbers_falls_back(fake):
 def test_an_outbound_call_opens_without_asking_the_model(fake):
     """callback_followup: the agent speaks first, so there is nothing to rephrase; the
     first model call is the reply to the agent's opening, with that opening in it."""
-    outbound = load_model(Scenario, ROOT / "scenarios/callback_followup.yaml")[0]
+    outbound = load_scenario(ROOT / "scenarios/callback_followup.yaml")
     engine = engine_for(fake)
     text, state, events = engine.start_turn(outbound, "busy", 7)
     assert text == "" and fake.requests == [] and state["engine"] == "llm"

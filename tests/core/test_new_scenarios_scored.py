@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.core.datafiles import load_model
 from app.core.rubric import load_rubric
+from app.core.scenario_files import load_scenario
 from app.core.scoring import load_scenario_for_scoring, score_transcript
 from app.core.simulation import make_engine
 from app.core.simulation.play import play_lines
-from app.core.simulation.schema import Scenario
 from app.core.transcript import make_transcript
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +44,7 @@ CASES = [pytest.param(sid, p, id=f"{sid}-{p}") for sid in NEW for p in personas(
 
 
 def scored(model, sid: str, persona: str, kind: str):
-    sc = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
+    sc = load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
     lines = [ln for ln in (SCRIPTS / f"{sid}.{kind}.txt").read_text(encoding="utf-8").splitlines() if ln.strip()]
     played = play_lines(make_engine("scripted", lambda language: model), sc, persona, 7, lines)
     transcript = make_transcript(sid, [(t["speaker"], t["text"]) for t in played["turns"]])

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.core.catalog import build_catalog
-from app.core.datafiles import DataFileError, load_model
+from app.core.datafiles import DataFileError
 from app.core.operators import fill_text, get_operator, load_operators
+from app.core.scenario_files import languages_of, load_scenario
 from app.core.simulation import make_engine
 from app.core.simulation.play import play_lines
 from app.core.simulation.schema import Scenario
@@ -36,7 +37,9 @@ def code_re(code: str) -> re.Pattern:
 
 
 def scenario(op_id: str, rel: str = "call_forwarding.yaml") -> Scenario:
-    return load_model(Scenario, ROOT / "scenarios" / rel, context={"operator": op_id})[0]
+    """`rel` is a file name, or `en/<file name>` for the English version of that file."""
+    language, _, name = rel.rpartition("/")
+    return load_scenario(ROOT / "scenarios" / name, language or "zh-CN", operator=op_id)
 
 
 def customer_and_knowledge_text(sc: Scenario) -> str:
@@ -95,8 +98,8 @@ def test_call_forwarding_shows_only_the_operators_numbers_and_codes(op_id):
             assert get_operator(other).profile.hotline not in text
 
 
-ALL_SCENARIOS = sorted(str(p.relative_to(ROOT / "scenarios")) for p in (ROOT / "scenarios").glob("**/*.yaml")
-                       if p.parent.name != "prompts")
+ALL_SCENARIOS = sorted(p.name if lang == "zh-CN" else f"{lang}/{p.name}"
+                       for p in (ROOT / "scenarios").glob("[!_]*.yaml") for lang in languages_of(p))
 
 
 @pytest.mark.parametrize("rel", ALL_SCENARIOS)
@@ -148,7 +151,7 @@ def test_an_unknown_placeholder_names_file_field_and_placeholder(tmp_path):
     path.write_text(text.replace("我老公的号码是 {operator.number_prefixes.1}", "我老公的号码是 {operator.codes.cfx_on}"),
                     encoding="utf-8")
     with pytest.raises(DataFileError) as exc:
-        load_model(Scenario, path)
+        load_scenario(path, scenarios_dir=ROOT / "scenarios")
     (fault,) = exc.value.faults
     assert fault.file == str(path)
     assert fault.field == "lines.detail_number[0]"
@@ -160,16 +163,16 @@ def test_a_value_the_profile_lacks_is_an_error_for_that_operator_only(tmp_path):
     path = tmp_path / "call_forwarding.yaml"
     text = (ROOT / "scenarios" / "call_forwarding.yaml").read_text(encoding="utf-8")
     path.write_text(text.replace("    - 你说。\n", "    - 你说。\n    - 免打扰是 {operator.codes.dnd_on} 吗？\n"), encoding="utf-8")
-    assert "*80" in load_model(Scenario, path, context={"operator": "china_telecom"})[0].lines["filler"][-1]
+    assert "*80" in load_scenario(path, operator="china_telecom", scenarios_dir=ROOT / "scenarios").lines["filler"][-1]
     with pytest.raises(DataFileError) as exc:
-        load_model(Scenario, path, context={"operator": "china_unicom"})
+        load_scenario(path, operator="china_unicom", scenarios_dir=ROOT / "scenarios")
     assert [f.field for f in exc.value.faults] == ["lines.filler[2]"]
 
 
 def test_the_catalog_follows_the_centres_operator(tmp_path):
     """The centre's OPERATOR reaches the catalog; each operator's file version differs."""
     sdir = tmp_path / "scenarios"
-    sdir.mkdir()
+    shutil.copytree(ROOT / "scenarios" / "_defaults", sdir / "_defaults")
     shutil.copy(ROOT / "scenarios" / "call_forwarding.yaml", sdir)
     # a copy of billing_complaint without placeholders (its China Mobile number written out)
     plain = (ROOT / "scenarios" / "billing_complaint.yaml").read_text(encoding="utf-8")
@@ -179,7 +182,7 @@ def test_the_catalog_follows_the_centres_operator(tmp_path):
     for op_id in ("china_telecom", "china_unicom"):
         cat = build_catalog(sdir, rdir, paths=[sdir], operator=op_id)
         assert cat.ok, cat.faults
-        seen[op_id] = {e.model.id: e for e in cat.entries}
+        seen[op_id] = {e.model.id: e for e in cat.of_kind("scenario")}
     tel, uni = seen["china_telecom"], seen["china_unicom"]
     assert tel["call_forwarding"].raw["customer"]["personal_data"]["phone"].startswith("133")
     assert uni["call_forwarding"].raw["customer"]["personal_data"]["phone"].startswith("186")

@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from app.core.acts import load_intent_model
-from app.core.datafiles import DataFileError, load_model
-from app.core.simulation.schema import Scenario
+from app.core.datafiles import DataFileError
+from app.core.scenario_files import load_scenario
 from app.core.simulation.scripted import ScriptedEngine
 
 ROOT = Path(__file__).resolve().parents[2]
-SC = load_model(Scenario, ROOT / "scenarios" / "billing_complaint.yaml")[0]
+SC = load_scenario(ROOT / "scenarios" / "billing_complaint.yaml")
 
 VERIFY = "为了保障您的账户安全，麻烦您提供一下机主姓名和身份证后四位。"
 BREAKDOWN = "这个月多出的50元是两笔：视频彩铃会员15元，是10月3日回复短信开通的；另外流量超出3.5G，按每G 10元是35元。"
@@ -90,5 +90,5 @@ def test_gate_faults_name_the_field(tmp_path, field, value, message):
     path = tmp_path / "billing_complaint.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DataFileError) as exc:
-        load_model(Scenario, path)
+        load_scenario(path, scenarios_dir=ROOT / "scenarios")
     assert message in str(exc.value)

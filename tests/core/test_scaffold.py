@@ -7,12 +7,11 @@ from pathlib import Path
 import pytest
 
 from app.core.agent_scripts import missing_script_faults, script_lines
-from app.core.datafiles import load_model
 from app.core.operators import fill_text, get_operator
 from app.core.scaffold import ScaffoldError, scaffold_scenario
+from app.core.scenario_files import load_scenario
 from app.core.simulation import make_engine
 from app.core.simulation.play import play_lines
-from app.core.simulation.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +30,8 @@ def test_the_scaffold_is_valid_commented_and_plays_both_ways(dirs, cache_dir):
     text = written[0].read_text(encoding="utf-8")
     assert "__ID__" not in text and "__TITLE__" not in text
     assert "# norm:" in text and "docs/authoring.md" in text  # a commented file that points to the guide
-    sc, _ = load_model(Scenario, written[0])
+    assert "_defaults/zh-CN.yaml" in text and "translations:" in text  # and says what it inherits, how to translate
+    sc = load_scenario(written[0], scenarios_dir=ROOT / "scenarios")
     assert sc.id == "roaming_bill" and sc.language == "zh-CN" and sc.title == "漫游账单：回国后多了流量费"
     assert missing_script_faults([(written[0], sc.id, sc.language)], adir) == []
 
@@ -71,10 +71,10 @@ def test_missing_or_empty_scripts_are_faults_naming_file_and_script(tmp_path):
     (adir / "x.good.txt").write_text("您好。\n", encoding="utf-8")
     (adir / "x.bad.txt").write_text("\n  \n", encoding="utf-8")
     faults = missing_script_faults([(Path("scenarios/x.yaml"), "x", "zh-CN"),
-                                    (Path("scenarios/en/x.yaml"), "x", "en")], adir)
+                                    (Path("scenarios/x.yaml"), "x", "en")], adir)
     assert [(f.file, f.field) for f in faults] == [
         ("scenarios/x.yaml", "agent_scripts.bad"),
-        ("scenarios/en/x.yaml", "agent_scripts.good"), ("scenarios/en/x.yaml", "agent_scripts.bad")]
+        ("scenarios/x.yaml", "agent_scripts.good"), ("scenarios/x.yaml", "agent_scripts.bad")]
     assert "has no lines" in faults[0].reason and str(adir / "x.bad.txt") in faults[0].reason
     assert f"no excellent agent script {adir / 'en' / 'x.good.txt'}" in faults[1].reason
 
@@ -82,5 +82,5 @@ def test_missing_or_empty_scripts_are_faults_naming_file_and_script(tmp_path):
 def test_a_title_with_yaml_syntax_still_gives_a_valid_file(dirs):
     sdir, adir = dirs
     written = scaffold_scenario("odd_title", sdir, adir, title="Bill: #2 {draft} [v1]")
-    sc, _ = load_model(Scenario, written[0])
+    sc = load_scenario(written[0], scenarios_dir=ROOT / "scenarios")
     assert sc.title == "Bill 2 draft v1"

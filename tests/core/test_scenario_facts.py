@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from app.core.datafiles import load_model
 from app.core.rubric import load_rubric
+from app.core.scenario_files import load_scenario
 from app.core.scoring import load_scenario_for_scoring, score_transcript
 from app.core.scoring.keywords import keyword_analyse
 from app.core.simulation.play import play_lines
@@ -34,7 +34,9 @@ CDMA_CODE = re.compile(r"(?<![*#\d])\*\s*(72|720|730|80|800|90|900|92|920)(?!\d)
 
 
 def scenario(rel: str) -> Scenario:
-    return load_model(Scenario, ROOT / "scenarios" / rel)[0]
+    """`rel` is a file name, or `en/<file name>` for the English version of that file."""
+    language, _, name = rel.rpartition("/")
+    return load_scenario(ROOT / "scenarios" / name, language or "zh-CN")
 
 
 def events(sc: Scenario, lines: list[str], persona: str | None = None) -> list[dict]:

@@ -25,7 +25,7 @@ STORY_LINES = {"在家里的时候信号不好": "signal_complaint", "多出来�
 
 
 def scenario(sid: str, lang: str):
-    return load_scenario_for_scoring(scenario_path(sid, lang, ROOT / "scenarios"))
+    return load_scenario_for_scoring(scenario_path(sid, lang, ROOT / "scenarios"), lang)
 
 
 def lines_of(sid: str, lang: str) -> set[str]:
@@ -92,7 +92,7 @@ def content(tmp_path):
 
 
 def test_an_unknown_criterion_id_is_a_fault_naming_file_field_and_reason(content):
-    path = content / "scenarios" / "billing_complaint.yaml"
+    path = content / "scenarios" / "callback_followup.yaml"  # zh-CN only: no English tip to add
     path.write_text(path.read_text(encoding="utf-8").replace(
         "criterion_tips:\n", "criterion_tips:\n  empathie:\n    model: 理解您的心情。\n", 1), encoding="utf-8")
     catalog = build_catalog(content / "scenarios", content / "rubrics", [path])

@@ -214,10 +214,12 @@ def test_english_transcript_gets_english_feedback():
     assert r.language == "en" and crit(r, "greeting").feedback.startswith("Greeting in the first turn")
 
 
-def test_scenario_path_prefers_translation(tmp_path):
-    (tmp_path / "en").mkdir()
-    (tmp_path / "x.yaml").write_text("id: x")
-    assert scenario_path("x", "zh-CN", tmp_path) == tmp_path / "x.yaml"
-    assert scenario_path("x", "en", tmp_path) == tmp_path / "x.yaml"
-    (tmp_path / "en" / "x.yaml").write_text("id: x")
-    assert scenario_path("x", "en", tmp_path) == tmp_path / "en" / "x.yaml"
+def test_one_file_serves_every_language(tmp_path):
+    assert scenario_path("x", "zh-CN", tmp_path) == scenario_path("x", "en", tmp_path) == tmp_path / "x.yaml"
+    src = (ROOT / "scenarios" / "billing_complaint.yaml").read_text(encoding="utf-8")
+    (tmp_path / "x.yaml").write_text(src, encoding="utf-8")
+    assert load_scenario_for_scoring(tmp_path / "x.yaml").language == "zh-CN"
+    en = load_scenario_for_scoring(tmp_path / "x.yaml", "en")
+    assert en.language == "en" and en.title == "Abnormal bill complaint"
+    # An English dialect gets the English version; a language the file lacks gets its own.
+    assert load_scenario_for_scoring(tmp_path / "x.yaml", "en-GB").language == "en"

@@ -21,8 +21,8 @@ RAW = RUBRIC.model_copy(update={"absent_credit": None})
 EN_MODEL_VERIFICATION = next(c for c in RUBRIC.criteria if c.id == "verify_before_account").model["en"]
 
 
-def score(sid, turns, lang_dir="", rubric=RUBRIC):
-    sc = load_scenario_for_scoring(ROOT / "scenarios" / lang_dir / f"{sid}.yaml")
+def score(sid, turns, language="zh-CN", rubric=RUBRIC):
+    sc = load_scenario_for_scoring(ROOT / "scenarios" / f"{sid}.yaml", language)
     return score_transcript(make_transcript(sid, turns), sc, rubric, keyword_analyse)
 
 
@@ -70,10 +70,10 @@ def test_elderly_guidance_is_neither_a_promise_nor_a_disclosure():
     assert not crit(r, "verify_before_account").applicable
 
 
-@pytest.mark.parametrize("lang_dir", ["", "en"])
-def test_scrolling_the_screen_is_no_insult(lang_dir):
+@pytest.mark.parametrize("language", ["zh-CN", "en"])
+def test_scrolling_the_screen_is_no_insult(language):
     r = score("elderly_smartphone", [("customer", "字太小。"), ("agent", "您好，工号5012。您把屏幕往下滚动，找到“设置”。"),
-                                     ("customer", "好。")], lang_dir)
+                                     ("customer", "好。")], language)
     assert "insulted_customer" not in flag_ids(r)
 
 
@@ -91,7 +91,7 @@ def test_saying_a_repair_today_cannot_be_guaranteed_is_no_promise():
 
 @pytest.mark.parametrize("sid", ["billing_complaint", "5g_plan_launch", "signal_complaint", "elderly_smartphone"])
 def test_the_rubrics_english_model_verification_sentence_raises_nothing(sid):
-    sc = load_scenario_for_scoring(ROOT / "scenarios" / "en" / f"{sid}.yaml")
+    sc = load_scenario_for_scoring(ROOT / "scenarios" / f"{sid}.yaml", "en")
     r = score(sid, [
         ("customer", "Hello, I have a question about my phone."),
         ("agent", "Hello, customer service, staff number 1024. " + EN_MODEL_VERIFICATION),

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from app.core.datafiles import load_model
-from app.core.simulation.schema import Scenario
+from app.core.scenario_files import load_scenario
 from app.simulation_cli import drill_command
 from tests.fakes.analyser import fake_analyser_for_language
 
@@ -18,7 +17,7 @@ def lookup(sid, language):
     path = ROOT / "scenarios" / f"{sid}.yaml"
     if not path.exists():
         raise LookupError("no such scenario file")
-    return load_model(Scenario, path)[0]
+    return load_scenario(path)
 
 
 def test_drill_json_with_agent_lines():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.datafiles import load_model
+from app.core.scenario_files import load_scenario
 from app.core.simulation import make_engine
 from app.core.simulation.play import play_lines
 from app.core.simulation.schema import Scenario
@@ -21,7 +21,7 @@ _CACHE: dict[str, Scenario] = {}
 
 def scenario(sid: str) -> Scenario:
     if sid not in _CACHE:
-        _CACHE[sid] = load_model(Scenario, ROOT / f"scenarios/{sid}.yaml")[0]
+        _CACHE[sid] = load_scenario(ROOT / f"scenarios/{sid}.yaml")
     return _CACHE[sid]
 
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
 ACTS_DIR = ROOT / "rubrics" / "acts"
 
-# (scenario file relative to the repo, agent-script stem)
+# (scenario file relative to the repo, agent-script stem; an `en/` stem plays the English version)
 SCENARIO_FILES = [
     ("scenarios/intl_roaming.yaml", "intl_roaming"),
     ("scenarios/broadband_outage.yaml", "broadband_outage"),
@@ -38,10 +38,11 @@ SCENARIO_FILES = [
     ("scenarios/broadband_cancel.yaml", "broadband_cancel"),
     ("scenarios/number_porting.yaml", "number_porting"),
     ("scenarios/callback_followup.yaml", "callback_followup"),
-    ("scenarios/en/billing_complaint.yaml", "en/billing_complaint"),
-    ("scenarios/en/5g_plan_launch.yaml", "en/5g_plan_launch"),
-    ("scenarios/en/signal_complaint.yaml", "en/signal_complaint"),
-    ("scenarios/en/elderly_smartphone.yaml", "en/elderly_smartphone"),
+    # English versions: the translations.en overlay of the same file, scripts in agent_scripts/en/
+    ("scenarios/billing_complaint.yaml", "en/billing_complaint"),
+    ("scenarios/5g_plan_launch.yaml", "en/5g_plan_launch"),
+    ("scenarios/signal_complaint.yaml", "en/signal_complaint"),
+    ("scenarios/elderly_smartphone.yaml", "en/elderly_smartphone"),
 ]
 CALM_MAX_START_MOOD = 3  # a persona starting this calm may end the call where it started
 SEED = 7
@@ -63,6 +64,10 @@ def _cases():
 CASES = _cases()
 
 
+def _language(stem: str) -> str:
+    return "en" if stem.startswith("en/") else "zh-CN"
+
+
 @pytest.fixture(scope="session")
 def intent_models(cache_dir):
     """language -> fitted IntentModel (trained once per session, cached on disk)."""
@@ -82,15 +87,14 @@ def intent_models(cache_dir):
 
 @pytest.fixture(scope="session")
 def scenario_files():
-    from app.core.datafiles import load_model
-    from app.core.simulation.schema import Scenario
+    from app.core.scenario_files import load_scenario
 
     cache = {}
 
-    def get(rel: str):
-        if rel not in cache:
-            cache[rel] = load_model(Scenario, ROOT / rel)[0]
-        return cache[rel]
+    def get(rel: str, language: str = "zh-CN"):
+        if (rel, language) not in cache:
+            cache[rel, language] = load_scenario(ROOT / rel, language)
+        return cache[rel, language]
 
     return get
 
@@ -102,7 +106,7 @@ def play(intent_models, scenario_files):
     from app.core.simulation import make_engine
 
     def run(rel: str, stem: str, persona_id: str, kind: str, seed: int = SEED) -> dict:
-        sc = scenario_files(rel)
+        sc = scenario_files(rel, _language(stem))
         model = intent_models(sc.language)
         engine = make_engine("scripted", lambda language: model)
         # Scripts name codes and numbers through {operator.…} placeholders, as scenarios do;
@@ -170,7 +174,7 @@ def test_same_seed_same_transcript(play, rel, stem, persona):
 @pytest.mark.parametrize("rel,stem", [pytest.param(r, s, id=s) for r, s in SCENARIO_FILES])
 def test_bad_script_trips_a_wrong_fact_check(play, scenario_files, rel, stem):
     """Each bad script carries a wrong figure or step that the scenario's `wrong` patterns catch."""
-    sc = scenario_files(rel)
+    sc = scenario_files(rel, _language(stem))
     result = play(rel, stem, sc.personas[0].id, "bad")
     assert any(e["type"] == "wrong_statement" for e in result["events"]), _trace(result)
 

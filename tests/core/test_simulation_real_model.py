@@ -52,14 +52,13 @@ def zh_model(cache_dir):
 
 @pytest.fixture(scope="session")
 def core_scenario():
-    from app.core.datafiles import load_model
-    from app.core.simulation.schema import Scenario
+    from app.core.scenario_files import load_scenario
 
     cache = {}
 
     def get(sid: str):
         if sid not in cache:
-            cache[sid] = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
+            cache[sid] = load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
         return cache[sid]
 
     return get

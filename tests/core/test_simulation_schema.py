@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.core.datafiles import DataFileError, load_model
+from app.core.scenario_files import scenario_versions
 from app.core.simulation.prompts import load_prompt
 from app.core.simulation.schema import FALLBACK_ACTS, Scenario, known_acts
 
@@ -16,7 +17,7 @@ BROKEN = ROOT / "tests/data/scenarios_broken"
 
 @pytest.mark.parametrize("scenario_id", CORE)
 def test_core_scenarios_load(scenario_id):
-    sc, digest = load_model(Scenario, ROOT / f"scenarios/{scenario_id}.yaml")
+    sc, digest = scenario_versions(ROOT / f"scenarios/{scenario_id}.yaml")["zh-CN"]
     assert sc.id == scenario_id and sc.language == "zh-CN" and len(digest) == 64
     assert len(sc.personas) >= 3
     # Personas differ in behaviour, not only in name.

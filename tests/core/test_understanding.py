@@ -11,16 +11,17 @@ import yaml
 
 from app.core.acts import load_intent_model
 from app.core.clauses import split
-from app.core.datafiles import DataFileError, load_model
+from app.core.datafiles import DataFileError
+from app.core.matching import MeaningSpec
+from app.core.meaning import meaning_matches
 from app.core.rubric import load_rubric
+from app.core.scenario_files import languages_of, load_scenario
 from app.core.scoring import score_transcript
 from app.core.simulation.play import play_lines
 from app.core.simulation.schema import Scenario
 from app.core.simulation.scripted import ScriptedEngine
 from app.core.transcript import make_transcript
-from app.core.meaning import meaning_matches
 from app.core.understanding import TurnContext, is_token_list, understand
-from app.core.matching import MeaningSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 RUBRIC = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
@@ -34,7 +35,7 @@ def zh(cache_dir):
 
 def scenario(sid: str) -> Scenario:
     if sid not in _SC:
-        _SC[sid] = load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
+        _SC[sid] = load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
     return _SC[sid]
 
 
@@ -209,13 +210,14 @@ def scenario_in(lang: str, sid: str) -> Scenario:
     if lang == "zh-CN":
         return scenario(sid)
     if f"en/{sid}" not in _SC:
-        _SC[f"en/{sid}"] = load_model(Scenario, ROOT / "scenarios" / "en" / f"{sid}.yaml")[0]
+        _SC[f"en/{sid}"] = load_scenario(ROOT / "scenarios" / f"{sid}.yaml", "en")
     return _SC[f"en/{sid}"]
 
 
 def test_every_scenario_has_its_adversarial_calls():
-    for lang, folder in (("zh-CN", ROOT / "scenarios"), ("en", ROOT / "scenarios" / "en")):
-        assert sorted(ADVERSARIAL[lang]) == sorted(p.stem for p in folder.glob("*.yaml")), lang
+    files = sorted((ROOT / "scenarios").glob("[!_]*.yaml"))
+    for lang in ("zh-CN", "en"):
+        assert sorted(ADVERSARIAL[lang]) == sorted(p.stem for p in files if lang in languages_of(p)), lang
         assert all(sorted(kinds) == sorted(ADV_KINDS) for kinds in ADVERSARIAL[lang].values()), lang
 
 
@@ -255,7 +257,7 @@ def test_meaning_naming_an_undeclared_object_is_a_fault_naming_the_field(tmp_pat
     broken.write_text(text.replace("{action: cancel, object: ringback}", "{action: cancel, object: ringtone}"),
                       encoding="utf-8")
     with pytest.raises(DataFileError) as exc:
-        load_model(Scenario, broken)
+        load_scenario(broken, scenarios_dir=ROOT / "scenarios")
     assert "billing_complaint.yaml: resolution_items[0].done_by.meaning[0].object: unknown object 'ringtone'" \
         in str(exc.value)
 
@@ -291,7 +293,7 @@ def en(cache_dir):
 
 
 def test_english_ellipsis_and_refusal(en):
-    sc = load_model(Scenario, ROOT / "scenarios" / "en" / "billing_complaint.yaml")[0]
+    sc = load_scenario(ROOT / "scenarios" / "billing_complaint.yaml", "en")
     done = EN_LINES + ["Since you didn't mean to order it, I'll cancel it right now and refund the 15 yuan within "
                        "3 working days.", "Is there anything else I can help you with? Goodbye."]
     r = play_lines(ScriptedEngine(en), sc, "calm", 1, done)

@@ -29,10 +29,9 @@ CASES = [pytest.param(sid, script, id=f"{sid}-{script}") for sid in CORE for scr
 
 @functools.cache
 def scenario(sid: str):
-    from app.core.datafiles import load_model
-    from app.core.simulation.schema import Scenario
+    from app.core.scenario_files import load_scenario
 
-    return load_model(Scenario, ROOT / "scenarios" / f"{sid}.yaml")[0]
+    return load_scenario(ROOT / "scenarios" / f"{sid}.yaml")
 
 
 @pytest.mark.parametrize("sid,script", CASES)

@@ -29,6 +29,7 @@ def score_file(
     `DataFileError` (file + JSON path) for a bad transcript or a broken scenario file.
     """
     transcript = read_transcript(source, scenario_ids(scenarios_dir), name=name)
-    scenario = load_scenario_for_scoring(scenario_path(transcript.scenario, transcript.language, scenarios_dir))
+    scenario = load_scenario_for_scoring(scenario_path(transcript.scenario, transcript.language, scenarios_dir),
+                                         transcript.language)
     language = transcript.effective_language(scenario.language)
     return transcript, score_transcript(transcript, scenario, rubric, analyse_for(language))

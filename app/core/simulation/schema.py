@@ -343,3 +343,13 @@ def _check_personas(sc: Scenario, f: _Faults) -> None:
                 f.add(("personas", i, "reactions", act), f"unknown speech act {act!r}")
         if not p.mood < p.escalate_at < p.hang_up_at:
             f.add(("personas", i, "escalate_at"), "needs mood < escalate_at < hang_up_at")
+
+
+class ScenarioDefaults(Strict):
+    """`scenarios/_defaults/<language>.yaml`: what every scenario version in that language
+    inherits unless it defines it itself (app/core/scenario_files.py has the merge rule)."""
+
+    language: Literal["zh-CN", "en"] = Field(description="the language of the versions that inherit this file")
+    states: list[State] = Field(default_factory=list, description="states every scenario has (the end states); a scenario state with the same id overrides one")
+    global_transitions: list[Transition] = Field(default_factory=list, description="used by a scenario that gives no `global_transitions` of its own")
+    lines: dict[str, list[str]] = Field(default_factory=dict, description="wording of line keys every scenario may use; a scenario's own key overrides one")
