@@ -21,6 +21,7 @@ from app.core.catalog import Catalog, _ensure_kinds_registered, get_kind
 from app.core.datafiles import DataFileError, Fault
 from app.core.operators import fill_text, get_operator, uses_placeholders
 from app.core.scenario import ID_RE
+from app.core.scenario_files import scenario_versions
 
 # A scenario file is about 400 lines (some 20 KB); a draft 10 times that is a mistake.
 MAX_DRAFT_BYTES = 200_000
@@ -29,8 +30,9 @@ LANGUAGES = ("zh-CN", "en")
 
 
 def file_name(scenario_id: str, language: str) -> str:
-    """Where the scenario lives in the content folder, as faults name it."""
-    return f"scenarios/{scenario_id}.yaml" if language == "zh-CN" else f"scenarios/en/{scenario_id}.yaml"
+    """Where the scenario lives in the content folder, as faults name it: one file holds
+    every language (the others as `translations.<language>` overlays)."""
+    return f"scenarios/{scenario_id}.yaml"
 
 
 @dataclass
@@ -51,9 +53,11 @@ def check_draft(text: str, scenario_id: str, language: str, catalog: Catalog, op
                 operators: list[str], good: str = "", bad: str = "") -> DraftCheck:
     """Every fault of the draft `text` meant to be scenario `scenario_id` in `language`.
 
-    Faults name `scenarios/<id>.yaml` (or `scenarios/en/<id>.yaml`), the field path and the
-    reason, as the validator prints them. The model is loaded under the centre's
-    `operator`; the other `operators` only add faults. Never raises for bad text."""
+    The text is the whole file, every language of it; `language` is the version played
+    and published. Faults name `scenarios/<id>.yaml`, the field path and the reason, as
+    the validator prints them; the file inherits `_defaults/` of the catalog's scenarios
+    folder as a file there would. The model is loaded under the centre's `operator`; the
+    other `operators` only add faults. Never raises for bad text."""
     name = file_name(scenario_id, language)
     check = DraftCheck()
     raw_bytes = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else b""
@@ -70,20 +74,24 @@ def check_draft(text: str, scenario_id: str, language: str, catalog: Catalog, op
         # file-name rule (id = file name) holds for it as for a file in scenarios/.
         path = Path(tmp) / f"{scenario_id}.yaml"
         path.write_bytes(raw_bytes)
+        defaults_from = getattr(catalog, "scenarios_dir", None)
         try:
-            model, digest = kind.load(path, operator)
+            versions = scenario_versions(path, operator, scenarios_dir=defaults_from)
         except DataFileError as exc:
             check.faults.extend(_renamed(exc.faults, path, name))
             return check
+        if language not in versions:
+            check.faults.extend(_renamed([Fault(str(path), "translations", f"the draft has no {language} version"
+                                                f" (it has {', '.join(versions)})")], path, name))
+            return check
+        model, digest = versions[language]
         faults = list(kind.cross_check(catalog, path, model)) if kind.cross_check else []
-        if model.language != language:
-            faults.append(Fault(str(path), "language", f"the draft is for {language}, the text says {model.language}"))
         if uses_placeholders(raw_bytes):
             for op in operators:
                 if op == operator:
                     continue
                 try:
-                    kind.load(path, op)
+                    scenario_versions(path, op, scenarios_dir=defaults_from)
                 except DataFileError as exc:
                     faults.extend(Fault(f.file, f.field, f"{f.reason} (operator {op})") for f in exc.faults)
         check.faults.extend(_renamed(faults, path, name))

@@ -250,7 +250,7 @@ def publish(draft: ScenarioDraft, user) -> ScenarioVersion:
         raise AuthoringError("scripts", "the agent scripts do not play as they should", faults=faults)
     cfg = _cfg()
     sdir = Path(cfg["SCENARIOS_DIR"])
-    target = sdir / (f"{draft.scenario_id}.yaml" if draft.language == "zh-CN" else f"en/{draft.scenario_id}.yaml")
+    target = sdir / f"{draft.scenario_id}.yaml"  # one file, every language
     entry = _catalog().find("scenario", draft.scenario_id, draft.language)
     if entry is not None:
         target = entry.path  # an edited scenario stays where it is

@@ -155,3 +155,24 @@ def test_a_new_scenario_is_published_with_its_scripts(app, make_user):
     scripts = Path(app.config["AGENT_SCRIPTS_DIR"])
     assert (scripts / "roaming_bill.good.txt").read_text(encoding="utf-8") == draft.good_script
     assert "roaming_bill" in {s.id for s in drills.scenarios_in("zh-CN")}
+
+
+def test_the_english_version_is_edited_in_the_one_file_and_published_there(app, make_user, content_dirs):
+    """One file holds every language: editing the English version edits its
+    `translations.en` block in scenarios/<id>.yaml; no scenarios/en/ file appears."""
+    sdir, _ = content_dirs
+    trainer = make_user("trainer")
+    draft = authoring.edit_draft(trainer, SCENARIO, "en")
+    assert "translations:" in draft.yaml_text
+    lines = draft.yaml_text.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "en:")
+    indent = len(lines[at + 1]) - len(lines[at + 1].lstrip())
+    i = next(i for i in range(at + 1, len(lines)) if lines[i].startswith(" " * indent + "title:"))
+    lines[i] = " " * indent + "title: Bill complaint (edited)\n"
+    text = "".join(lines)
+    assert authoring.check(draft, yaml_text=text).faults == []
+    authoring.save_draft(draft, trainer, text, draft.good_script, draft.bad_script)
+    version = authoring.publish(draft, trainer)
+    assert (version.language, version.title, version.is_current) == ("en", "Bill complaint (edited)", True)
+    assert not (sdir / "en").exists()
+    assert "Bill complaint (edited)" in (sdir / f"{SCENARIO}.yaml").read_text(encoding="utf-8")

@@ -2,6 +2,8 @@
 faults read in."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.core.authoring import MAX_DRAFT_BYTES, ScriptRun, check_draft, script_faults
 from app.core.catalog import Catalog
 from app.core.datafiles import Fault
@@ -10,7 +12,10 @@ from app.core.scaffold import scaffold_texts
 
 
 def _check(text: str, good: str = "您好。", bad: str = "喂。"):
-    return check_draft(text, "roaming_bill", "zh-CN", Catalog(), None, ["china_telecom"], good, bad)
+    # The draft inherits the defaults of the catalog's scenarios folder, as a file there would.
+    scenarios = Path(__file__).resolve().parents[2] / "scenarios"
+    return check_draft(text, "roaming_bill", "zh-CN", Catalog(scenarios_dir=scenarios), None, ["china_telecom"],
+                       good, bad)
 
 
 def test_the_scaffold_draft_is_valid_and_keeps_its_hash_and_data():
