@@ -95,8 +95,9 @@ def all_due_soon(now: datetime | None = None) -> int:
 
 
 def report_released(drill: Drill) -> Notification | None:
-    """The trainee may now read the report; not committed."""
-    if drill.trainee_id is None:
+    """The trainee may now read the report; not committed. Nothing for an imported call of
+    an external agent or a play-test (its player is a trainer trying a draft)."""
+    if drill.trainee_id is None or drill.mode == "playtest":
         return None
     return notify(drill.trainee_id, "report_released", f"report_released:{drill.id}", drill.id,
                   title=drill.scenario_version.title)
@@ -104,9 +105,10 @@ def report_released(drill: Drill) -> Notification | None:
 
 def review_done(score: Score, revision: int) -> Notification | None:
     """The trainer reviewed the drill's score (one notice per review `revision`); not
-    committed. Nothing while the report is held back: its release says so then."""
+    committed. Nothing while the report is held back (its release says so then), nor for
+    a play-test."""
     drill = db.session.get(Drill, score.drill_id)
-    if drill is None or drill.trainee_id is None or not drill.report_released:
+    if drill is None or drill.trainee_id is None or not drill.report_released or drill.mode == "playtest":
         return None
     return notify(drill.trainee_id, "review_done", f"review_done:{score.id}:{revision}", drill.id,
                   title=drill.scenario_version.title)

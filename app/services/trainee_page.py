@@ -56,7 +56,7 @@ def _title(texts: Any, language: str, fallback: str) -> str:
 def _adjustments(trainee: User, language: str) -> list[AdjustmentView]:
     rows = db.session.execute(
         select(ScoreAdjustment, Score, Drill).join(Score, ScoreAdjustment.score_id == Score.id)
-        .join(Drill, Score.drill_id == Drill.id).where(Drill.trainee_id == trainee.id)
+        .join(Drill, Score.drill_id == Drill.id).where(Drill.trainee_id == trainee.id, Drill.mode != "playtest")
         .order_by(ScoreAdjustment.created_at.desc(), ScoreAdjustment.id.desc())).all()
     out = []
     for adj, score, drill in rows:
