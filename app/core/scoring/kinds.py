@@ -237,10 +237,14 @@ def turn_share(ctx: Context, crit: Any, p: ShareParams) -> list[CriterionResult]
 class AbsentParams(MatchParams):
     per_occurrence: float = Field(gt=0, description="points lost per occurrence")
     floor: float = Field(0.0, ge=0, description="the score never goes below this")
+    model_confidence: float | None = Field(None, gt=0, le=1, description=(
+        "an act the classifier alone heard (no pattern matched, no rule decided it) costs points only when "
+        "the classifier gives it at least this probability on the turn; None: at its own threshold"))
 
 
 def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]:
-    """Each regex match is one occurrence; a recognised act with no regex match counts once.
+    """Each regex match is one occurrence; a recognised act with no regex match counts once
+    (with `model_confidence`, only when the classifier is that sure of it or a rule decided it).
 
     With `forbidden_word` listed, each forbidden word the act layer's rule finds
     (`acts_rules.forbidden_spans`, courtesy exemptions included) counts once.
@@ -252,9 +256,23 @@ def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]
         for start, end, _word in forbidden_spans(turn.text, language):
             if not any(s and s[0] <= start < s[1] for s in spans):
                 spans.append((start, end))
-    elif not spans and set(p.acts) & turn.acts:
+    elif not spans and any(_sure(p, turn, act) for act in set(p.acts) & turn.acts):
         spans.append(None)
     return spans
+
+
+def _sure(p: MatchParams, turn: AgentTurn, act: str) -> bool:
+    """Is the act in the turn for a reason a trainer could be shown? A rule decided it
+    (contempt makes a turn rude), or the classifier is at least `model_confidence` sure.
+    A deduction from a lukewarm guess and nothing in the words ("还有啊，谁打电话找您要
+    验证码千万别给" heard as rude at 0.85) is a deduction nobody can point to."""
+    threshold = getattr(p, "model_confidence", None)
+    u = turn.understanding
+    if threshold is None or u is None:
+        return True
+    if act == "rude" and u.contempt:
+        return True
+    return u.scores.get(act, 1.0) >= threshold
 
 
 @kind("act_absent", AbsentParams)

@@ -1,0 +1,124 @@
+"""standard-100 v5: scores a trainer would sign (issue 12, calibration). Each rule was
+chosen on tests/data/calibration_dev (the held-out set was measured once, after):
+
+- a deduction needs something a trainer can point to: an act the classifier alone heard
+  costs points only when it is sure of it (`model_confidence`);
+- a procedure taught one step per turn is credited across consecutive turns (`steps`);
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from app.core.rubric import load_rubric, parse_rubric
+from app.core.scoring import load_scenario_for_scoring, score_transcript
+from app.core.scoring.keywords import keyword_analyse
+from app.core.transcript import make_transcript
+
+ROOT = Path(__file__).resolve().parents[2]
+RUBRIC = load_rubric(ROOT / "rubrics" / "standard-100.yaml")
+
+
+def scenario(sid: str):
+    return load_scenario_for_scoring(ROOT / "scenarios" / f"{sid}.yaml")
+
+
+def crit(report, cid):
+    return next(c for c in report.criteria if c.id == cid)
+
+
+def score(sid: str, turns, analyse=keyword_analyse, **fields):
+    return score_transcript(make_transcript(sid, turns, **fields), scenario(sid), RUBRIC, analyse)
+
+
+@dataclass(frozen=True)
+class Guess:
+    acts: frozenset[str]
+    scores: dict[str, float] = field(default_factory=dict)
+    forbidden: tuple[str, ...] = ()
+
+
+def guessing(text_part: str, act: str, p: float):
+    """The keyword analyser, plus a classifier that hears `act` at probability `p` in
+    every text containing `text_part` (and gives every other act its keyword verdict)."""
+    def analyse(text: str) -> Guess:
+        base = keyword_analyse(text)
+        acts, scores = set(base.acts), {a: 1.0 for a in base.acts}
+        if text_part in text:
+            scores[act] = p
+            if p >= 0.5:
+                acts.add(act)
+        return Guess(frozenset(acts), scores, base.forbidden)
+    return analyse
+
+
+# --- a deduction needs something to point to ---------------------------------------------
+
+SCAM = "还有啊，谁打电话找您要短信验证码千万别给，我们也不会要的。还有别的事儿吗？"
+ELDERLY = [("agent", "您好，客服中心，工号4095，很高兴为您服务，请问有什么可以帮您？"),
+           ("customer", "姑娘啊，我想跟孙子视频，字也太小了。"),
+           ("agent", SCAM),
+           ("customer", "没有了，谢谢你啊闺女。")]
+
+
+def test_a_lukewarm_rude_guess_with_nothing_in_the_words_costs_nothing():
+    unsure = crit(score("elderly_smartphone", ELDERLY, guessing("验证码千万别给", "rude", 0.85)), "no_blame_or_rude")
+    sure = crit(score("elderly_smartphone", ELDERLY, guessing("验证码千万别给", "rude", 0.95)), "no_blame_or_rude")
+    assert unsure.evidence == () and "没有出现" in unsure.feedback
+    assert [e.turn for e in sure.evidence] == [2] and sure.score < sure.max
+
+
+def test_words_the_rubric_names_cost_points_whatever_the_classifier_says():
+    turns = ELDERLY[:2] + [("agent", "这肯定是您自己点错了。"), ("customer", "哦。")]
+    r = crit(score("elderly_smartphone", turns, guessing("肯定是", "blame_customer", 0.1)), "no_blame_or_rude")
+    assert [e.quote for e in r.evidence] == ["肯定是您", "您自己点"]
+
+
+def test_contempt_the_rule_finds_is_rude_without_the_classifier():
+    turns = ELDERLY[:2] + [("agent", "这都不会啊？下拉！"), ("customer", "哦。")]
+    r = crit(score("elderly_smartphone", turns, guessing("这都不会", "rude", 0.2)), "no_blame_or_rude")
+    assert [e.turn for e in r.evidence] == [2]
+
+
+# --- step-by-step teaching ---------------------------------------------------------------
+
+FONT_STEPS = [("agent", "您好，客服中心，工号2209，很高兴为您服务。"),
+              ("customer", "手机上的字太小了。"),
+              ("agent", "好的阿姨。您找一个像小齿轮的图标，写着“设置”，点开它，再点“显示和亮度”。点到了跟我说一声。"),
+              ("customer", "点了。"),
+              ("agent", "您在里面找“字体大小”四个字，点一下，看到一条横线了吗？"),
+              ("customer", "看到了。"),
+              ("agent", "您按住那个小圆点，慢慢往右边拖。字变大了吗？"),
+              ("customer", "变大了！")]
+
+
+def test_a_procedure_taught_one_step_per_turn_is_stated():
+    r = crit(score("elderly_smartphone", FONT_STEPS), "knowledge_points.step_font_size")
+    assert r.score == r.max
+    assert [e.turn for e in r.evidence] == [2, 4]  # the menu, then the item: enough together
+
+
+def test_without_step_turns_one_turn_must_say_it_all():
+    data = yaml.safe_load((ROOT / "rubrics" / "standard-100.yaml").read_text("utf-8"))
+    for c in data["criteria"]:
+        if c["id"] == "knowledge_points":
+            c["params"]["step_turns"] = 1
+    one_turn = parse_rubric(data, "rubrics/standard-100.yaml")
+    r = score_transcript(make_transcript("elderly_smartphone", FONT_STEPS), scenario("elderly_smartphone"),
+                         one_turn, keyword_analyse)
+    assert crit(r, "knowledge_points.step_font_size").score == 0
+
+
+def test_only_procedures_spread_over_turns():
+    # "89" in one turn and "划算" said of the 129 plan in the next recommend nothing.
+    turns = [("agent", "您好，客服中心，工号1518，很高兴为您服务。"), ("customer", "我想了解5G套餐。"),
+             ("agent", "有89元和129元两档。"), ("customer", "哪个好？"),
+             ("agent", "129的送视频会员，划算得很。"), ("customer", "哦。")]
+    assert crit(score("5g_plan_launch", turns), "resolution_items.recommend_89").score == 0
+
+
+def test_a_refused_step_is_no_step_however_many_turns():
+    turns = FONT_STEPS[:4] + [("agent", "字体大小您别往右拖，先别动。"), ("customer", "哦。")]
+    assert crit(score("elderly_smartphone", turns), "knowledge_points.step_font_size").score == 0
