@@ -4,6 +4,8 @@ chosen on tests/data/calibration_dev (the held-out set was measured once, after)
 - a deduction needs something a trainer can point to: an act the classifier alone heard
   costs points only when it is sure of it (`model_confidence`);
 - a procedure taught one step per turn is credited across consecutive turns (`steps`);
+- a turn the classifier is sure is rude, and a clause the rubric deducts for, earn no
+  credit for the questions, explanations or courtesies in them;
 """
 from __future__ import annotations
 
@@ -122,3 +124,23 @@ def test_only_procedures_spread_over_turns():
 def test_a_refused_step_is_no_step_however_many_turns():
     turns = FONT_STEPS[:4] + [("agent", "字体大小您别往右拖，先别动。"), ("customer", "哦。")]
     assert crit(score("elderly_smartphone", turns), "knowledge_points.step_font_size").score == 0
+
+
+# --- a rude turn, or a clause the rubric deducts for, earns nothing ----------------------
+
+SALES = [("agent", "您好，客服中心，工号4166，很高兴为您服务。"), ("customer", "我想办个5G套餐，我不太懂。")]
+CURT = "什么手续都不用，这么简单的事。就办89的，好吗？"
+
+
+def test_a_turn_the_classifier_is_sure_is_rude_asks_no_question_a_trainer_credits():
+    sure = score("5g_plan_launch", SALES + [("agent", CURT), ("customer", "89吧。")], guessing("这么简单", "rude", 0.99))
+    unsure = score("5g_plan_launch", SALES + [("agent", CURT), ("customer", "89吧。")], guessing("这么简单", "rude", 0.6))
+    assert crit(sure, "closed_question").score == 0
+    assert crit(unsure, "closed_question").score == crit(unsure, "closed_question").max
+
+
+def test_a_rhetorical_reproach_is_no_closed_question():
+    reproach = SALES + [("agent", "您刚才不是说要办89的了吗？"), ("customer", "是啊。")]
+    asked = SALES + [("agent", "您是想了解5G套餐，对吗？"), ("customer", "是啊。")]
+    assert crit(score("5g_plan_launch", reproach), "closed_question").score == 0
+    assert crit(score("5g_plan_launch", asked), "closed_question").score > 0

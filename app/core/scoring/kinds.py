@@ -57,9 +57,13 @@ class MatchParams(Params):
         "您的意思是 因为 15元 24小时内 是不是？" restates, explains and commits to nothing."""
         if turn.understanding is not None and turn.understanding.token_list:
             return False, None
+        if _sure_rude(turn):
+            return False, None
         scorn = _scornful_clauses(turn)
-        # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open.
-        void = scorn + _forbidden_word_spans(turn)
+        # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open;
+        # nor is a clause the rubric deducts for: "您刚才不是说要了解5G套餐吗？" reproaches,
+        # it asks no closed question, and a cause told in jargon explains nothing.
+        void = scorn + _forbidden_word_spans(turn) + list(turn.slips)
         best = None
         for pat in self.patterns:
             for m in compile_pattern(pat).finditer(turn.text):
@@ -75,6 +79,22 @@ class MatchParams(Params):
 def _forbidden_word_spans(turn: AgentTurn) -> list[tuple[int, int]]:
     u = turn.understanding
     return [(a, b) for a, b, _w in forbidden_spans(turn.text, u.language)] if u is not None else []
+
+
+# From this probability the classifier's rude verdict alone says the turn is rude: on the
+# development set of calibration calls every turn at 0.9 or above was curt or belittling
+# ("5G都不懂啊？现在谁还用4G呀", "确定，我说了算"), and warm colloquial turns stayed below.
+SURE_RUDE = 0.9
+
+
+def _sure_rude(turn: AgentTurn) -> bool:
+    """A turn spoken rudely, by rule (contempt) or by a sure classifier: the questions,
+    explanations and courtesies in it earn nothing ("什么手续都不用，这么简单的事。您办89还是129？"
+    asks no closed question a trainer would credit)."""
+    u = turn.understanding
+    if u is None:
+        return False
+    return bool(u.contempt) or ("rude" in turn.acts and u.scores.get("rude", 0.0) >= SURE_RUDE)
 
 
 def _rude_turn(turn: AgentTurn) -> bool:
