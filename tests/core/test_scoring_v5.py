@@ -6,6 +6,8 @@ chosen on tests/data/calibration_dev (the held-out set was measured once, after)
 - a procedure taught one step per turn is credited across consecutive turns (`steps`);
 - a turn the classifier is sure is rude, and a clause the rubric deducts for, earn no
   credit for the questions, explanations or courtesies in them;
+- the seeds' forbidden tones (a rhetorical reproach, "现在是高峰期", "价格是公司定的") cost
+  communication (不说服务禁用语) as well as attitude;
 """
 from __future__ import annotations
 
@@ -144,3 +146,18 @@ def test_a_rhetorical_reproach_is_no_closed_question():
     asked = SALES + [("agent", "您是想了解5G套餐，对吗？"), ("customer", "是啊。")]
     assert crit(score("5g_plan_launch", reproach), "closed_question").score == 0
     assert crit(score("5g_plan_launch", asked), "closed_question").score > 0
+
+
+# --- forbidden tones cost communication too -------------------------------------------------
+
+def test_the_never_say_answer_to_a_long_wait_costs_communication_and_attitude():
+    waited = [("agent", "您好，客服中心，工号5807，请问有什么可以帮您？"), ("customer", "总算接通了！我排了二十分钟！"),
+              ("agent", "现在是高峰期，大家都在排队，您理解一下。"), ("customer", "行吧。")]
+    r = score("5g_plan_launch", waited)
+    for cid in ("no_forbidden_words", "no_blame_or_rude"):
+        assert [e.quote for e in crit(r, cid).evidence] == ["现在是高峰期", "大家都在排队"], cid
+
+
+def test_the_forbidden_tones_are_the_ones_attitude_charges():
+    by_id = {c.id: c.parsed_params.patterns for c in RUBRIC.criteria if c.kind == "act_absent"}
+    assert by_id["no_forbidden_words"] and set(by_id["no_forbidden_words"]) <= set(by_id["no_blame_or_rude"])
