@@ -8,6 +8,8 @@ chosen on tests/data/calibration_dev (the held-out set was measured once, after)
   credit for the questions, explanations or courtesies in them;
 - the seeds' forbidden tones (a rhetorical reproach, "现在是高峰期", "价格是公司定的") cost
   communication (不说服务禁用语) as well as attitude;
+- the read-back before submitting a change restates the need ("跟您最后确认一次：…"), "您确认
+  办理吗？" is a closed question and "下个月1号生效" a time commitment;
 """
 from __future__ import annotations
 
@@ -161,3 +163,26 @@ def test_the_never_say_answer_to_a_long_wait_costs_communication_and_attitude():
 def test_the_forbidden_tones_are_the_ones_attitude_charges():
     by_id = {c.id: c.parsed_params.patterns for c in RUBRIC.criteria if c.kind == "act_absent"}
     assert by_id["no_forbidden_words"] and set(by_id["no_forbidden_words"]) <= set(by_id["no_blame_or_rude"])
+
+
+# --- the sales call's own wording ----------------------------------------------------------
+
+READ_BACK = ("办理前跟您最后确认一次：将您的套餐变更为5G畅享89元套餐，含30GB全国流量、300分钟通话；签12个月合约，"
+             "前6个月每月71.2元，之后每月89元；下个月1日生效。您确认办理吗？")
+
+
+def test_the_read_back_before_submitting_restates_and_asks_a_closed_question():
+    r = score("5g_plan_launch", SALES + [("agent", READ_BACK), ("customer", "确认。")])
+    assert crit(r, "restate").score == crit(r, "restate").max
+    assert crit(r, "closed_question").score == crit(r, "closed_question").max
+
+
+def test_checking_identity_items_is_no_restatement():
+    r = score("5g_plan_launch", SALES + [("agent", "我先跟您核对一下身份信息，请报一下机主号码。"), ("customer", "好。")])
+    assert crit(r, "restate").score == 0
+
+
+def test_next_month_first_is_a_time_commitment():
+    r = score("5g_plan_launch", SALES + [("agent", "新套餐从下个月1号开始生效，不是马上生效。"), ("customer", "好。")])
+    tc = crit(r, "time_commitment")
+    assert tc.applicable and tc.score == tc.max  # a commitment given is always credited
