@@ -10,6 +10,8 @@ chosen on tests/data/calibration_dev (the held-out set was measured once, after)
   communication (不说服务禁用语) as well as attitude;
 - the read-back before submitting a change restates the need ("跟您最后确认一次：…"), "您确认
   办理吗？" is a closed question and "下个月1号生效" a time commitment;
+- the 5G and elderly scenario files credit the steps in the words people use for them
+  (asking usage, "89那档就够", "提个醒", "视频…不多花钱").
 """
 from __future__ import annotations
 
@@ -186,3 +188,21 @@ def test_next_month_first_is_a_time_commitment():
     r = score("5g_plan_launch", SALES + [("agent", "新套餐从下个月1号开始生效，不是马上生效。"), ("customer", "好。")])
     tc = crit(r, "time_commitment")
     assert tc.applicable and tc.score == tc.max  # a commitment given is always credited
+
+
+# --- the steps as people say them (scenario files) -------------------------------------------
+
+def test_usage_asked_and_the_plan_recommended_in_everyday_words():
+    r = score("5g_plan_launch", SALES + [
+        ("agent", "我先了解下您平时用得多不多——流量、电话大概是个什么情况？"), ("customer", "流量老不够。"),
+        ("agent", "89那个30个G、300分钟，您25个G左右的用量够用还富余。"), ("customer", "好。")])
+    assert crit(r, "knowledge_points.ask_usage_first").score > 0
+    assert crit(r, "resolution_items.recommend_89").score > 0
+
+
+def test_an_alert_offered_as_a_reminder_and_no_extra_money_for_video_calls():
+    r = score("elderly_smartphone", ELDERLY[:2] + [
+        ("agent", "您套餐38块一个月，视频10分钟用一小点儿，一个月视频二十多回都够，不多花钱。快用完了发短信给您提个醒，行吗？"),
+        ("customer", "行。")])
+    assert crit(r, "resolution_items.usage_alert_offer").score > 0
+    assert crit(r, "resolution_items.cost_reassurance").score > 0
