@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,13 @@ def _check_patterns(patterns: list[str]) -> list[str]:
         except re.error as exc:
             raise ValueError(f"item {i}: invalid regular expression {pattern!r}: {exc}") from None
     return patterns
+
+
+def span_in_negated(u: Any, span: tuple[int, int], pattern: str) -> bool:
+    """`app.core.meaning.span_in_negated_clause` (imported late: meaning builds on this module)."""
+    from app.core.meaning import span_in_negated_clause
+
+    return span_in_negated_clause(u, span, pattern)
 
 
 ACTION_KINDS = ("cancel", "refund", "submit", "enable", "change", "send", "callback", "compensate", "visit",
@@ -88,9 +95,7 @@ class Matcher(BaseModel):
     @staticmethod
     def _hit(pattern: str, text: str, u: Any) -> bool:
         # With an understanding, a hit inside a refusal ("我不会给您退订彩铃") does not count.
-        from app.core.meaning import span_in_negated_clause
-
-        return any(not span_in_negated_clause(u, m.span(), pattern) for m in compile_pattern(pattern).finditer(text))
+        return any(not span_in_negated(u, m.span(), pattern) for m in compile_pattern(pattern).finditer(text))
 
     def matches(self, text: str, acts: Iterable[str] = (), understanding: Any = None) -> bool:
         """True when the turn does what this matcher describes.
@@ -119,6 +124,41 @@ class Matcher(BaseModel):
         if self._patterns_match(text, acts, u):
             return self.first_span(text) or (0, 0)
         return None
+
+    def match_spread(self, turns: Sequence[tuple[str, Iterable[str], Any]]) -> list[tuple[int, tuple[int, int] | None]] | None:
+        """Where a run of consecutive turns, each (text, acts, understanding), does together
+        what the matcher's regexes describe, or None. Teaching one step per turn names the
+        setting in one turn and the slider in the next ("点'显示和亮度'" ... "找'字体大小'" ...
+        "按住小圆点往右边拖"): every `all` regex must hit in some turn of the run, one `any`
+        regex in some turn, no `none` regex in any, every act in some turn; a hit inside a
+        negated clause never counts and a keyword list takes no part. Returns the turns that
+        hold a hit, as (position in `turns`, span). Meaning specs are matched per turn
+        (`match_span`), not here."""
+        if not (self.any or self.all) or len(turns) < 2:
+            return None
+        if any(u is not None and getattr(u, "token_list", False) for _, _, u in turns):
+            return None
+        if any(compile_pattern(p).search(text) for text, _, _ in turns for p in self.none):
+            return None
+        if self.acts and not set(self.acts) <= {a for _, acts, _ in turns for a in acts}:
+            return None
+
+        def first_hit(pattern: str) -> tuple[int, tuple[int, int]] | None:
+            for i, (text, _, u) in enumerate(turns):
+                for m in compile_pattern(pattern).finditer(text):
+                    if not span_in_negated(u, m.span(), pattern):
+                        return i, m.span()
+            return None
+
+        hits = [first_hit(p) for p in self.all]
+        if any(h is None for h in hits):
+            return None
+        if self.any:
+            anyhit = next((h for p in self.any if (h := first_hit(p)) is not None), None)
+            if anyhit is None:
+                return None
+            hits.append(anyhit)
+        return sorted(set(hits))  # type: ignore[arg-type]
 
     def first_span(self, text: str) -> tuple[int, int] | None:
         """The span of the first regex hit, for highlighting evidence; None if none."""

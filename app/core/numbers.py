@@ -192,7 +192,9 @@ _EN_CLOCK = (
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s+(?:morning|afternoon|evening)"
     r"|\bwithin\s+the\s+hour\b"
 )
-_TIME = re.compile(rf"{_ZH_DURATION}|{_ZH_CLOCK}|{_EN_DURATION}|{_EN_CLOCK}", re.IGNORECASE)
+# A day of next month pins a time down as well: "下个月1号生效", "次月1日起".
+_ZH_NEXT_MONTH = rf"(?:下个?月|次月)\s*{_NUM}\s*[日号]"
+_TIME = re.compile(rf"{_ZH_DURATION}|{_ZH_CLOCK}|{_ZH_NEXT_MONTH}|{_EN_DURATION}|{_EN_CLOCK}", re.IGNORECASE)
 
 
 def time_expressions(text: str) -> tuple[tuple[int, int, str], ...]:

@@ -102,6 +102,9 @@ class KnowledgePoint(Strict):
         default_factory=list, description="wrong versions; each occurrence costs points"
     )
     tip: dict[str, str] = Field(default_factory=dict, description="tip per language when missed")
+    steps: bool = Field(False, description=(
+        "a procedure taught one step per turn (open this menu, then that item, then move the slider): its "
+        "regexes may be met across consecutive agent turns; how many, the rubric's step_turns says"))
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
 
 
@@ -137,6 +140,9 @@ class ResolutionItem(Strict):
     text: str = Field(description="a step the resolved call must contain")
     done_by: Matcher = Field(description="when an agent turn does this step")
     required: bool = Field(True, description="the customer is not satisfied until it is done")
+    steps: bool = Field(False, description=(
+        "a procedure taught one step per turn (open this menu, then that item, then move the slider): its "
+        "regexes may be met across consecutive agent turns; how many, the rubric's step_turns says"))
     _id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
 
 

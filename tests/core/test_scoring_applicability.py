@@ -53,9 +53,17 @@ def plain_elderly() -> Transcript:
     return edited(t, 5, "为了帮您查一下套餐，麻烦您告诉我机主姓名和身份证后四位，好吗？", "好的，我先帮您看看怎么设置。")
 
 
+def undated_5g() -> Transcript:
+    """`plain_5g` without the day the change takes effect ("次月1日生效" is a time given,
+    so the time commitment is credited): nothing at all is left pending in time."""
+    t = plain_5g()
+    return make_transcript(t.scenario, [(x.speaker, x.text.replace("次月1日", "下月")) for x in t.turns])
+
+
 @pytest.mark.parametrize("rubric_id", ["standard-100", "qa-inspection"])
 @pytest.mark.parametrize("make, na", [
-    (plain_5g, {"time_commitment", "empathy"}),
+    # ("次月1日生效" is a time commitment since standard-100 v5: given, it is credited)
+    (plain_5g, {"empathy"}),
     # (the elderly call promises an SMS "5分钟内": a commitment given is always credited)
     (plain_elderly, {"empathy", "verify_before_account"}),
 ])
@@ -67,7 +75,7 @@ def test_a_perfect_sales_or_how_to_call_reaches_100(make, na, rubric_id):
 
 
 def test_not_applicable_is_shown_and_its_points_go_to_the_dimension():
-    out = score(plain_5g()).to_output()
+    out = score(undated_5g()).to_output()
     by_id = {c["id"]: c for c in out["criteria"]}
     for cid in ("time_commitment", "empathy"):
         c = by_id[cid]
@@ -90,10 +98,13 @@ def test_complaint_calls_still_owe_a_time_and_an_apology():
 
 
 def test_a_sales_call_that_leaves_a_call_back_owes_a_time():
-    base = plain_5g()
+    base = undated_5g()
     r = score(edited(base, 15, "稍后会收到短信通知。", "稍后会有专人回电跟您核对合约。"))
     assert crit(r, "time_commitment").applicable
     assert not crit(score(base), "time_commitment").applicable
+    # ... and the day the change takes effect is a time given, credited where it is said.
+    dated = crit(score(plain_5g()), "time_commitment")
+    assert dated.applicable and dated.score == dated.max
 
 
 def test_a_sales_call_where_the_caller_gets_upset_owes_an_apology():

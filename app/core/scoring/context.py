@@ -35,6 +35,9 @@ class AgentTurn:
     acts: frozenset[str]
     forbidden: tuple[str, ...]
     understanding: Understanding | None = None
+    # (start, end) of each clause holding a slip the rubric's act_absent patterns name (a
+    # rhetorical reproach, jargon, "价格是公司定的"): the good acts of such a clause earn nothing.
+    slips: tuple[tuple[int, int], ...] = ()
 
 
 def search(patterns: Iterable[str], text: str) -> tuple[int, int] | None:
@@ -119,7 +122,7 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
     for i, t in enumerate(transcript.turns):
         if t.speaker == "agent":
             u = understand(t.text, analyse, talk, language=lang)
-            agent.append(AgentTurn(i, t.text, u.acts, u.forbidden, u))
+            agent.append(AgentTurn(i, t.text, u.acts, u.forbidden, u, _slip_clauses(rubric, t.text, u)))
         talk = talk.after(t.text, lang)
     ctx = Context(transcript, scenario, rubric, language, agent)
     _locate_verification(ctx)
@@ -136,6 +139,20 @@ def build_context(transcript: Transcript, scenario: ScenarioBase, rubric: Any, a
     ctx.account_facts.sort(key=lambda x: (x[0], x[1]))
     _locate_refusals(ctx)
     return ctx
+
+
+def _slip_clauses(rubric: Any, text: str, u: Understanding) -> tuple[tuple[int, int], ...]:
+    """The clauses of `text` in which a pattern of one of the rubric's act_absent criteria
+    matches (what the rubric deducts for), as (start, end), in order."""
+    out: set[tuple[int, int]] = set()
+    for crit in getattr(rubric, "criteria", ()):
+        if crit.kind != "act_absent":
+            continue
+        for pat in crit.parsed_params.patterns:
+            for m in compile_pattern(pat).finditer(text):
+                c = u.clause_of(m.start())
+                out.add((c.start, c.end) if c is not None else m.span())
+    return tuple(sorted(out))
 
 
 def _values_in(spec: Any, text: str) -> bool:

@@ -57,9 +57,13 @@ class MatchParams(Params):
         "您的意思是 因为 15元 24小时内 是不是？" restates, explains and commits to nothing."""
         if turn.understanding is not None and turn.understanding.token_list:
             return False, None
+        if _sure_rude(turn):
+            return False, None
         scorn = _scornful_clauses(turn)
-        # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open.
-        void = scorn + _forbidden_word_spans(turn)
+        # A forbidden word is never the good behaviour: the bare "什么？" asks nothing open;
+        # nor is a clause the rubric deducts for: "您刚才不是说要了解5G套餐吗？" reproaches,
+        # it asks no closed question, and a cause told in jargon explains nothing.
+        void = scorn + _forbidden_word_spans(turn) + list(turn.slips)
         best = None
         for pat in self.patterns:
             for m in compile_pattern(pat).finditer(turn.text):
@@ -75,6 +79,22 @@ class MatchParams(Params):
 def _forbidden_word_spans(turn: AgentTurn) -> list[tuple[int, int]]:
     u = turn.understanding
     return [(a, b) for a, b, _w in forbidden_spans(turn.text, u.language)] if u is not None else []
+
+
+# From this probability the classifier's rude verdict alone says the turn is rude: on the
+# development set of calibration calls every turn at 0.9 or above was curt or belittling
+# ("5G都不懂啊？现在谁还用4G呀", "确定，我说了算"), and warm colloquial turns stayed below.
+SURE_RUDE = 0.9
+
+
+def _sure_rude(turn: AgentTurn) -> bool:
+    """A turn spoken rudely, by rule (contempt) or by a sure classifier: the questions,
+    explanations and courtesies in it earn nothing ("什么手续都不用，这么简单的事。您办89还是129？"
+    asks no closed question a trainer would credit)."""
+    u = turn.understanding
+    if u is None:
+        return False
+    return bool(u.contempt) or ("rude" in turn.acts and u.scores.get("rude", 0.0) >= SURE_RUDE)
 
 
 def _rude_turn(turn: AgentTurn) -> bool:
@@ -237,10 +257,14 @@ def turn_share(ctx: Context, crit: Any, p: ShareParams) -> list[CriterionResult]
 class AbsentParams(MatchParams):
     per_occurrence: float = Field(gt=0, description="points lost per occurrence")
     floor: float = Field(0.0, ge=0, description="the score never goes below this")
+    model_confidence: float | None = Field(None, gt=0, le=1, description=(
+        "an act the classifier alone heard (no pattern matched, no rule decided it) costs points only when "
+        "the classifier gives it at least this probability on the turn; None: at its own threshold"))
 
 
 def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]:
-    """Each regex match is one occurrence; a recognised act with no regex match counts once.
+    """Each regex match is one occurrence; a recognised act with no regex match counts once
+    (with `model_confidence`, only when the classifier is that sure of it or a rule decided it).
 
     With `forbidden_word` listed, each forbidden word the act layer's rule finds
     (`acts_rules.forbidden_spans`, courtesy exemptions included) counts once.
@@ -252,9 +276,23 @@ def occurrences(p: MatchParams, turn: AgentTurn) -> list[tuple[int, int] | None]
         for start, end, _word in forbidden_spans(turn.text, language):
             if not any(s and s[0] <= start < s[1] for s in spans):
                 spans.append((start, end))
-    elif not spans and set(p.acts) & turn.acts:
+    elif not spans and any(_sure(p, turn, act) for act in set(p.acts) & turn.acts):
         spans.append(None)
     return spans
+
+
+def _sure(p: MatchParams, turn: AgentTurn, act: str) -> bool:
+    """Is the act in the turn for a reason a trainer could be shown? A rule decided it
+    (contempt makes a turn rude), or the classifier is at least `model_confidence` sure.
+    A deduction from a lukewarm guess and nothing in the words ("还有啊，谁打电话找您要
+    验证码千万别给" heard as rude at 0.85) is a deduction nobody can point to."""
+    threshold = getattr(p, "model_confidence", None)
+    u = turn.understanding
+    if threshold is None or u is None:
+        return True
+    if act == "rude" and u.contempt:
+        return True
+    return u.scores.get(act, 1.0) >= threshold
 
 
 @kind("act_absent", AbsentParams)

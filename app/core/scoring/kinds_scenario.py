@@ -23,8 +23,34 @@ def _scenario_tip(ctx: Context, crit: Any, tips: dict[str, str]) -> str:
     return tips.get(ctx.lang) or tips.get("zh-CN") or tips.get("en") or ctx.tip_for(crit)
 
 
+STEP_TURNS_DOC = (
+    "a scenario item marked `steps` (a procedure) whose regexes are met across up to this many consecutive "
+    "agent turns counts (1: one turn must say it all): teaching step by step names the menu in one turn and "
+    "the slider in the next")
+
+
 class KnowledgeParams(Params):
     wrong_penalty: float = Field(2.0, ge=0, description="points lost per wrong statement of a point")
+    step_turns: int = Field(1, ge=1, le=5, description=STEP_TURNS_DOC)
+
+
+def _done_in(ctx: Context, matcher: Any, step_turns: int) -> list[Evidence]:
+    """Evidence of the turns where `matcher` is met: each agent turn that meets it alone;
+    failing that, the first shortest run of up to `step_turns` consecutive agent turns that
+    meets it together (`Matcher.match_spread`), one evidence item per turn holding a hit.
+    Only procedures spread (items marked `steps`): "89" in one turn and "划算" said of the
+    129 plan in the next recommend nothing."""
+    single = [evidence(t.index, t.text, _span(s)) for t in ctx.agent
+              if (s := matcher.match_span(t.text, t.acts, t.understanding)) is not None]
+    if single or step_turns < 2:
+        return single
+    for n in range(2, step_turns + 1):
+        for i in range(len(ctx.agent) - n + 1):
+            run = ctx.agent[i:i + n]
+            hits = matcher.match_spread([(t.text, t.acts, t.understanding) for t in run])
+            if hits:
+                return [evidence(run[j].index, run[j].text, span) for j, span in hits]
+    return []
 
 
 @kind("knowledge_points", KnowledgeParams, expands=True)
@@ -39,8 +65,7 @@ def knowledge_points(ctx: Context, crit: Any, p: KnowledgeParams) -> list[Criter
     shares = apportion(crit.points, [kp.weight for kp in kps])
     out = []
     for kp, share in zip(kps, shares):
-        ok = [(t, _span(s)) for t in ctx.agent
-              if (s := kp.stated_by.match_span(t.text, t.acts, t.understanding)) is not None]
+        ok = _done_in(ctx, kp.stated_by, p.step_turns if kp.steps else 1)
         # A wrong figure inside a negated clause ("不能马上到账") is not a wrong statement.
         bad = [(t, m.span(), w.reason) for t in ctx.agent for w in kp.wrong
                for m in compile_pattern(w.pattern).finditer(t.text)
@@ -52,7 +77,7 @@ def knowledge_points(ctx: Context, crit: Any, p: KnowledgeParams) -> list[Criter
             reasons = "; ".join(dict.fromkeys(r for *_, r in bad))
             fb = msg(ctx.lang, "kp.wrong", where=where(ctx.lang, [e.turn for e in ev]), reason=reasons, lost=f"{share - score:g}")
         elif ok:
-            score, ev, fb = share, [evidence(t.index, t.text, s) for t, s in ok], msg(ctx.lang, "kp.ok", text=kp.text)
+            score, ev, fb = share, ok, msg(ctx.lang, "kp.ok", text=kp.text)
         else:
             score, ev, fb = 0.0, [], msg(ctx.lang, "kp.missing", text=kp.text)
         out.append(_result(ctx, crit, score, share, ev, fb, id=rid, tip=tip))
@@ -61,6 +86,7 @@ def knowledge_points(ctx: Context, crit: Any, p: KnowledgeParams) -> list[Criter
 
 class ResolutionParams(Params):
     optional_weight: float = Field(0.5, ge=0, description="weight of a non-required item (required = 1)")
+    step_turns: int = Field(1, ge=1, le=5, description=STEP_TURNS_DOC)
 
 
 @kind("resolution_items", ResolutionParams, expands=True)
@@ -71,8 +97,7 @@ def resolution_items(ctx: Context, crit: Any, p: ResolutionParams) -> list[Crite
     shares = apportion(crit.points, [1.0 if i.required else p.optional_weight for i in items])
     out = []
     for item, share in zip(items, shares):
-        done = [evidence(t.index, t.text, _span(s)) for t in ctx.agent
-                if (s := item.done_by.match_span(t.text, t.acts, t.understanding)) is not None]
+        done = _done_in(ctx, item.done_by, p.step_turns if item.steps else 1)
         fb = msg(ctx.lang, "res.ok" if done else "res.missing", text=item.text)
         out.append(_result(ctx, crit, share if done else 0.0, share, done, fb, id=f"{crit.id}.{item.id}"))
     return out
