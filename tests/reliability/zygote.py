@@ -47,11 +47,15 @@ def _app_for(database_url: str, overrides: str = ""):
 def _warm(app) -> None:
     from app.extensions import db
     from app.services.content import catalog
-    from app.services.engines import analyser_factory, engine_for
+    from app.services.engines import analyser_factory, available_kinds, engine_for
 
     with app.app_context():
         catalog()
-        engine_for("scripted")
+        # Every customer kind, as gunicorn.conf.py's warm-up does (app/services/warmup.py):
+        # with a model server configured the LLM client is built (and its library imported)
+        # here once, not by the first drills of each worker at the same moment.
+        for kind in available_kinds():
+            engine_for(kind)
         # The crash drills play Chinese scenarios; other languages would load on first use.
         analyser_factory()(os.environ.get("ZYGOTE_WARM_LANGUAGE", "zh-CN"))
         db.engine.dispose()
