@@ -75,6 +75,8 @@ NUMERIC_SETTINGS: tuple[tuple[str, bool, float, str], ...] = (
     ("TURNS_PER_WINDOW", True, 0, "a limit cannot be negative (0 turns it off)"),
     ("TURN_RESEND_SECONDS", True, 0, "a time cannot be negative (0: no resend is recognised)"),
     ("HINT_PENALTY", False, 0, "a penalty cannot be negative"),
+    ("EXPORT_STREAM_MAX_ROWS", True, 0, "a count of rows cannot be negative (0: every export is a job)"),
+    ("EXPORT_KEEP_HOURS", True, 1, "a prepared export must be kept long enough to be downloaded"),
 )
 
 
@@ -284,6 +286,14 @@ class Config:
     # With a worker: a drill still unscored this many seconds after its end (its task was
     # lost before it reached the broker) is queued again when its report is opened.
     SCORING_REQUEUE_SECONDS = int(os.environ.get("SCORING_REQUEUE_SECONDS", "60"))
+    # Certification exports of more rows than this are prepared as a job and downloaded
+    # when ready; up to it they stream in the request. 2,000 rows: an XLSX export writes
+    # its whole file before its first byte (about 0.4 ms a row, export_bench), so about a
+    # second of waiting; a CSV of that size takes a tenth of that.
+    EXPORT_STREAM_MAX_ROWS = _env_int("EXPORT_STREAM_MAX_ROWS", 2000)
+    # Where prepared exports are written, and how long a file is kept after it is ready.
+    EXPORT_DIR = os.environ.get("EXPORT_DIR", str(INSTANCE_DIR / "exports"))
+    EXPORT_KEEP_HOURS = _env_int("EXPORT_KEEP_HOURS", 24)
 
     DEMO_ACCOUNTS = _env_bool("DEMO_ACCOUNTS", True)
     LOAD_CONTENT_ON_START = _env_bool("LOAD_CONTENT_ON_START", True)

@@ -16,6 +16,7 @@ TASKS = {
     "score_drill": tasks.score_drill,
     "import_item": tasks.import_item,
     "rescore_item": tasks.rescore_item,
+    "export_file": tasks.export_file,
 }
 
 

@@ -33,6 +33,15 @@ def rescore_item(self, item_id: int) -> None:
         _retry_or(self, exc, lambda: jobs.fail_item(item_id, exc))
 
 
+def export_file(self, job_id: int) -> None:
+    from app.services import export_jobs
+
+    try:
+        export_jobs.run_export(job_id)
+    except export_jobs.TRANSIENT as exc:
+        _retry_or(self, exc, lambda: export_jobs.fail_export(job_id, exc))
+
+
 def _retry_or(task, exc: BaseException, give_up) -> None:
     """Retry later (CELERY_RETRY_BACKOFF seconds, doubling each try) while tries are left
     and a worker runs the task; else `give_up` (records the failure for the page)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -25,9 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 _counter = itertools.count()
 
 
+# Prepared exports go to a folder of each test app's own, never the project's instance folder.
+_EXPORTS = Path(tempfile.mkdtemp(prefix="hotline-test-exports-"))
+
+
 def make_config(database_url: str, **overrides) -> type:
-    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-    return type(f"TestConfig{next(_counter)}", (TestingConfig,), attrs)
+    n = next(_counter)
+    attrs = {"SQLALCHEMY_DATABASE_URI": database_url, "EXPORT_DIR": str(_EXPORTS / str(n)), **overrides}
+    return type(f"TestConfig{n}", (TestingConfig,), attrs)
 
 
 @pytest.fixture(scope="session")

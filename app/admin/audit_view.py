@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "flag_overturn_undone": _l("Red-line flag overturn undone"),
     "batch_started": _l("Batch scoring of uploaded calls started"),
     "rescore_started": _l("Re-scoring under the current rubric started"),
+    "export_prepared": _l("Export prepared in the background"),
 }
 
 DETAIL_LABELS = {
@@ -63,7 +64,7 @@ DETAIL_LABELS = {
     "passed_exam": _l("Exam passed"), "position": _l("Turn"), "step": _l("Step"), "item": _l("Item"),
     "flag_id": _l("Red-line flag"), "overturn_id": _l("Overturn"),
     "usernames": _l("Names tried"), "comment": _l("Comment"), "last": _l("Last at (UTC)"),
-    "files": _l("Files"), "drills": _l("Drills"),
+    "files": _l("Files"), "drills": _l("Drills"), "job": _l("Job"),
 }
 
 

@@ -1,13 +1,16 @@
 """HR's pages: certification results, each person's evidence, exports (read-only).
 
-HR reads results, attempts and drill reports; nothing here changes a score or a mark
-(every route is GET). Exports and certificates are audited by the services.
+HR reads results, attempts and drill reports; nothing here changes a score or a mark.
+The only POSTs prepare a large export as a background job (app/services/export_jobs.py)
+or retry one. Exports and certificates are audited by the services.
 """
 from __future__ import annotations
 
 from io import BytesIO
 
-from flask import Blueprint, Response, abort, render_template, request, send_file, stream_with_context
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, send_file,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +18,7 @@ from app.auth.decorators import blueprint_roles
 from app.extensions import db
 from app.i18n import content_language
 from app.models import CertificationResult, Cohort, Drill, Role, User
-from app.services import certification, exports
+from app.services import certification, export_jobs, exports
 from app.services.drill_score import current_score
 from app.services.score_report import build_report, export_drill
 
@@ -39,7 +42,8 @@ def home():
     return render_template("hr/results.html", f=f, page=page, per_page=PER_PAGE,
                            rows=exports.results_page(f, page, PER_PAGE), count=count,
                            cohorts=db.session.scalars(select(Cohort.name).order_by(Cohort.name)).all(),
-                           tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats())
+                           tracks=certification.tracks(), grades=exports.CERTIFIED, formats=exports.formats(),
+                           streams=export_jobs.streams(count), recent=export_jobs.recent_exports(current_user))
 
 
 @bp.route("/runs")
@@ -74,15 +78,57 @@ def drill_download(drill_id: int, fmt: str):
 
 @bp.route("/export/<any(csv, xlsx, xapi):export_format>")
 def export(export_format: str):
-    f = _filter()
-    try:
-        exports.check_known(f)
-    except exports.FilterError as exc:
-        abort(400, description=str(exc))
+    """Stream a small export in the request; a larger one (over EXPORT_STREAM_MAX_ROWS
+    rows) sends HR back to the results, where it is prepared in the background."""
+    f = _known(_filter())
+    if not export_jobs.streams(exports.writer(export_format).count(f)):
+        flash(_("This export is too large to download at once: prepare it in the background."), "error")
+        return redirect(url_for(".home", **f.args()))
     out = exports.export(export_format, f, _actor(), content_language())
     return Response(stream_with_context(out.chunks), mimetype=out.mimetype, headers={
         "Content-Disposition": f'attachment; filename="{out.filename}"', "X-Row-Count": str(out.rows),
         "Cache-Control": "no-store"})
+
+
+# --- large exports as background jobs (app/services/export_jobs.py) ----------------------
+
+@bp.route("/exports", methods=["POST"])
+def prepare_export():
+    """Queue an export of the filter in the form; the job's page follows its progress."""
+    try:
+        f = _known(exports.ResultFilter.parse(request.form))
+    except exports.FilterError as exc:
+        abort(400, description=str(exc))
+    export_format = request.form.get("format", "")
+    if export_format not in exports.formats():
+        abort(400, description=_("Choose an export format."))
+    job = export_jobs.start_export(export_format, f, _actor(), content_language())
+    return redirect(url_for(".export_job", job_id=job.id))
+
+
+@bp.route("/exports/<int:job_id>")
+def export_job(job_id: int):
+    """An export's progress, and its download when ready; reloads itself until finished."""
+    job = export_jobs.export_job(_actor(), job_id) or abort(404)
+    return render_template("hr/export_job.html", job=job, ready=export_jobs.ready_file(job) is not None)
+
+
+@bp.route("/exports/<int:job_id>/download")
+def export_download(job_id: int):
+    job = export_jobs.export_job(_actor(), job_id) or abort(404)
+    path = export_jobs.ready_file(job) or abort(404, description=_("This export is not ready, or no longer kept."))
+    export_jobs.record_download(job, _actor())
+    response = send_file(path, mimetype=export_jobs.mimetype(job), as_attachment=True,
+                         download_name=job.params["download_name"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/exports/<int:job_id>/retry", methods=["POST"])
+def export_retry(job_id: int):
+    job = export_jobs.export_job(_actor(), job_id) or abort(404)
+    export_jobs.retry_export(job)
+    return redirect(url_for(".export_job", job_id=job.id))
 
 
 @bp.route("/results/<int:result_id>/certificate.pdf")
@@ -91,6 +137,13 @@ def certificate(result_id: int):
     data = exports.certificate_pdf(result, _actor())
     return send_file(BytesIO(data), mimetype="application/pdf", as_attachment=False,
                      download_name=f"{exports.certificate_number(result)}.pdf")
+
+
+def _known(f: exports.ResultFilter) -> exports.ResultFilter:
+    try:
+        return exports.check_known(f)
+    except exports.FilterError as exc:
+        abort(400, description=str(exc))
 
 
 def _actor():

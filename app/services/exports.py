@@ -139,8 +139,35 @@ def results_page(f: ResultFilter, page: int = 1, per_page: int = 100) -> list:
     return db.session.execute(results_query(f).limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
 
 
-def _stream(query) -> Iterator:
-    return db.session.execute(query.execution_options(yield_per=CHUNK))
+Progress = Callable[[int], None]
+
+
+def _stream(query, progress: Progress | None = None) -> Iterator:
+    """The query's rows, CHUNK at a time; with `progress`, it is called with the number of
+    rows read after each CHUNK and at the end (a prepared export's page shows it)."""
+    result = db.session.execute(query.execution_options(yield_per=CHUNK))
+    return result if progress is None else _Counted(result, progress)
+
+
+class _Counted:
+    """A query result that reports the rows read through `progress` (keeps `keys()`)."""
+
+    def __init__(self, result, progress: Progress):
+        self.result, self.progress = result, progress
+
+    def keys(self):
+        return self.result.keys()
+
+    def __iter__(self):
+        n = 0
+        for row in self.result:
+            yield row
+            n += 1
+            if n == CHUNK:
+                self.progress(n)
+                n = 0
+        if n:
+            self.progress(n)
 
 
 def _cell(value):
@@ -202,7 +229,7 @@ class Writer:
     name: str
     mimetype: str
     extension: str
-    write: Callable[[ResultFilter, Words], Iterator[bytes]]
+    write: Callable[[ResultFilter, Words, Progress | None], Iterator[bytes]]
     count: Callable[[ResultFilter], int]
 
 
@@ -252,12 +279,12 @@ def export(name: str, f: ResultFilter, actor, language: str = "zh-CN") -> Export
 
 # Flask adds "; charset=utf-8" to a text/* type itself: naming it here said it twice.
 @register_writer("csv", "text/csv", "csv")
-def write_csv(f: ResultFilter, w: Words) -> Iterator[bytes]:
+def write_csv(f: ResultFilter, w: Words, progress: Progress | None = None) -> Iterator[bytes]:
     buf = io.StringIO()
     out = csv.writer(buf)
     # The BOM makes Excel read the UTF-8 Chinese names correctly.
     yield ("\ufeff" + ",".join(w.headers) + "\r\n").encode()
-    for n, row in enumerate(_rows(_stream(results_query(f)), w), 1):
+    for n, row in enumerate(_rows(_stream(results_query(f), progress), w), 1):
         out.writerow(row)
         if n % CHUNK == 0:
             yield buf.getvalue().encode()
@@ -278,7 +305,7 @@ def _display_width(text: str) -> int:
 
 
 @register_writer("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
-def write_xlsx(f: ResultFilter, w: Words) -> Iterator[bytes]:
+def write_xlsx(f: ResultFilter, w: Words, progress: Progress | None = None) -> Iterator[bytes]:
     """The results as a sheet people can sort and filter: a bold header row frozen in
     place, columns wide enough to read, award dates as real dates (number format
     `XLSX_DATE_FORMAT`) in the centre's time zone, not text in UTC."""
@@ -310,7 +337,7 @@ def write_xlsx(f: ResultFilter, w: Words) -> Iterator[bytes]:
         cell.number_format = XLSX_DATE_FORMAT
         return cell
 
-    for row in _rows(_stream(results_query(f)), w, when=when):
+    for row in _rows(_stream(results_query(f), progress), w, when=when):
         ws.append(row)
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
@@ -397,7 +424,7 @@ def _statement(base: str, home: str, username: str, verb: str, obj: str, name: d
 
 
 @register_writer("xapi", "application/json", "json", count=_count_xapi)
-def write_xapi(f: ResultFilter, w: Words | None = None) -> Iterator[bytes]:
+def write_xapi(f: ResultFilter, w: Words | None = None, progress: Progress | None = None) -> Iterator[bytes]:
     """A JSON array of statements: one per marked attempt (passed/failed), one per
     completed drill of those attempts. Activity names are language maps (zh-CN, en-US)
     from the track and scenario titles, never ids."""
@@ -410,14 +437,14 @@ def write_xapi(f: ResultFilter, w: Words | None = None) -> Iterator[bytes]:
     scenario_names: dict[str, dict[str, str]] = {}
     first = True
     yield b"["
-    for a in _stream(_attempts_query(f)):
+    for a in _stream(_attempts_query(f), progress):
         s = _statement(base, home, a.username, "failed" if a.grade == "retake" else "passed",
                        f"certification/{a.track_id}",
                        _names(track_titles.get(a.track_id) or {"zh-CN": a.track_id}, cert_frame), a.total or 0.0, maxima.get(a.track_id, 200.0),
                        a.finished_at, success=a.grade != "retake", extra={"grade": a.grade, "attempt": a.id})
         yield (b"" if first else b",") + b"\n" + json.dumps(s, ensure_ascii=False).encode()
         first = False
-    for drill, score, scenario_id, username in _stream(_drills_query(f)):
+    for drill, score, scenario_id, username in _stream(_drills_query(f), progress):
         cur = current_score(drill, score)
         if scenario_id not in scenario_names:
             scenario_names[scenario_id] = _names(_scenario_titles(scenario_id), drill_frame)

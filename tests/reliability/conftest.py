@@ -2,6 +2,7 @@
 real gunicorn servers forked from a pre-warmed zygote, and the results writer."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -75,9 +76,10 @@ class Zygote:
             self.proc.kill()
             raise RuntimeError(f"the server zygote did not start (said {line!r}); see the output above")
 
-    def fork(self, port: int, workers: int, database_url: str, config: dict | None = None) -> int:
-        overrides = ",".join(f"{k}={int(v)}" for k, v in (config or {}).items())
-        self.proc.stdin.write(f"start {port} {workers} {database_url} {overrides}\n")
+    def fork(self, port: int, workers: int, worker_class: str, database_url: str, config: dict | None = None) -> int:
+        overrides = json.dumps(config or {}, separators=(",", ":"))
+        assert not any(c.isspace() for c in overrides), "config values go on one line without spaces"
+        self.proc.stdin.write(f"start {port} {workers} {worker_class} {database_url} {overrides}\n")
         self.proc.stdin.flush()
         return int(self.proc.stdout.readline())
 
@@ -96,10 +98,14 @@ class Zygote:
 
 class Server:
     """A gunicorn server on one database and port; `start()` forks it from the zygote
-    and waits until it serves the login page, `kill()` SIGKILLs its whole process group."""
+    and waits until it serves the login page, `kill()` SIGKILLs its whole process group.
+    `worker_class` "production" is gunicorn.conf.py's model (gthread workers and threads);
+    "sync" the one-request-per-process model the README's command used before it."""
 
-    def __init__(self, zygote: Zygote, database_url: str, workers: int = 2, config: dict | None = None):
+    def __init__(self, zygote: Zygote, database_url: str, workers: int = 2, config: dict | None = None,
+                 worker_class: str = "production"):
         self.zygote, self.database_url, self.workers, self.config = zygote, database_url, workers, config
+        self.worker_class = worker_class
         self.port = free_port()
         self.pid: int | None = None
         self.starts = 0
@@ -110,7 +116,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        self.pid = self.zygote.fork(self.port, self.workers, self.database_url, self.config)
+        self.pid = self.zygote.fork(self.port, self.workers, self.worker_class, self.database_url, self.config)
         self.starts += 1
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -151,8 +157,9 @@ def zygote(tmp_path_factory, cache_dir):
 def server_factory(zygote):
     made: list[Server] = []
 
-    def make(database_url: str, workers: int = 2, config: dict | None = None) -> Server:
-        server = Server(zygote, database_url, workers, config)
+    def make(database_url: str, workers: int = 2, config: dict | None = None,
+             worker_class: str = "production") -> Server:
+        server = Server(zygote, database_url, workers, config, worker_class)
         made.append(server)
         return server
 

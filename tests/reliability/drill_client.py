@@ -46,6 +46,7 @@ class Ledger:
     acks: set[Ack] = field(default_factory=set)
     drills: set[int] = field(default_factory=set)  # drills whose start the client saw
     interrupted: int = 0  # requests cut by a crash (connection refused, reset, stream cut)
+    cuts: list[str] = field(default_factory=list)  # what cut them (the first few)
     requests: int = 0
     conflicts: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -80,12 +81,14 @@ class Trainee:
                 self.ledger.requests += 1
             try:
                 return self.http.request(method, url, **kwargs)
-            except httpx.TransportError:
-                self._interrupted()
+            except httpx.TransportError as exc:
+                self._interrupted(exc)
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, exc: BaseException | None = None) -> None:
         with self.ledger.lock:
             self.ledger.interrupted += 1
+            if len(self.ledger.cuts) < 20:
+                self.ledger.cuts.append(repr(exc) if exc else "a stream ended before its reply")
         time.sleep(0.02 + self.rng.random() * 0.05)
 
     def _check_deadline(self, what: str) -> None:
@@ -119,14 +122,14 @@ class Trainee:
         return _CSRF_FORM.search(page.text).group(1)
 
     # -- drills ---------------------------------------------------------------------------
-    def start(self, scenario_id: str, persona: str, seed: int) -> int | None:
+    def start(self, scenario_id: str, persona: str, seed: int, customer: str = "scripted") -> int | None:
         """Start a drill; its id, or None when the answer was lost in a crash (the drill
         may exist: an orphan, which the test resumes from the database's list later)."""
         try:
             r = self.http.post(f"/trainee/start/{scenario_id}", data={
-                "persona": persona, "customer": "scripted", "seed": str(seed), "csrf_token": self.csrf})
-        except httpx.TransportError:
-            self._interrupted()
+                "persona": persona, "customer": customer, "seed": str(seed), "csrf_token": self.csrf})
+        except httpx.TransportError as exc:
+            self._interrupted(exc)
             return None
         finally:
             with self.ledger.lock:
@@ -169,8 +172,8 @@ class Trainee:
             body = {"text": text, "after": after, "stream": stream}
             try:
                 outcome = self._stream(url, body, headers, drill_id) if stream else self._plain(url, body, headers, drill_id)
-            except httpx.TransportError:
-                self._interrupted()
+            except httpx.TransportError as exc:
+                self._interrupted(exc)
                 continue
             if outcome is not None:
                 return outcome

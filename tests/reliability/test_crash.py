@@ -6,7 +6,10 @@ moments while trainees play drills over HTTP, restart it, and prove that
 * every drill resumes: the client carries it to its end after the restart, including
   drills whose start the client never saw answered (found in the database).
 
-Runs on a SQLite file and on PostgreSQL. The soak variant (`-m slow`, HOTLINE_SOAK=1)
+Runs on a SQLite file and on PostgreSQL, against the production serving model
+(gunicorn.conf.py: gthread workers, each request on a thread: a kill cuts every request a
+process holds at once). One shorter case keeps sync workers (one request per process), the
+model of the README's command before gunicorn.conf.py, on SQLite. The soak variant (`-m slow`, HOTLINE_SOAK=1)
 kills more often over more turns and records its figures in benchmarks/RESULTS.md when
 HOTLINE_RECORD_RESULTS=1.
 """
@@ -46,14 +49,14 @@ def _lines(scenario_id: str) -> list[str]:
 
 
 def crash_drill(database_url: str, server_factory, cache_dir, *, kills: int, players: int, seed: int,
-                uptime: tuple[float, float]) -> dict:
+                uptime: tuple[float, float], worker_class: str = "production") -> dict:
     """Play drills with `players` trainees while the server is killed `kills` times, each
     after an uptime drawn from `uptime` seconds; then restart once more, finish every
     drill and check the database against the clients' ledger. Returns the figures."""
     names = [f"crash{i}" for i in range(players)]
     personas = prepare_database(database_url, cache_dir, names)
     scripts = {sid: _lines(sid) for sid in SCENARIO_SCRIPTS}
-    server = server_factory(database_url)
+    server = server_factory(database_url, worker_class=worker_class)
     server.start()
     ledger = Ledger()
     stop = threading.Event()
@@ -175,6 +178,17 @@ def test_sigkill_during_drills_loses_no_acknowledged_turn(database_url, server_f
     assert figures["acknowledged"] > 0 and figures["ended"] == figures["drills"]
 
 
+def test_sigkill_with_sync_workers_loses_no_acknowledged_turn(tmp_path, sqlite_template, server_factory, cache_dir):
+    """The same drill against sync workers, fewer kills: each process holds one request,
+    so a kill meets a request at any point of its own life rather than many at once."""
+    path = tmp_path / "crash-sync.db"
+    path.write_bytes(sqlite_template.read_bytes())
+    figures = crash_drill(f"sqlite:///{path}", server_factory, cache_dir, kills=8, players=3, seed=7,
+                          uptime=(0.05, 0.35), worker_class="sync")
+    assert figures["lost"] == 0 and figures["kills"] == 8
+    assert figures["acknowledged"] > 0 and figures["ended"] == figures["drills"]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("HOTLINE_SOAK") != "1", reason="soak: set HOTLINE_SOAK=1 (and -m slow)")
 def test_crash_soak(database_url, server_factory, cache_dir):
@@ -193,7 +207,7 @@ def test_crash_soak(database_url, server_factory, cache_dir):
             f"'tests/reliability/test_crash.py::test_crash_soak[{'postgres' if db_name == 'PostgreSQL' else 'sqlite'}]' -m slow`"
             + (" (with TEST_DATABASE_URL set)" if db_name == "PostgreSQL" else ""),
             f"- Date: {results.now()}; machine: {results.machine()}",
-            f"- Setup: gunicorn, 2 sync workers, {len(SCENARIO_SCRIPTS)} scenarios, 4 trainees posting turns "
+            f"- Setup: gunicorn, 2 workers of gunicorn.conf.py's model (gthread, threads), {len(SCENARIO_SCRIPTS)} scenarios, 4 trainees posting turns "
             "(half streamed), the whole process group SIGKILLed after 0.2–1.5 s of uptime each time.",
             "",
             "| kills | requests sent | requests cut by a kill | drills | turns stored | acknowledged turns | lost | "

@@ -1,11 +1,13 @@
-"""LLM faults: 100 drills with the llm customer, through the HTTP app, against an
+"""LLM faults: 100 drills with the llm customer, played over HTTP by five trainees at once
+against the production serving model (gunicorn with gunicorn.conf.py's gthread workers,
+forked from tests/reliability/zygote.py), against an
 OpenAI-compatible server on 127.0.0.1 (tests/fakes/openai_server.py in chaos mode) that
 at random answers late (past the client timeout), stalls mid-stream, answers 500/503/429,
 sends broken JSON, cuts the connection half-way, sends null, empty, garbage, English,
 over-long or agent-voiced text, and sometimes a good reply.
 
-Proved: every drill completes (ended, scored), no response is a 5xx (the test client
-re-raises any exception, so none happened either), every faulty answer was replaced by the
+Proved: every drill completes (ended, scored), no response is a 5xx or a refusal and no
+stream ends in an error event or is cut, every faulty answer was replaced by the
 scripted line with an `llm_fallback` event whose reason fits the fault, no faulty text
 was ever stored or shown as the customer's words, and streamed turns end with the stored
 text. The fallbacks are counted by reason and, with HOTLINE_RECORD_RESULTS=1, written to
@@ -13,12 +15,13 @@ benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 import re
 import shutil
 import tempfile
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -29,14 +32,16 @@ from app.services import drills
 from tests.conftest import make_config
 from tests.fakes.openai_server import CHAOS, GOOD_REPLY, FakeOpenAI
 from tests.reliability import results
+from tests.reliability.conftest import TRAINEE_PASSWORD, prepare_database
+from tests.reliability.drill_client import Ledger, Trainee
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "tests" / "data" / "agent_scripts"
 DRILLS = 100
+TRAINEES = 5  # playing at once, so each worker's threads meet several model calls together
 CLIENT_TIMEOUT = 0.25  # seconds; slow and stalled answers wait twice as long
 MAX_TURNS = 5  # agent turns per drill before the trainee ends the call (keeps 100 drills fast)
 SEED = 2026
-JSON = {"Accept": "application/json"}
 WEIGHTS = {"good": 20, "slow": 2, "stall": 2, "http_500": 6, "http_503": 4, "http_429": 3, "malformed": 6,
            "cut": 6, "null_content": 4, "empty": 5, "whitespace": 3, "garbage": 6, "wrong_language": 6,
            "too_long": 6, "role_flip": 6, "agent_label": 5}
@@ -69,85 +74,91 @@ def fake():
 
 
 @pytest.fixture
-def app(sqlite_template, cache_dir, fake):
+def llm_server(sqlite_template, cache_dir, fake, server_factory):
+    """gunicorn with gunicorn.conf.py's model (gthread: two workers, their threads) on a
+    SQLite file with TRAINEES trainees, the llm customer on the fake server; yields
+    (server, database URL, the Chinese scenarios' persona ids)."""
     # This test is about the LLM, not the disk: its ~800 commits would spend most of the
     # run in fsync, so the database lives in tmpfs when the machine has one.
-    from app import create_app
-    from app.extensions import db
-
     folder = Path(tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
     shutil.copy(sqlite_template, folder / "llm.db")
-    app = create_app(make_config(f"sqlite:///{folder / 'llm.db'}", CACHE_DIR=str(cache_dir),
-                                 OPENAI_BASE_URL=fake.base_url, OPENAI_API_KEY="test-key",
-                                 OPENAI_MODEL="fake-model", OPENAI_TIMEOUT=CLIENT_TIMEOUT))
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+    url = f"sqlite:///{folder / 'llm.db'}"
+    personas = prepare_database(url, cache_dir, [f"llm{i}" for i in range(TRAINEES)])
+    server = server_factory(url, workers=2, config={
+        "OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "test-key", "OPENAI_MODEL": "fake-model",
+        "OPENAI_TIMEOUT": CLIENT_TIMEOUT})
+    server.start()
+    yield server, url, personas
+    server.stop()
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _post(client, url, body, statuses: Counter) -> tuple[int, str, str]:
-    """One turn, streamed or not; (reply position, drill status, reply text as shown)."""
-    r = client.post(url + "/turns", json=body, headers=JSON)
-    statuses[r.status_code] += 1
-    assert r.status_code == 200, (body, r.get_data(as_text=True)[:300])
-    if body["stream"]:
-        events = [json.loads(line) for line in r.get_data(as_text=True).splitlines() if line.strip()]
-        last = events[-1]
-        assert last["type"] == "customer", events  # never an error event: the llm failing is not a failure
-        return last["turn"]["position"], last["drill"]["status"], last["turn"]["text"]
-    data = r.get_json()
-    return data["turns"][-1]["position"], data["drill"]["status"], data["turns"][-1]["text"]
-
-
-def test_100_llm_drills_complete_through_faults(app, client, login_as, fake):
+def test_100_llm_drills_complete_through_faults(llm_server, fake, cache_dir):
+    """TRAINEES trainees at once, over HTTP, each playing its share of the drills: the
+    worker threads serve several model calls (and their faults) at the same time."""
+    from app import create_app
+    from app.extensions import db
     from app.services.content import catalog
 
-    login_as("trainee")
-    scenarios = {e.model.id: [p.id for p in e.model.personas]
-                 for e in catalog().of_kind("scenario") if e.model.language == "zh-CN"}
-    # An outbound call has no opening turn: the page has seen none (-1) before the first line.
-    outbound = {e.model.id for e in catalog().of_kind("scenario") if e.model.direction == "outbound"}
+    server, url, personas = llm_server
+    app = create_app(make_config(url, CACHE_DIR=str(cache_dir)))  # reads what the server stored
+    with app.app_context():
+        # An outbound call has no opening turn: the page has seen none (-1) before the first line.
+        outbound = {e.model.id for e in catalog().of_kind("scenario") if e.model.direction == "outbound"}
     rng = random.Random(SEED)
-    statuses: Counter = Counter()
-    shown: dict[tuple[int, int], str] = {}  # (drill, position) -> the reply text the client was given
-    turns_sent = streamed = 0
-    for i in range(DRILLS):
-        sid = rng.choice(sorted(scenarios))
-        r = client.post(f"/trainee/start/{sid}", data={
-            "persona": rng.choice(scenarios[sid]), "customer": "llm", "seed": str(1000 + i)})
-        statuses[r.status_code] += 1
-        assert r.status_code == 302, r.get_data(as_text=True)[:300]
-        url = r.headers["Location"]
-        drill_id = int(url.rsplit("/", 1)[1])
-        after, status = (-1 if sid in outbound else 0), "active"
-        for line in _script(sid, rng.choice(["good", "bad"]))[:MAX_TURNS]:
-            stream = rng.random() < 0.5
-            after, status, text = _post(client, url, {"text": line, "after": after, "stream": stream}, statuses)
-            shown[(drill_id, after)] = text
-            turns_sent += 1
-            streamed += stream
-            if status != "active":
-                break
-        if status == "active":
-            r = client.post(url + "/end", json={}, headers=JSON)
-            statuses[r.status_code] += 1
-            assert r.status_code == 200 and r.get_json()["drill"]["status"] == "ended"
+    plans = [(rng.choice(sorted(personas)), rng.choice(["good", "bad"])) for _ in range(DRILLS)]
+    ledger = Ledger()
+    deadline = time.monotonic() + 600
+    trainees = [Trainee(server.base_url, f"llm{i}", TRAINEE_PASSWORD, ledger, random.Random(SEED + i), deadline)
+                for i in range(TRAINEES)]
+    failures: list[BaseException] = []
 
-    assert not [code for code in statuses if code >= 500]
+    def player(index: int, t: Trainee) -> None:
+        try:
+            t.login()
+            for n in range(index, DRILLS, TRAINEES):
+                sid, kind = plans[n]
+                drill_id = t.start(sid, t.rng.choice(personas[sid]), 1000 + n, customer="llm")
+                assert drill_id is not None, f"a drill start was cut with no crash: {ledger.cuts[-1:]}"
+                t.play(drill_id, _script(sid, kind)[:MAX_TURNS], after=-1 if sid in outbound else 0)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=player, args=(i, t), daemon=True) for i, t in enumerate(trainees)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=max(1.0, deadline - time.monotonic()))
+    for t in trainees:
+        t.close()
+    # any 5xx, refused turn, error event or stream cut raised in its player
+    assert not failures and not ledger.errors, f"{failures[:1]!r} {ledger.errors[:3]}\n{server.log_tail()}"
+    assert ledger.interrupted == 0, f"requests were cut though the server was never killed: {ledger.cuts}"
+
+    with app.app_context():
+        try:
+            _check_drills(fake, ledger, {a.drill_id for a in ledger.acks})
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _check_drills(fake, ledger: Ledger, seen: set[int]) -> None:
     all_drills = Drill.query.all()
-    assert len(all_drills) == DRILLS
+    assert len(all_drills) == DRILLS and {d.id for d in all_drills} == seen
     assert all(d.status == "ended" and d.customer_kind == "llm" for d in all_drills)
     assert {s.drill_id for s in Score.query.all()} == {d.id for d in all_drills}  # every drill scored
+    shown = {(a.drill_id, a.position): a.text for a in ledger.acks if a.speaker == "customer"}
 
     reasons: Counter = Counter()
     served: Counter = Counter()
     pairs: Counter = Counter()
     misfits = []
+    turns_sent = 0
     for drill in all_drills:
         for turn in drills.turns_of(drill):
             if turn.speaker != "customer":
+                turns_sent += 1
                 continue
             events = turn.meta.get("events", [])
             llm = next(e for e in events if e.get("type") == "llm")
@@ -173,7 +184,7 @@ def test_100_llm_drills_complete_through_faults(app, client, login_as, fake):
     assert set(served) == set(WEIGHTS)  # every kind of fault was exercised
 
     if results.recording():
-        _record(statuses, reasons, pairs, turns_sent, streamed)
+        _record(ledger.requests, reasons, pairs, turns_sent)
 
 
 def test_a_stream_that_stalls_is_a_timeout(fake):
@@ -189,17 +200,18 @@ def test_a_stream_that_stalls_is_a_timeout(fake):
     assert chunks and final.text == "".join(chunks)
 
 
-def _record(statuses: Counter, reasons: Counter, pairs: Counter, turns_sent: int, streamed: int) -> None:
+def _record(requests: int, reasons: Counter, pairs: Counter, turns_sent: int) -> None:
     lines = [
         "### LLM faults",
         "",
         "- Command: `HOTLINE_RECORD_RESULTS=1 python -m pytest tests/reliability/test_llm_faults.py`",
         f"- Date: {results.now()}; machine: {results.machine()}",
-        f"- Setup: {DRILLS} drills with the llm customer through the Flask app (test client, SQLite), "
-        f"{turns_sent} agent turns ({streamed} streamed, {turns_sent - streamed} plain); the fake "
-        f"OpenAI server on 127.0.0.1 in chaos mode (seed {SEED}); client timeout {CLIENT_TIMEOUT} s.",
-        f"- Outcome: {DRILLS} / {DRILLS} drills ended and scored, 0 failed; HTTP statuses "
-        + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())) + "; 5xx: 0.",
+        f"- Setup: {DRILLS} drills with the llm customer over HTTP against gunicorn with gunicorn.conf.py's "
+        f"model (2 gthread workers, SQLite), {TRAINEES} trainees at once, {turns_sent} agent turns (about "
+        f"half streamed); the fake OpenAI server on 127.0.0.1 in chaos mode (seed {SEED}); client timeout "
+        f"{CLIENT_TIMEOUT} s.",
+        f"- Outcome: {DRILLS} / {DRILLS} drills ended and scored, 0 failed; {requests} requests, none "
+        "answered 5xx or refused, no stream cut.",
         "",
         "| what the server did (one LLM call each) | fallback recorded | count |",
         "|---|---|---:|",

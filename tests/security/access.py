@@ -108,6 +108,10 @@ hr.drill_report                  GET     login     403      403      ok       40
 hr.drill_download                GET     login     403      403      ok       403
 hr.export                        GET     login     403      403      ok       403
 hr.certificate                   GET     login     403      403      ok       403
+hr.prepare_export                POST    login     403      403      ok       403
+hr.export_job                    GET     login     403      403      ok       403
+hr.export_download               GET     login     403      403      ok       403
+hr.export_retry                  POST    login     403      403      ok       403
 
 admin.home                       GET     login     403      403      403      ok
 admin.user_new                   GET     login     403      403      403      ok
@@ -180,6 +184,10 @@ OWNERSHIP = {
     ("hr.drill_report", "drill_id"): "global",
     ("hr.drill_download", "drill_id"): "global",
     ("hr.certificate", "result_id"): "global",
+    # A prepared export is a copy of personal data made by one HR user: only they fetch it.
+    ("hr.export_job", "job_id"): "scoped",
+    ("hr.export_download", "job_id"): "scoped",
+    ("hr.export_retry", "job_id"): "scoped",
     # admin: every account.
     ("admin.user_edit", "user_id"): "global",
     ("admin.user_password", "user_id"): "global",
@@ -193,6 +201,9 @@ ROW_ARGUMENTS = {"drill_id", "answer_id", "assignment_id", "user_id", "result_id
 
 # Routes that change a score, a mark or what a score report shows: HR (read-only by
 # design) must be refused on every one of them.
+# HR's only writes: preparing a large export as a job, and retrying one (no score changes).
+HR_EXPORT_JOBS = {"hr.prepare_export", "hr.export_retry"}
+
 SCORE_CHANGING = {
     "trainee.end",              # ends and scores the drill
     "trainee.hint",             # a hint costs points

@@ -14,10 +14,17 @@ from tests.security.support import World, build_world
 
 
 @pytest.fixture(scope="session")
-def world_template(sqlite_template, tmp_path_factory, cache_dir) -> tuple:
+def world_exports(tmp_path_factory) -> str:
+    """The export folder of the world's apps: HR's prepared export is written once, when
+    the world is built, and every copy of the database finds it there."""
+    return str(tmp_path_factory.mktemp("security-exports"))
+
+
+@pytest.fixture(scope="session")
+def world_template(sqlite_template, tmp_path_factory, cache_dir, world_exports) -> tuple:
     path = tmp_path_factory.mktemp("security") / "world.db"
     shutil.copy(sqlite_template, path)
-    app = create_app(make_config(f"sqlite:///{path}", CACHE_DIR=str(cache_dir)))
+    app = create_app(make_config(f"sqlite:///{path}", CACHE_DIR=str(cache_dir), EXPORT_DIR=world_exports))
     with app.app_context():
         world = build_world()
         db.session.remove()
@@ -38,14 +45,15 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app_factory(world_template, tmp_path, cache_dir):
+def app_factory(world_template, world_exports, tmp_path, cache_dir):
     """Apps (with config overrides) on fresh copies of the world's database."""
     made = []
 
     def factory(**overrides):
         db_path = tmp_path / f"world{len(made)}.db"
         shutil.copy(world_template[0], db_path)
-        app = create_app(make_config(f"sqlite:///{db_path}", CACHE_DIR=str(cache_dir), **overrides))
+        app = create_app(make_config(f"sqlite:///{db_path}", CACHE_DIR=str(cache_dir),
+                                     **{"EXPORT_DIR": world_exports, **overrides}))
         app.test_client_class = IsolatedClient
         made.append(app)
         return app

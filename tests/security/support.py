@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import CertificationAttempt, CertificationResult, Cohort, User
-from app.services import accounts, assignments, authoring, certification, drills, jobs, scoring
+from app.services import accounts, assignments, authoring, certification, drills, export_jobs, exports, jobs, scoring
 
 TRANSCRIPTS = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 ROLES = ("trainee", "trainer", "hr", "admin")
@@ -54,6 +54,7 @@ class World:
     b: Side
     hr: int
     admin: int
+    hr_export: int                  # HR's prepared export (a job, ready)
 
     def user_id(self, role: str) -> int:
         """The user logged in for each role: cohort A's trainee and trainer, HR, admin."""
@@ -68,7 +69,7 @@ class World:
         drill = s.live_drill if role == "trainee" else s.scored_drill
         return {"drill_id": drill, "answer_id": s.answer, "assignment_id": s.assignment, "user_id": s.trainee,
                 "cohort_id": s.cohort,
-                "result_id": s.result, "job_id": s.job, "track_id": "core", "case_id": s.case_id,
+                "result_id": s.result, "job_id": self.hr_export if role == "hr" and side is None else s.job, "track_id": "core", "case_id": s.case_id,
                 "scenario_id": "billing_complaint", "language": "zh-CN", "rubric_id": "standard-100",
                 "code": "en", "filename": "app.css", "draft_id": s.draft, "playtest_id": s.playtest}
 
@@ -112,7 +113,9 @@ def build_side(name: str, seed: int) -> Side:
 def build_world() -> World:
     """Create the organisation in the current app's database; commits."""
     a, b = build_side("a", seed=1), build_side("b", seed=2)
-    return World(a=a, b=b, hr=_user("hr-1", "hr").id, admin=_user("admin-1", "admin").id)
+    hr = _user("hr-1", "hr")
+    prepared = export_jobs.start_export("csv", exports.ResultFilter(), hr)
+    return World(a=a, b=b, hr=hr.id, admin=_user("admin-1", "admin").id, hr_export=prepared.id)
 
 
 def login(client, user: User | int, csrf: bool = False) -> None:

@@ -42,10 +42,14 @@ def test_results_filters_evidence_and_exports(client, login_as, result):
     assert formats == ["csv", "xlsx", "pdf"]
 
 
+# HR's only POSTs prepare a large export in the background, or retry one: they change no score.
+HR_POSTS = {"hr.prepare_export", "hr.export_retry"}
+
+
 def test_hr_cannot_post_anything(client, login_as, result, app):
     login_as("hr")
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("hr."):
+        if rule.endpoint.startswith("hr.") and rule.endpoint not in HR_POSTS:
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule
     assert client.post(f"/hr/people/{result.user_id}").status_code == 405
     assert client.post("/trainer/marking/1", data={}).status_code == 403
