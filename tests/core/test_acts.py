@@ -484,3 +484,30 @@ def test_core_modules_do_not_import_flask():
             mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(m.split(".")[0] in {"flask", "flask_sqlalchemy"} for m in mods), name
+
+
+def test_the_data_stamp_notices_a_batch_added_removed_or_edited(tmp_path):
+    """load_intent_model skips hashing the data while its stamp is unchanged; the stamp
+    lists the batch folder again only when the folder's mtime moves, so each change a
+    retrain needs must still change it."""
+    import os
+
+    forget_loaded_models()
+    (tmp_path / "zh-CN.yaml").write_text("main: 1\n", encoding="utf-8")
+    batches = tmp_path / "zh-CN.d"
+    batches.mkdir()
+    (batches / "a.yaml").write_text("a: 1\n", encoding="utf-8")
+    first = acts_mod._data_stamp("zh-CN", tmp_path)
+    assert first == acts_mod._data_stamp("zh-CN", tmp_path)
+    assert str(batches / "a.yaml") in {part[0] for part in first[2:]}
+    (batches / "b.yaml").write_text("b: 1\n", encoding="utf-8")
+    os.utime(batches, ns=(1, 1))  # a folder mtime that moved, however coarse the clock
+    added = acts_mod._data_stamp("zh-CN", tmp_path)
+    assert added != first and str(batches / "b.yaml") in {part[0] for part in added[2:]}
+    (batches / "a.yaml").write_text("a: 2, edited\n", encoding="utf-8")
+    assert acts_mod._data_stamp("zh-CN", tmp_path) != added
+    (batches / "b.yaml").unlink()
+    os.utime(batches, ns=(2, 2))
+    assert str(batches / "b.yaml") not in {part[0] for part in acts_mod._data_stamp("zh-CN", tmp_path)[2:]}
+    (tmp_path / "zh-CN.yaml").unlink()
+    assert acts_mod._data_stamp("zh-CN", tmp_path) is None
