@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.numbers import staff_ids, time_expressions
+from app.core.numbers import NEXT_MONTH_DAY, staff_ids, time_expressions
 
 # (reported word, pattern). Order matters only for readability; findings are sorted
 # by position in the utterance.
@@ -120,8 +120,13 @@ def has_time_commitment(text: str, language: str) -> bool:
     en: a promise word (will/'ll/promise/going to) must occur in the sentence, and a
     commitment verb within 60 characters before or 24 after the time.
     """
-    for start, end, _ in time_expressions(text):
+    for start, end, said in time_expressions(text):
         if language == "zh-CN":
+            if NEXT_MONTH_DAY.fullmatch(said):
+                # "次月1日生效" states when a plan change takes effect, a rule's time: the act
+                # definition's explanation. (The scorer's time-commitment criterion credits it
+                # by its own pattern where something was done for the customer.)
+                continue
             lo, hi = _clause(text, start, end, _ZH_CLAUSE_END)
             clause = text[lo:hi]
             stop = re.compile(r"[。！!？?\n]").search(text, end)

@@ -194,6 +194,7 @@ _EN_CLOCK = (
 )
 # A day of next month pins a time down as well: "下个月1号生效", "次月1日起".
 _ZH_NEXT_MONTH = rf"(?:下个?月|次月)\s*{_NUM}\s*[日号]"
+NEXT_MONTH_DAY = re.compile(_ZH_NEXT_MONTH)
 _TIME = re.compile(rf"{_ZH_DURATION}|{_ZH_CLOCK}|{_ZH_NEXT_MONTH}|{_EN_DURATION}|{_EN_CLOCK}", re.IGNORECASE)
 
 

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from app.core.numbers import NEXT_MONTH_DAY
+
 from .context import Context
 from .registry import Registry
 
@@ -51,9 +53,11 @@ _TICKET = re.compile(r"工单|报障|报修|投诉|故障|申请|ticket|complain
 def follow_up_due(ctx: Context) -> bool:
     """Something is left to follow up after the call: an agent turn arranges a refund, a
     call back or a visit, or submits a ticket, complaint or application (not in a negated
-    clause), or the agent gave a time commitment (so a commitment given is always credited)."""
+    clause), or the agent gave a time commitment (so a commitment given is always credited),
+    counting the day a change takes effect ("下个月1号生效"), which the act leaves to
+    explanation as a rule's time."""
     for t in ctx.agent:
-        if "time_commitment" in t.acts:
+        if "time_commitment" in t.acts or NEXT_MONTH_DAY.search(t.text or ""):
             return True
         u = t.understanding
         if u is None or u.token_list:
