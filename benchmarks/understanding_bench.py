@@ -7,7 +7,8 @@ a writer who saw only the act definitions, never the training file or the system
 output; nothing is trained or tuned on it. The model is the production one (trained on
 the train split of `rubrics/acts/<language>.yaml` and the batches of other hands in
 `rubrics/acts/<language>.d/`). Reported: macro-F1 with acts decided
-on the whole turn (the production rule), per clause, and their union; the whole act set
+on the whole turn (the production rule in both languages since the second development
+set), per clause, and their union; the whole act set
 on turns with three or more acts; punctuated against unpunctuated turns; and, beside it,
 the old figure on the training file's own held-out split. Writes the
 `understanding-acts` section of benchmarks/RESULTS.md.
@@ -33,7 +34,22 @@ from app.core.understanding import understand  # noqa: E402
 
 PUNCT = re.compile(r"[，,。．.！!？?；;：:…、]")
 COMBINE = ("turn", "clauses", "union")
-PRODUCTION = "union"  # app.core.understanding.understand's default
+
+
+def production(language: str) -> str:
+    """The rule drill turns use: the union with clause acts where the language has a clause
+    threshold (app.core.understanding.CLAUSE_CONFIDENCE), else the whole turn."""
+    from app.core.understanding import CLAUSE_CONFIDENCE
+
+    return "turn" if CLAUSE_CONFIDENCE.get(language) is None else "union"
+
+
+def label(language: str, combine: str) -> str:
+    from app.core.understanding import CLAUSE_CONFIDENCE
+
+    if combine == "union" and CLAUSE_CONFIDENCE.get(language) is None:
+        return "union (no clause threshold: the whole turn)"
+    return combine + (" (production)" if combine == production(language) else "")
 
 
 def figures(language: str, combine: str) -> dict:
@@ -60,11 +76,11 @@ def main() -> None:
         for combine in COMBINE:
             f = figures(language, combine)
             a = f["all"]
-            rows.append(f"| {language} | {combine}{' (production)' if combine == PRODUCTION else ''} | {f['n']} | "
+            rows.append(f"| {language} | {label(language, combine)} | {f['n']} | "
                         f"{a['macro_f1']:.3f} | {f['multi_exact']:.2f} ({f['multi_n']}) | "
                         f"{f['punctuated']:.3f} ({f['punctuated_n']}) | {f['unpunctuated']:.3f} ({f['unpunctuated_n']}) | "
                         f"{old['macro_f1']:.3f} ({old['n_heldout']}) |")
-            if combine == PRODUCTION:
+            if combine == production(language):
                 low = sorted(((v["f1"], k) for k, v in a["per_act"].items() if v["support"]))[:5]
                 weakest.append(f"- {language}: " + ", ".join(f"{k} {v:.2f}" for v, k in low))
     batches = "; ".join(f"{lang}: " + ", ".join(f"{p.stem} {len(yaml.safe_load(p.read_text(encoding='utf-8'))['examples'])}"
