@@ -4,13 +4,15 @@ event off a page of a fixed 200 rows), action names and details in words, not co
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
 from app.admin.audit_view import ACTION_LABELS
 from app.extensions import db
+from app.i18n import centre_zone
 from app.models import AuditEvent
 from app.models.base import utcnow
 from tests.security.support import PASSWORD, login
@@ -50,8 +52,8 @@ def test_real_events_stay_reachable_behind_any_number_of_rows(app, client, world
     client.get("/hr/export/csv").get_data()
     client.post("/logout")
     _flood(260)  # more than the old fixed page of 200, all newer than the export by id
-    db.session.execute(AuditEvent.__table__.update().where(AuditEvent.action == "export")
-                       .values(at=utcnow() - timedelta(days=2)))
+    moved = utcnow() - timedelta(days=2)
+    db.session.execute(AuditEvent.__table__.update().where(AuditEvent.action == "export").values(at=moved))
     db.session.commit()
     login(client, world.admin)
     first = client.get("/admin/audit").get_data(as_text=True)
@@ -64,7 +66,8 @@ def test_real_events_stay_reachable_behind_any_number_of_rows(app, client, world
     by_user = client.get("/admin/audit?user=hr-1").get_data(as_text=True)
     # export_prepared: the world's HR user prepared an export when the world was built
     assert set(_rows(by_user)) == {"login", "export", "logout", "export_prepared"}
-    day = (utcnow() - timedelta(days=2)).date().isoformat()
+    # Date filters mean the centre's day: after 16:00 UTC a Shanghai day is already the next one.
+    day = moved.replace(tzinfo=timezone.utc).astimezone(ZoneInfo(centre_zone())).date().isoformat()
     by_day = client.get(f"/admin/audit?date_from={day}&date_to={day}").get_data(as_text=True)
     assert _rows(by_day) == ["export"]
 
